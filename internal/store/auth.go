@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+var _ auth.Store = (*DB)(nil)
+
+const userColumns = `id, name, password_hash, admin, disabled, created_at, updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (*auth.User, error) {
+	var u auth.User
+	var created, updated int64
+	if err := row.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Admin, &u.Disabled, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = tm(created), tm(updated)
+	return &u, nil
+}
+
+func insertUser(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, u *auth.User) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Name, u.PasswordHash, u.Admin, u.Disabled, ms(u.CreatedAt), ms(u.UpdatedAt))
+	return mapErr(err, "User")
+}
+
+// CreateUser inserts a user. Errors: ECONFLICT when the name is taken.
+func (db *DB) CreateUser(ctx context.Context, u *auth.User) error {
+	return insertUser(ctx, db.write, u)
+}
+
+// CreateFirstUser inserts u only when the users table is empty.
+func (db *DB) CreateFirstUser(ctx context.Context, u *auth.User) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if db.dialect == Postgres {
+			// Serialise concurrent setups; SQLite's single writer already does.
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE users IN EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return trellis.Errorf(trellis.ECONFLICT, "A user already exists.")
+		}
+		return insertUser(ctx, tx, u)
+	})
+}
+
+// FindUserByID returns a user. Errors: ENOTFOUND.
+func (db *DB) FindUserByID(ctx context.Context, id string) (*auth.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return u, mapErr(err, "User")
+}
+
+// FindUserByName returns a user. Errors: ENOTFOUND.
+func (db *DB) FindUserByName(ctx context.Context, name string) (*auth.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	return u, mapErr(err, "User")
+}
+
+// FindUsers returns every user by name.
+func (db *DB) FindUsers(ctx context.Context) ([]*auth.User, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, mapErr(err, "Users")
+	}
+	defer rows.Close()
+	var us []*auth.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, mapErr(err, "Users")
+		}
+		us = append(us, u)
+	}
+	return us, mapErr(rows.Err(), "Users")
+}
+
+// CountUsers returns the number of users.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, mapErr(err, "Users")
+}
+
+// UpdateUser saves a user's mutable fields. Errors: ENOTFOUND.
+func (db *DB) UpdateUser(ctx context.Context, u *auth.User) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = $1, admin = $2, disabled = $3, updated_at = $4 WHERE id = $5`,
+		u.PasswordHash, u.Admin, u.Disabled, ms(u.UpdatedAt), u.ID)
+	return affected(res, err, "User")
+}
+
+// affected maps an UPDATE or DELETE that touched no row to ENOTFOUND.
+func affected(res sql.Result, err error, what string) error {
+	if err != nil {
+		return mapErr(err, what)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return mapErr(err, what)
+	} else if n == 0 {
+		return trellis.Errorf(trellis.ENOTFOUND, "%s not found.", what)
+	}
+	return nil
+}
+
+// CreateSession inserts a session.
+func (db *DB) CreateSession(ctx context.Context, s *auth.Session) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.Hash, s.UserID, ms(s.CreatedAt), ms(s.ExpiresAt))
+	return mapErr(err, "Session")
+}
+
+// FindSession returns a session by hash. Errors: ENOTFOUND.
+func (db *DB) FindSession(ctx context.Context, hash string) (*auth.Session, error) {
+	var s auth.Session
+	var created, expires int64
+	err := db.read.QueryRowContext(ctx, `SELECT hash, user_id, created_at, expires_at FROM sessions WHERE hash = $1`, hash).
+		Scan(&s.Hash, &s.UserID, &created, &expires)
+	if err != nil {
+		return nil, mapErr(err, "Session")
+	}
+	s.CreatedAt, s.ExpiresAt = tm(created), tm(expires)
+	return &s, nil
+}
+
+// DeleteSession deletes a session; deleting an absent one is not an error.
+func (db *DB) DeleteSession(ctx context.Context, hash string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	return mapErr(err, "Session")
+}
+
+// DeleteUserSessions ends every session of a user.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return mapErr(err, "Session")
+}
+
+// CreateToken inserts an API token.
+func (db *DB) CreateToken(ctx context.Context, t *auth.Token) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, scope, prefix, hash, created_at, expires_at, last_used_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.ID, t.UserID, t.Name, string(t.Scope), t.Prefix, t.Hash, ms(t.CreatedAt), ms(t.ExpiresAt), ms(t.LastUsedAt))
+	return mapErr(err, "Token")
+}
+
+const tokenColumns = `id, user_id, name, scope, prefix, hash, created_at, expires_at, last_used_at`
+
+func scanToken(row interface{ Scan(...any) error }) (*auth.Token, error) {
+	var t auth.Token
+	var scope string
+	var created, expires, used int64
+	if err := row.Scan(&t.ID, &t.UserID, &t.Name, &scope, &t.Prefix, &t.Hash, &created, &expires, &used); err != nil {
+		return nil, err
+	}
+	t.Scope = auth.Scope(scope)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = tm(created), tm(expires), tm(used)
+	return &t, nil
+}
+
+// FindTokenByHash returns a token by the hash of its secret. Errors: ENOTFOUND.
+func (db *DB) FindTokenByHash(ctx context.Context, hash string) (*auth.Token, error) {
+	t, err := scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	return t, mapErr(err, "Token")
+}
+
+// FindTokens lists a user's tokens, newest first.
+func (db *DB) FindTokens(ctx context.Context, userID string) ([]*auth.Token, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
+	if err != nil {
+		return nil, mapErr(err, "Tokens")
+	}
+	defer rows.Close()
+	ts := []*auth.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, mapErr(err, "Tokens")
+		}
+		ts = append(ts, t)
+	}
+	return ts, mapErr(rows.Err(), "Tokens")
+}
+
+// DeleteToken deletes one of a user's tokens. Errors: ENOTFOUND, also for
+// another user's token.
+func (db *DB) DeleteToken(ctx context.Context, userID, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, userID)
+	return affected(res, err, "Token")
+}
+
+// TouchToken records a token's last use.
+func (db *DB) TouchToken(ctx context.Context, id string, at time.Time) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, ms(at), id)
+	return mapErr(err, "Token")
+}
+
+// RecordLoginFailure notes a failed login for name and prunes failures too
+// old to matter, so the table stays small under a password-spraying attack.
+func (db *DB) RecordLoginFailure(ctx context.Context, name string, at time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (name, failed_at) VALUES ($1, $2)`, name, ms(at)); err != nil {
+			return mapErr(err, "Login failure")
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, ms(at.Add(-24*time.Hour)))
+		return mapErr(err, "Login failure")
+	})
+}
+
+// RecentLoginFailures returns up to limit failure times after since, newest first.
+func (db *DB) RecentLoginFailures(ctx context.Context, name string, since time.Time, limit int) ([]time.Time, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT failed_at FROM login_failures WHERE name = $1 AND failed_at > $2 ORDER BY failed_at DESC LIMIT $3`,
+		name, ms(since), limit)
+	if err != nil {
+		return nil, mapErr(err, "Login failures")
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, mapErr(err, "Login failures")
+		}
+		out = append(out, tm(v))
+	}
+	return out, mapErr(rows.Err(), "Login failures")
+}
+
+// ClearLoginFailures forgets failures of name after a successful login.
+func (db *DB) ClearLoginFailures(ctx context.Context, name string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE name = $1`, name)
+	return mapErr(err, "Login failures")
+}

@@ -1,0 +1,120 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/storetest"
+)
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, OpenSQLite)
+}
+
+func TestPostgres(t *testing.T) {
+	storetest.Run(t, OpenPostgres)
+}
+
+// OpenSQLite opens a migrated SQLite store in a temporary directory.
+func OpenSQLite(tb testing.TB) *store.DB {
+	tb.Helper()
+	return openMigrated(tb, filepath.Join(tb.TempDir(), "trellis.db"))
+}
+
+// OpenPostgres opens a migrated PostgreSQL store in a schema of its own on
+// the server TRELLIS_TEST_POSTGRES names, dropped when the test ends.
+func OpenPostgres(tb testing.TB) *store.DB {
+	tb.Helper()
+	dsn := os.Getenv("TRELLIS_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("TRELLIS_TEST_REQUIRE_ALL") == "1" {
+			tb.Fatal("TRELLIS_TEST_POSTGRES is not set but TRELLIS_TEST_REQUIRE_ALL=1")
+		}
+		tb.Skip("PostgreSQL suite skipped: set TRELLIS_TEST_POSTGRES=postgres://... to run it")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return openMigrated(tb, dsn+sep+"search_path="+schema)
+}
+
+func openMigrated(tb testing.TB, dsn string) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trellis.db")
+	db := openMigrated(t, path)
+	// Pretend a newer Trellis migrated this database.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	err = db.CheckSchema(ctx)
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("CheckSchema on a newer schema: %v", err)
+	}
+	if _, err := db.Migrate(ctx); err == nil {
+		t.Fatal("Migrate ran on a newer schema")
+	}
+}
+
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+	db := OpenSQLite(t)
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "backup.db")
+	if err := db.Backup(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	copyDB, err := store.Open(ctx, out, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	if err := copyDB.CheckSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Backup(ctx, out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}
