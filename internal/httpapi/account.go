@@ -1,0 +1,151 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+// meResponse describes the caller.
+type meResponse struct {
+	User  *auth.User `json:"user"`
+	Scope auth.Scope `json:"scope"`
+	Via   string     `json:"via"` // session, token or password
+}
+
+func (api *API) me(w http.ResponseWriter, r *http.Request) error {
+	p := auth.FromContext(r.Context())
+	via := "password"
+	switch {
+	case p.TokenID != "":
+		via = "token"
+	case p.Session != "":
+		via = "session"
+	}
+	return writeJSON(w, http.StatusOK, meResponse{User: p.User, Scope: p.Scope, Via: via})
+}
+
+type tokenList struct {
+	Tokens []*auth.Token `json:"tokens"`
+}
+
+func (api *API) listTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := api.auth.Tokens(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, tokenList{Tokens: ts})
+}
+
+// CreateTokenRequest is the body of POST /tokens.
+type CreateTokenRequest struct {
+	Name    string     `json:"name"`
+	Scope   auth.Scope `json:"scope"`
+	Expires string     `json:"expires"` // "90d", "12h", "never"; empty = never
+}
+
+// CreatedToken is the answer to POST /tokens: the only time the secret is shown.
+type CreatedToken struct {
+	Token  *auth.Token `json:"token"`
+	Secret string      `json:"secret"`
+}
+
+func (api *API) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req CreateTokenRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	ttl, err := auth.ParseTTL(req.Expires)
+	if err != nil {
+		return err
+	}
+	t, secret, err := api.auth.CreateToken(r.Context(), auth.NewToken{Name: req.Name, Scope: req.Scope, TTL: ttl})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, CreatedToken{Token: t, Secret: secret})
+}
+
+func (api *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathValue(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := api.auth.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// userSummary is what any signed-in user may see of another user.
+type userSummary struct {
+	Name     string `json:"name"`
+	Admin    bool   `json:"admin"`
+	Disabled bool   `json:"disabled"`
+}
+
+type userList struct {
+	Users []userSummary `json:"users"`
+}
+
+func (api *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	us, err := api.auth.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	out := userList{Users: make([]userSummary, 0, len(us))}
+	for _, u := range us {
+		out.Users = append(out.Users, userSummary{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// CreateUserRequest is the body of POST /users.
+type CreateUserRequest struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	Admin    bool   `json:"admin"`
+}
+
+func (api *API) createUser(w http.ResponseWriter, r *http.Request) error {
+	var req CreateUserRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	u, err := api.auth.CreateUser(r.Context(), auth.NewUser{Name: req.Name, Password: req.Password, Admin: req.Admin})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, userSummary{Name: u.Name, Admin: u.Admin})
+}
+
+// UpdateUserRequest is the body of PATCH /users/{name}.
+type UpdateUserRequest struct {
+	Disabled *bool `json:"disabled"`
+}
+
+func (api *API) updateUser(w http.ResponseWriter, r *http.Request) error {
+	name, err := pathValue(r, "name")
+	if err != nil {
+		return err
+	}
+	var req UpdateUserRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Disabled != nil {
+		if *req.Disabled && auth.FromContext(r.Context()).User.Name == name {
+			return trellis.Invalid("disabled", "you cannot disable yourself")
+		}
+		if err := api.auth.SetDisabled(r.Context(), name, *req.Disabled); err != nil {
+			return err
+		}
+	}
+	u, err := api.auth.UserByName(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, userSummary{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled})
+}

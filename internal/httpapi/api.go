@@ -1,0 +1,66 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// Prefix is where the JSON API is mounted.
+const Prefix = "/api/v1"
+
+// API serves /api/v1.
+type API struct {
+	auth *auth.Service
+	work *work.Service
+	log  *slog.Logger
+}
+
+// New returns the JSON API over the services.
+func New(a *auth.Service, w *work.Service, log *slog.Logger) *API {
+	return &API{auth: a, work: w, log: log}
+}
+
+// Routes is the /api/v1 route table. Every row names its authorization rule;
+// openapi.json documents exactly these rows (TestOpenAPIMatchesRoutes).
+func (api *API) Routes() []route.Route {
+	return []route.Route{
+		{Method: "GET", Pattern: "/openapi.json", Access: route.Public, Handler: api.openAPI},
+		{Method: "GET", Pattern: "/me", Access: route.Authenticated, Handler: api.me},
+
+		{Method: "GET", Pattern: "/tokens", Access: route.Authenticated, Handler: api.listTokens},
+		{Method: "POST", Pattern: "/tokens", Access: route.Authenticated, Handler: api.createToken},
+		{Method: "DELETE", Pattern: "/tokens/{id}", Access: route.Authenticated, Handler: api.revokeToken},
+
+		{Method: "GET", Pattern: "/users", Access: route.Authenticated, Handler: api.listUsers},
+		{Method: "POST", Pattern: "/users", Access: route.InstanceAdmin, Handler: api.createUser},
+		{Method: "PATCH", Pattern: "/users/{name}", Access: route.InstanceAdmin, Handler: api.updateUser},
+
+		{Method: "GET", Pattern: "/projects", Access: route.Authenticated, Handler: api.listProjects},
+		{Method: "POST", Pattern: "/projects", Access: route.Authenticated, Handler: api.createProject},
+		{Method: "GET", Pattern: "/projects/{key}", Access: route.ProjectViewer, Handler: api.getProject},
+		{Method: "PATCH", Pattern: "/projects/{key}", Access: route.ProjectAdmin, Handler: api.updateProject},
+		{Method: "POST", Pattern: "/projects/{key}/archive", Access: route.ProjectAdmin, Handler: api.archiveProject(true)},
+		{Method: "POST", Pattern: "/projects/{key}/unarchive", Access: route.ProjectAdmin, Handler: api.archiveProject(false)},
+
+		{Method: "GET", Pattern: "/projects/{key}/members", Access: route.ProjectViewer, Handler: api.listMembers},
+		{Method: "PUT", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.setMember},
+		{Method: "DELETE", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.removeMember},
+
+		// Unknown paths get a JSON 404 rather than the mux's plain-text one.
+		{Pattern: "/", Access: route.Public, Handler: api.notFound},
+	}
+}
+
+// Surface returns the route table mounted under Prefix.
+func (api *API) Surface() route.Surface {
+	return route.Surface{Name: "api", Prefix: Prefix, Routes: api.Routes(), WriteError: ErrorWriter(api.log), Projects: api.work}
+}
+
+func (api *API) notFound(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "No such API endpoint: " + r.Method + " " + r.URL.Path}})
+}
+

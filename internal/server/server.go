@@ -1,0 +1,353 @@
+// Package server is the HTTP server: it mounts the surfaces (JSON API,
+// MLflow API, web UI, operations endpoints) on one ServeMux and wraps them in
+// the middleware every request passes: recovery, request id, logging,
+// metrics, security headers, cross-origin protection and authentication.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+// Pinger reports whether the store answers; /readyz uses it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options configure a Server.
+type Options struct {
+	Addr          string // listen address, e.g. 127.0.0.1:8420 (":0" picks a port)
+	Logger        *slog.Logger
+	Auth          *auth.Service
+	Store         Pinger
+	SessionCookie string // the cookie the web UI sets
+	Surfaces      []route.Surface
+}
+
+// Server is a configured HTTP server.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	http     *http.Server
+	listener net.Listener
+	handler  http.Handler
+	routes   []Registered
+	metrics  *metrics
+}
+
+// Registered is one mounted route, for listing and for the test that every
+// route carries an authorization rule.
+type Registered struct {
+	Surface string
+	Method  string
+	Pattern string
+	Access  route.Access
+}
+
+// New builds the server and its routing; it does not listen yet.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	mux := http.NewServeMux()
+	surfaces := append([]route.Surface{s.opsSurface()}, opts.Surfaces...)
+	for _, sf := range surfaces {
+		sf.Register(mux)
+		for _, rt := range sf.Routes {
+			s.routes = append(s.routes, Registered{Surface: sf.Name, Method: rt.Method, Pattern: sf.Prefix + rt.Pattern, Access: rt.Access})
+		}
+	}
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Cross-origin request refused: unsafe methods must come from this site.", http.StatusForbidden)
+	}))
+	var h http.Handler = mux
+	h = s.authenticate(h)
+	h = cop.Handler(h)
+	h = securityHeaders(h)
+	h = s.observe(h)
+	s.handler = h
+	s.http = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handler returns the whole middleware-wrapped handler, for tests.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes lists every mounted route.
+func (s *Server) Routes() []Registered { return s.routes }
+
+// Listen binds the address, so that the caller knows the URL (":0" picks a
+// free port) before Serve starts.
+func (s *Server) Listen() (net.Addr, error) {
+	l, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.opts.Addr, err)
+	}
+	s.listener = l
+	return l.Addr(), nil
+}
+
+// UseListener takes over the listener another Server bound, so that the
+// address (and so the base URL) is known before the surfaces are built.
+func (s *Server) UseListener(from *Server) {
+	s.listener, from.listener = from.listener, nil
+}
+
+// Serve serves until ctx is cancelled, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish for up to 20 seconds, and returns.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.listener == nil {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down; finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// opsSurface holds the operational endpoints.
+func (s *Server) opsSurface() route.Surface {
+	prom := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
+	return route.Surface{
+		Name: "ops",
+		WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, trellis.ErrorMessage(err), statusOf(err))
+		},
+		Routes: []route.Route{
+			{Method: "GET", Pattern: "/healthz", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				_, err := w.Write([]byte("ok\n"))
+				return err
+			}},
+			{Method: "GET", Pattern: "/readyz", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+				defer cancel()
+				if err := s.opts.Store.Ping(ctx); err != nil {
+					s.log.WarnContext(r.Context(), "not ready", "err", err)
+					return trellis.Errorf(trellis.EUNAVAILABLE, "store unreachable")
+				}
+				_, err := w.Write([]byte("ready\n"))
+				return err
+			}},
+			// Metrics reveal usage patterns, so they need an instance admin
+			// (a read-scoped token works for a Prometheus scraper).
+			{Method: "GET", Pattern: "/metrics", Access: route.InstanceAdmin, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				prom.ServeHTTP(w, r)
+				return nil
+			}},
+		},
+	}
+}
+
+func statusOf(err error) int {
+	switch trellis.ErrorCode(err) {
+	case trellis.EUNAUTHENTICATED:
+		return http.StatusUnauthorized
+	case trellis.EFORBIDDEN:
+		return http.StatusForbidden
+	case trellis.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case trellis.ETOOMANY:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// securityHeaders sets the headers every response carries. The CSP allows
+// only same-origin scripts and styles: no inline code, so an injected tag
+// cannot run.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves the caller from a bearer token, HTTP basic
+// credentials or the session cookie, in that order. Credentials that are
+// present but wrong are remembered as an error for the route guard, so a
+// protected route answers 401 (or 429 during a lockout) instead of treating
+// the caller as anonymous; a stale session cookie just means anonymous.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var p *auth.Principal
+		var err error
+		if h := r.Header.Get("Authorization"); h != "" {
+			if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+				p, err = s.opts.Auth.AuthenticateToken(ctx, strings.TrimSpace(tok))
+			} else if name, secret, ok := r.BasicAuth(); ok {
+				p, err = s.opts.Auth.AuthenticateBasic(ctx, name, secret)
+			} else {
+				err = trellis.Errorf(trellis.EUNAUTHENTICATED, "Unsupported Authorization header; use Bearer or Basic.")
+			}
+		} else if c, cerr := r.Cookie(s.opts.SessionCookie); cerr == nil {
+			p, err = s.opts.Auth.AuthenticateSession(ctx, c.Value)
+			if trellis.ErrorCode(err) == trellis.EUNAUTHENTICATED {
+				err = nil
+			}
+		}
+		switch {
+		case err != nil:
+			ctx = route.WithCredentialError(ctx, err)
+		case p != nil:
+			ctx = auth.NewContext(ctx, p)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// statusWriter remembers the status and size for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id, logs one line when it ends, records its
+// metrics, and turns a panic into a logged 500 that names the request id.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		info := &route.Info{}
+		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx = route.WithInfo(ctx, info)
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(ctx, "panic", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					sw.Header().Set("Content-Type", "application/json")
+					sw.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprintf(sw, `{"error":{"code":"internal","message":"Internal error (request id %s)."}}`+"\n", id)
+				}
+			}
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			s.metrics.observe(info, r.Method, sw.status, elapsed)
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed),
+				slog.String("user", info.User), slog.String("route", info.Pattern))
+		}()
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// metrics are the server's Prometheus collectors, in a registry of their own
+// rather than the global one, so two servers in one test process do not clash.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trellis_http_requests_total", Help: "HTTP requests by surface, route, method and status code.",
+		}, []string{"surface", "route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "trellis_http_request_duration_seconds", Help: "HTTP request latency by surface and route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"surface", "route"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(info *route.Info, method string, status int, d time.Duration) {
+	// Label by route pattern, never by raw path, so label cardinality stays
+	// bounded whatever URLs clients send.
+	pattern := info.Pattern
+	if pattern == "" {
+		pattern = "unmatched"
+	}
+	m.requests.WithLabelValues(info.Surface, pattern, method, fmt.Sprint(status)).Inc()
+	m.duration.WithLabelValues(info.Surface, pattern).Observe(d.Seconds())
+}

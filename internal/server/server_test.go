@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/server"
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/storetest"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+func newServer(t *testing.T, logs io.Writer, routes ...route.Route) *server.Server {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := auth.NewService(db, storetest.FastHash)
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	sf := route.Surface{Name: "test", Prefix: "/t", Routes: routes, Projects: work.NewService(db, a),
+		WriteError: func(w http.ResponseWriter, r *http.Request, err error) { http.Error(w, trellis.ErrorMessage(err), 400) }}
+	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}})
+}
+
+func TestPanicBecomesLogged500(t *testing.T) {
+	var logs bytes.Buffer
+	srv := newServer(t, &logs, route.Route{Method: "GET", Pattern: "/boom", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+		panic("kaboom")
+	}})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/t/boom", nil))
+	id := rec.Header().Get("X-Request-Id")
+	if rec.Code != 500 || id == "" || !strings.Contains(rec.Body.String(), id) {
+		t.Fatalf("panic answer: %d %q id=%q", rec.Code, rec.Body.String(), id)
+	}
+	if !strings.Contains(logs.String(), `"panic":"kaboom"`) || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+		t.Fatalf("panic not logged with its request id: %s", logs.String())
+	}
+}
+
+func TestOneLogLinePerRequest(t *testing.T) {
+	var logs bytes.Buffer
+	srv := newServer(t, &logs, route.Route{Method: "GET", Pattern: "/ok/{id}", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+		_, err := w.Write([]byte("hi"))
+		return err
+	}})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/t/ok/42", nil))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"route":"GET /t/ok/{id}"`) || !strings.Contains(lines[0], `"status":200`) {
+		t.Fatalf("log lines: %q", lines)
+	}
+}
+
+func TestRouteWithoutRuleDoesNotRegister(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a route without an authorization rule was registered")
+		}
+	}()
+	newServer(t, io.Discard, route.Route{Method: "GET", Pattern: "/open", Handler: func(w http.ResponseWriter, r *http.Request) error { return nil }})
+}
+
+func TestBodyLimit(t *testing.T) {
+	srv := newServer(t, io.Discard, route.Route{Method: "POST", Pattern: "/eat", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return trellis.Errorf(trellis.ETOOLARGE, "too large")
+		}
+		return nil
+	}})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/t/eat", strings.NewReader(strings.Repeat("x", 2<<20))))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "too large") {
+		t.Fatalf("oversized body: %d %s", rec.Code, rec.Body.String())
+	}
+}
