@@ -1,0 +1,43 @@
+# Two commands matter: `make run` and `make test` (see README.md).
+GO        ?= go
+BIN       := bin/trellis
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/trellisml/trellis/internal/cli.version=$(VERSION)
+
+.PHONY: run build assets e2e-deps test fmt-check vet gotest bench clean
+
+## run: install the browser libraries, build, and serve on 127.0.0.1:8420 with SQLite under ./trellis-data
+run: build
+	./$(BIN) serve --addr 127.0.0.1:8420 --data-dir ./trellis-data
+
+## build: the trellis binary with the browser libraries embedded
+build: assets
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/trellis
+
+## assets: copy htmx, uPlot and SortableJS from npm into the embedded static folder
+assets:
+	scripts/vendor-assets.sh
+
+e2e-deps:
+	@if [ ! -d e2e/node_modules/playwright-core ]; then cd e2e && npm ci --no-audit --no-fund; fi
+
+## test: formatting, vet, and every test with the race detector (PostgreSQL
+## suite when TRELLIS_TEST_POSTGRES is set, browser tests when Chromium is present)
+test: assets e2e-deps fmt-check vet gotest
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/node_modules/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+gotest:
+	$(GO) test -race -count=1 ./...
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

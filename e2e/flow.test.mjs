@@ -1,0 +1,220 @@
+// End-to-end browser flow for Trellis.
+//
+// Driven by e2e/e2e_test.go, which builds and starts a fresh server and sets:
+//   TRELLIS_URL        base URL, e.g. http://127.0.0.1:41234
+//   TRELLIS_SETUP_URL  the one-time setup URL printed by the server
+// Optional:
+//   TRELLIS_E2E_CHROMIUM  browser binary (default /usr/bin/chromium)
+//
+// Run by hand: cd e2e && TRELLIS_URL=... TRELLIS_SETUP_URL=... node --test flow.test.mjs
+// On failure a screenshot and the page HTML are written to e2e/artifacts/.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifactsDir = join(here, 'artifacts');
+
+const BASE = (process.env.TRELLIS_URL || '').replace(/\/+$/, '');
+const SETUP_URL = process.env.TRELLIS_SETUP_URL || '';
+const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
+
+const USERNAME = 'admin';
+const PASSWORD = 'Tr3llis-e2e-Passw0rd'; // 20 characters
+assert.equal(PASSWORD.length, 20);
+
+// Flags this machine needs: no sandbox as root, and no background traffic
+// (the network is closed, so Chromium's own connections would only fail).
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const url = (path) => BASE + path;
+
+test('trellis: setup, sign in/out, project, API token', { timeout: 180_000 }, async (t) => {
+  assert.ok(BASE, 'TRELLIS_URL must be set (e.g. http://127.0.0.1:8080)');
+  assert.ok(SETUP_URL, 'TRELLIS_SETUP_URL must be set (the one-time /setup?token=... URL)');
+
+  // A fresh, empty profile for every run; launchPersistentContext is how
+  // Playwright takes an explicit --user-data-dir.
+  const profileDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  page.setDefaultNavigationTimeout(30_000);
+
+  // Things that are bugs wherever they happen in the flow.
+  const pageErrors = [];
+  const serverErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') t.diagnostic(`console error on ${page.url()}: ${msg.text()}`);
+  });
+  page.on('response', (resp) => {
+    if (resp.status() >= 500 && resp.url().startsWith(BASE)) {
+      serverErrors.push(`${resp.status()} ${resp.request().method()} ${resp.url()}`);
+    }
+  });
+
+  let stepName = '(start)';
+  const step = async (name, fn) => {
+    stepName = name;
+    t.diagnostic(`step: ${name}`);
+    await fn();
+  };
+
+  try {
+    const signedInAs = async (name) => {
+      await page.locator('#user-menu').filter({ hasText: name }).waitFor({ state: 'visible' });
+    };
+
+    const signOut = async () => {
+      const button = page.getByRole('button', { name: 'Sign out', exact: true });
+      // Tolerate a user menu that has to be opened first.
+      if (!(await button.isVisible())) await page.locator('#user-menu').click();
+      await button.click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor({ state: 'visible' });
+    };
+
+    const fillLogin = async (username, password) => {
+      await page.getByLabel('Username', { exact: true }).fill(username);
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    };
+
+    await step('a. one-time setup creates the admin and signs in', async () => {
+      const resp = await page.goto(SETUP_URL);
+      assert.ok(resp, 'no response for setup URL');
+      assert.equal(resp.status(), 200, `setup page status for ${SETUP_URL}`);
+      await page.getByLabel('Username', { exact: true }).fill(USERNAME);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByLabel('Confirm password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Create admin', exact: true }).click();
+      await signedInAs(USERNAME);
+    });
+
+    await step('b. sign out, wrong password rejected, sign in again', async () => {
+      await signOut();
+      await fillLogin(USERNAME, PASSWORD + 'x');
+      await page.getByText('Invalid username or password').waitFor({ state: 'visible' });
+      assert.equal(await page.locator('#user-menu').filter({ hasText: USERNAME }).count(), 0,
+        'must not be signed in after a wrong password');
+      await fillLogin(USERNAME, PASSWORD);
+      await signedInAs(USERNAME);
+    });
+
+    await step('c. create project BAL', async () => {
+      await page.goto(url('/projects/new'));
+      await page.getByLabel('Project key', { exact: true }).fill('BAL');
+      await page.getByLabel('Name', { exact: true }).fill('Balloons');
+      await page.getByLabel('Description', { exact: true }).fill('Hot air, carefully tracked.');
+      await page.getByRole('button', { name: 'Create project', exact: true }).click();
+      await page.waitForURL((u) => /\/p\/BAL(\/|$)/.test(u.pathname));
+      await page.getByText('Balloons').first().waitFor({ state: 'visible' });
+
+      await page.goto(url('/projects'));
+      await page.getByRole('link', { name: 'Balloons' }).first().waitFor({ state: 'visible' });
+    });
+
+    await step('d. create a read token and use it on the API', async () => {
+      await page.goto(url('/account'));
+      await page.getByLabel('Token name', { exact: true }).fill('ci');
+      await page.getByLabel('Scope', { exact: true }).selectOption('read');
+      await page.getByRole('button', { name: 'Create token', exact: true }).click();
+
+      // #new-token may be a text element or an <input>; accept either.
+      const tokenText = async () => page.locator('#new-token').evaluate((el) =>
+        `${'value' in el && typeof el.value === 'string' ? el.value : ''} ${el.textContent ?? ''}`);
+      await page.locator('#new-token').waitFor({ state: 'attached' });
+      await page.waitForFunction(() => {
+        const el = document.querySelector('#new-token');
+        if (!el) return false;
+        return /trl_/.test(`${typeof el.value === 'string' ? el.value : ''} ${el.textContent ?? ''}`);
+      });
+      const m = (await tokenText()).match(/(?:^|\s)(trl_\S+)/);
+      assert.ok(m, `#new-token should contain a token starting with trl_, got: ${await tokenText()}`);
+      const token = m[1];
+
+      const withToken = await fetch(url('/api/v1/me'), {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      });
+      const body = await withToken.text();
+      assert.equal(withToken.status, 200, `GET /api/v1/me with token: ${body}`);
+      let json;
+      assert.doesNotThrow(() => { json = JSON.parse(body); }, `/api/v1/me did not return JSON: ${body}`);
+      assert.equal(json?.user?.name, USERNAME, `/api/v1/me body: ${body}`);
+
+      const anonymous = await fetch(url('/api/v1/me'), { headers: { Accept: 'application/json' } });
+      await anonymous.arrayBuffer();
+      assert.equal(anonymous.status, 401, 'GET /api/v1/me without a token');
+    });
+
+    await step('e. the setup URL is single-use', async () => {
+      const resp = await page.goto(SETUP_URL);
+      const status = resp ? resp.status() : 0;
+      const text = (await page.locator('body').innerText().catch(() => '')) || '';
+      assert.ok(
+        status === 404 || status === 410 || /already/i.test(text),
+        `setup URL still usable: status ${status}, page text: ${text.slice(0, 300)}`,
+      );
+      assert.equal(
+        await page.getByRole('button', { name: 'Create admin', exact: true }).count(), 0,
+        'setup form must not be offered again',
+      );
+    });
+
+    await step('f. signed out, protected pages redirect to /login', async () => {
+      await page.goto(url('/account'));
+      await signedInAs(USERNAME);
+      await signOut();
+      await page.goto(url('/projects'));
+      await page.waitForURL((u) => u.pathname === '/login');
+    });
+
+    stepName = '(end checks)';
+    assert.deepEqual(pageErrors, [], 'uncaught JavaScript errors in pages');
+    assert.deepEqual(serverErrors, [], 'server answered 5xx');
+  } catch (err) {
+    await saveArtifacts(page, stepName, t);
+    if (err instanceof Error) {
+      const original = err.message;
+      err.message = `[${stepName}] ${original}`;
+      if (typeof err.stack === 'string') err.stack = err.stack.replace(original, err.message);
+    }
+    throw err;
+  } finally {
+    await context.close().catch(() => {});
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+});
+
+async function saveArtifacts(page, stepName, t) {
+  try {
+    mkdirSync(artifactsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const slug = stepName.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'step';
+    const base = join(artifactsDir, `${stamp}-${slug}`);
+    await page.screenshot({ path: `${base}.png`, fullPage: true });
+    writeFileSync(`${base}.html`, `<!-- ${page.url()} -->\n${await page.content()}`);
+    t.diagnostic(`failure artifacts: ${base}.png, ${base}.html (url ${page.url()})`);
+  } catch (e) {
+    t.diagnostic(`could not save failure artifacts: ${e}`);
+  }
+}

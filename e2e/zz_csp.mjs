@@ -1,0 +1,36 @@
+import { chromium } from 'playwright-core';
+const BASE = 'http://127.0.0.1:8431';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--headless'] });
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+await ctx.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.log('CSP', e.violatedDirective, e.sourceFile, e.lineNumber, e.columnNumber, e.sample, new Error().stack);
+  });
+});
+const page = await ctx.newPage();
+page.on('console', (m) => console.log(`[${page.url()}] ${m.type()} ${m.text()}`));
+await page.goto(`${BASE}/login`);
+await page.getByLabel('Username', { exact: true }).fill('admin');
+await page.getByLabel('Password', { exact: true }).fill('Tr3llis-e2e-Passw0rd');
+await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+await page.waitForURL(/projects/);
+console.log('--- account');
+await page.goto(`${BASE}/account`);
+console.log('--- create');
+await page.getByLabel('Token name', { exact: true }).fill('ci2');
+await page.getByRole('button', { name: 'Create token', exact: true }).click();
+await page.locator('#new-token').waitFor();
+await page.waitForTimeout(500);
+console.log('--- revoke');
+await page.getByRole('button', { name: 'Revoke', exact: true }).first().click();
+await page.getByText('Token revoked.').waitFor();
+await page.waitForTimeout(500);
+console.log('--- ?');
+await page.keyboard.press('?');
+await page.waitForTimeout(300);
+console.log('--- esc');
+await page.keyboard.press('Escape');
+console.log('--- t');
+await page.keyboard.press('t');
+await page.waitForTimeout(300);
+await browser.close();
