@@ -63,4 +63,3 @@ func (api *API) Surface() route.Surface {
 func (api *API) notFound(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: "not_found", Message: "No such API endpoint: " + r.Method + " " + r.URL.Path}})
 }
-

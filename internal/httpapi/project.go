@@ -9,7 +9,6 @@ import (
 	"github.com/trellisml/trellis/internal/work"
 )
 
-
 type projectList struct {
 	Projects []*work.Project `json:"projects"`
 }
