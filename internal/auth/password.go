@@ -59,7 +59,7 @@ func CheckPassword(name, password string) error {
 		return trellis.Invalid("password", "password must be at most %d characters", MaxPasswordLen)
 	case commonPasswords[strings.ToLower(password)]:
 		return trellis.Invalid("password", "password is on the list of most common passwords; choose another")
-	case name != "" && strings.Contains(strings.ToLower(password), strings.ToLower(name)) && n < 2*len(name)+4:
+	case name != "" && utf8.RuneCountInString(strings.ReplaceAll(strings.ToLower(password), strings.ToLower(name), "")) < 8:
 		return trellis.Invalid("password", "password must not be built around the username")
 	}
 	return nil
