@@ -18,7 +18,7 @@ func TestPasswordPolicy(t *testing.T) {
 	}{
 		{"ada", "short", false},
 		{"ada", strings.Repeat("x", 129), false},
-		{"ada", "Password1234", false},           // common, case-insensitive
+		{"ada", "Password1234", false},              // common, case-insensitive
 		{"ada", "correcthorsebatterystaple", false}, // famous
 		{"ada", "ada-ada-ada-1", false},             // built around the name
 		{"ada", "tangerine lamp orbit", true},

@@ -2,10 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,36 +25,10 @@ func OpenSQLite(tb testing.TB) *store.DB {
 	return openMigrated(tb, filepath.Join(tb.TempDir(), "trellis.db"))
 }
 
-// OpenPostgres opens a migrated PostgreSQL store in a schema of its own on
-// the server TRELLIS_TEST_POSTGRES names, dropped when the test ends.
+// OpenPostgres opens a migrated PostgreSQL store in a schema of its own.
 func OpenPostgres(tb testing.TB) *store.DB {
 	tb.Helper()
-	dsn := os.Getenv("TRELLIS_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("TRELLIS_TEST_REQUIRE_ALL") == "1" {
-			tb.Fatal("TRELLIS_TEST_POSTGRES is not set but TRELLIS_TEST_REQUIRE_ALL=1")
-		}
-		tb.Skip("PostgreSQL suite skipped: set TRELLIS_TEST_POSTGRES=postgres://... to run it")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return openMigrated(tb, dsn+sep+"search_path="+schema)
+	return openMigrated(tb, storetest.PostgresDSN(tb))
 }
 
 func openMigrated(tb testing.TB, dsn string) *store.DB {
