@@ -145,6 +145,13 @@ func (s *Service) UserByName(ctx context.Context, name string) (*User, error) {
 	return s.store.FindUserByName(ctx, name)
 }
 
+// NeedsSetup reports whether no user exists yet, so the first admin must
+// still be created with the setup link.
+func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
+	n, err := s.store.CountUsers(ctx)
+	return n == 0, err
+}
+
 // SetupToken returns the one-time token that lets the first admin be created
 // over HTTP, minting one if there are no users yet. ok is false once a user
 // exists. A restart mints a new token; the old one dies with the process.

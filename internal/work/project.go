@@ -200,29 +200,31 @@ func (s *Service) Projects(ctx context.Context, includeArchived bool) ([]*Projec
 	return ps, nil
 }
 
-// UpdateProject changes an authorized project (the caller must be its admin).
-// Errors: EINVALID.
+// UpdateProject changes an authorized project (the caller must be its admin)
+// and returns the updated copy; proj itself is left as it was, also when the
+// update is refused. Errors: EINVALID.
 func (s *Service) UpdateProject(ctx context.Context, proj *Project, upd ProjectUpdate) (*Project, error) {
+	next := *proj
 	if upd.Name != nil {
 		if err := checkName(*upd.Name); err != nil {
 			return nil, err
 		}
-		proj.Name = strings.TrimSpace(*upd.Name)
+		next.Name = strings.TrimSpace(*upd.Name)
 	}
 	if upd.Description != nil {
 		if err := checkDescription(*upd.Description); err != nil {
 			return nil, err
 		}
-		proj.Description = *upd.Description
+		next.Description = *upd.Description
 	}
 	if upd.Archived != nil {
-		proj.Archived = *upd.Archived
+		next.Archived = *upd.Archived
 	}
-	proj.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateProject(ctx, proj); err != nil {
+	next.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateProject(ctx, &next); err != nil {
 		return nil, err
 	}
-	return proj, nil
+	return &next, nil
 }
 
 // Members lists an authorized project's members.

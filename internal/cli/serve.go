@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/blob"
+	"github.com/trellisml/trellis/internal/httpapi"
+	"github.com/trellisml/trellis/internal/mlflowapi"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/server"
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/web"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+func serveCmd() *cobra.Command {
+	var c Config
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Trellis server (web UI, JSON API, MLflow API)",
+		Long: "Run the Trellis server. It migrates the store to this version's schema, refuses a newer schema,\n" +
+			"and on first start, with no users, prints a one-time setup URL to create the first admin.\n" +
+			"SIGTERM or SIGINT stop it gracefully.",
+		Example: "  trellis serve\n  trellis serve --addr 0.0.0.0:8420 --base-url https://trellis.example.com --db postgres://trellis@db/trellis",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.resolve(); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	c.serveFlags(cmd)
+	return cmd
+}
+
+// openStore opens and migrates the store the config names.
+func openStore(ctx context.Context, c Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, c.DB, store.Options{SyncFull: c.SyncFull})
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 && log != nil {
+		log.Info("migrated store", "migrations", n, "dialect", db.Dialect())
+	}
+	return db, nil
+}
+
+// app is the wired application: services over one store.
+type app struct {
+	db    *store.DB
+	auth  *auth.Service
+	work  *work.Service
+	blobs blob.Store
+}
+
+func wire(db *store.DB, hash auth.HashParams) *app {
+	a := auth.NewService(db, hash)
+	return &app{db: db, auth: a, work: work.NewService(db, a)}
+}
+
+// running is a server bound to its address, with what it was built from.
+type running struct {
+	srv  *server.Server
+	app  *app
+	base string // the URL users reach it at
+}
+
+// start opens the store, wires the services and surfaces, and binds the
+// listen address. The caller serves and closes.
+func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams) (*running, error) {
+	db, err := openStore(ctx, c, log)
+	if err != nil {
+		return nil, err
+	}
+	a := wire(db, hash)
+	if a.blobs, err = blob.Open(c.Artifacts); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// The base URL may depend on the port the listener picks, so listen
+	// before building the parts that print links.
+	probe := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie})
+	addr, err := probe.Listen()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	base := c.BaseURL
+	if base == "" {
+		base = "http://" + addr.String()
+	}
+	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, BaseURL: base, Logger: log})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	surfaces := []route.Surface{httpapi.New(a.auth, a.work, log).Surface()}
+	surfaces = append(surfaces, mlflowapi.New(a.work, log).Surfaces()...)
+	surfaces = append(surfaces, ui.Surface())
+	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
+	srv.UseListener(probe)
+	return &running{srv: srv, app: a, base: base}, nil
+}
+
+func (a *app) close() {
+	if a.blobs != nil {
+		a.blobs.Close()
+	}
+	a.db.Close()
+}
+
+func serve(ctx context.Context, c Config, stdout, stderr io.Writer) error {
+	log := c.logger(stderr)
+	r, err := start(ctx, c, log, auth.DefaultHashParams)
+	if err != nil {
+		return err
+	}
+	defer r.app.close()
+	fmt.Fprintf(stdout, "Trellis is listening on %s\n", r.base)
+	token, first, err := r.app.auth.SetupToken(ctx)
+	if err != nil {
+		return err
+	}
+	if first {
+		fmt.Fprintf(stdout, "No users yet. Create the first admin at: %s/setup?token=%s\n", r.base, token)
+		fmt.Fprintf(stdout, "(or run: trellis user create NAME --admin --db %s)\n", c.redacted().DB)
+	}
+	log.Info("serving", "url", r.base, "db", c.redacted().DB, "dialect", r.app.db.Dialect(), "artifacts", c.redacted().Artifacts, "version", Version(), "pid", os.Getpid())
+	return r.srv.Serve(ctx)
+}

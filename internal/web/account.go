@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+type accountView struct {
+	layout
+	Tokens       []*auth.Token
+	PasswordForm form
+	TokenForm    form
+	// NewToken is the secret of the token just created. It is on this one
+	// response only: the store keeps its hash.
+	NewToken     string
+	NewTokenName string
+}
+
+// tokenFields maps auth's field names to the create-token inputs.
+var tokenFields = map[string]string{"name": "token_name", "scope": "scope", "expires": "expires"}
+
+// passwordFields maps auth's field names to the change-password inputs.
+var passwordFields = map[string]string{"password": "new"}
+
+func defaultTokenForm() form {
+	return newForm(url.Values{"scope": {string(auth.ScopeWrite)}, "expires": {"90d"}})
+}
+
+func (ui *UI) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return ui.renderAccount(w, r, http.StatusOK, &accountView{PasswordForm: newForm(nil), TokenForm: defaultTokenForm()})
+}
+
+func (ui *UI) renderAccount(w http.ResponseWriter, r *http.Request, status int, v *accountView) error {
+	v.layout = ui.base(r, "Account", "account")
+	var err error
+	if v.Tokens, err = ui.auth.Tokens(r.Context()); err != nil {
+		return err
+	}
+	return ui.render(w, status, "account", v)
+}
+
+// accountPassword changes the password. The service ends every session of
+// the user, this one included, so the browser is signed in again with the
+// new password rather than being thrown out mid-task.
+func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p := auth.FromContext(r.Context())
+	f := newForm(nil)
+	current, next := r.PostForm.Get("current"), r.PostForm.Get("new")
+	fail := func(status int) error {
+		return ui.renderAccount(w, r, status, &accountView{PasswordForm: f, TokenForm: defaultTokenForm()})
+	}
+	if next != r.PostForm.Get("confirm") {
+		f.fail("confirm", "The new passwords do not match.")
+		return fail(http.StatusBadRequest)
+	}
+	if err := ui.auth.ChangePassword(r.Context(), p.User, current, next); err != nil {
+		if trellis.ErrorCode(err) == trellis.EUNAUTHENTICATED {
+			f.fail("current", "The current password is not correct.")
+			return fail(http.StatusBadRequest)
+		}
+		if status, ok := formError(&f, err, passwordFields); ok {
+			return fail(status)
+		}
+		return err
+	}
+	_, session, err := ui.auth.Login(r.Context(), p.User.Name, next)
+	if err != nil {
+		ui.clearSessionCookie(w, r)
+		return redirect(w, r, "/login")
+	}
+	ui.setSessionCookie(w, r, session)
+	return redirect(w, r, "/account?ok=password-changed")
+}
+
+// tokenCreate answers with the page itself rather than a redirect: the
+// secret must reach the user exactly once, and a redirect would need to carry
+// it somewhere.
+func (ui *UI) tokenCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	f := newForm(r.PostForm)
+	fail := func(err error) error {
+		if status, ok := formError(&f, err, tokenFields); ok {
+			return ui.renderAccount(w, r, status, &accountView{PasswordForm: newForm(nil), TokenForm: f})
+		}
+		return err
+	}
+	ttl, err := auth.ParseTTL(f.Get("expires"))
+	if err != nil {
+		return fail(err)
+	}
+	t, secret, err := ui.auth.CreateToken(r.Context(), auth.NewToken{
+		Name:  strings.TrimSpace(f.Get("token_name")),
+		Scope: auth.Scope(f.Get("scope")),
+		TTL:   ttl,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	v := &accountView{PasswordForm: newForm(nil), TokenForm: defaultTokenForm(), NewToken: secret, NewTokenName: t.Name}
+	return ui.renderAccount(w, r, http.StatusOK, v)
+}
+
+func (ui *UI) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	if err := ui.auth.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/account?ok=token-revoked#tokens")
+}

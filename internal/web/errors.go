@@ -1,0 +1,143 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+// statuses maps error codes to HTTP status codes; anything missing is a 500.
+var statuses = map[string]int{
+	trellis.EINVALID:         http.StatusBadRequest,
+	trellis.EUNAUTHENTICATED: http.StatusUnauthorized,
+	trellis.EFORBIDDEN:       http.StatusForbidden,
+	trellis.ENOTFOUND:        http.StatusNotFound,
+	trellis.ECONFLICT:        http.StatusConflict,
+	trellis.EGONE:            http.StatusGone,
+	trellis.ETOOLARGE:        http.StatusRequestEntityTooLarge,
+	trellis.ETOOMANY:         http.StatusTooManyRequests,
+	trellis.EUNAVAILABLE:     http.StatusServiceUnavailable,
+}
+
+func statusOf(err error) int {
+	if s, ok := statuses[trellis.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// headings title the error page; the message below says what happened.
+var headings = map[int]string{
+	http.StatusBadRequest:            "That did not work",
+	http.StatusUnauthorized:          "Sign in required",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusNotFound:              "Not found",
+	http.StatusConflict:              "Conflict",
+	http.StatusGone:                  "No longer valid",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusTooManyRequests:       "Slow down",
+	http.StatusServiceUnavailable:    "Unavailable",
+	http.StatusInternalServerError:   "Something went wrong",
+}
+
+type errorView struct {
+	layout
+	Status  int
+	Heading string
+	Message string
+}
+
+// writeError is the surface's one error writer. A signed-out browser asking
+// for a page is sent to sign in and brought back; everything else gets an
+// error page with the status the code calls for.
+func (ui *UI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	msg := trellis.ErrorMessage(err)
+	if status == http.StatusInternalServerError {
+		ui.log.ErrorContext(r.Context(), "web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		msg = "Something went wrong on our side. The error has been logged; please try again."
+	}
+	if status == http.StatusUnauthorized {
+		// A stale cookie would otherwise ride along on every request.
+		if _, cerr := r.Cookie(SessionCookie); cerr == nil {
+			ui.clearSessionCookie(w, r)
+		}
+		to := "/login"
+		if next := localPath(r.URL.RequestURI()); next != "" && next != "/" {
+			to += "?next=" + url.QueryEscape(next)
+		}
+		if isHTMX(r) {
+			w.Header().Set("HX-Redirect", to)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
+	}
+	if isHTMX(r) {
+		// htmx swaps page fragments; a whole error page would land inside
+		// one. A short text for app.js to show as a notice fits instead.
+		w.Header().Set("HX-Reswap", "none")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(msg))
+		return
+	}
+	page := &errorView{layout: ui.base(r, headings[status], ""), Status: status, Heading: headings[status], Message: msg}
+	if rerr := ui.render(w, status, "error", page); rerr != nil {
+		ui.log.ErrorContext(r.Context(), "web: render error page", "err", rerr)
+		http.Error(w, msg, status)
+	}
+}
+
+// notFound answers every path no other route claims.
+func (ui *UI) notFound(w http.ResponseWriter, r *http.Request) error {
+	return trellis.Errorf(trellis.ENOTFOUND, "There is no page at this address.")
+}
+
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// parseForm reads a posted form; a body over the surface's limit becomes
+// ETOOLARGE instead of an internal error.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return trellis.Errorf(trellis.ETOOLARGE, "The form is too large.")
+		}
+		return trellis.Errorf(trellis.EINVALID, "The form could not be read.")
+	}
+	return nil
+}
+
+// formStatuses are the errors a form shows next to its inputs; any other
+// error is not the user's input and goes to the error page.
+var formStatuses = map[string]int{
+	trellis.EINVALID:  http.StatusBadRequest,
+	trellis.ECONFLICT: http.StatusConflict,
+	trellis.ETOOMANY:  http.StatusTooManyRequests,
+}
+
+// formError records err in f, the service's field names translated by
+// fields (service field → input name; unlisted fields show at the top). It
+// returns the status to re-render with, and false when err is not a form
+// error.
+func formError(f *form, err error, fields map[string]string) (int, bool) {
+	status, ok := formStatuses[trellis.ErrorCode(err)]
+	if !ok {
+		return 0, false
+	}
+	field := trellis.ErrorField(err)
+	if in, known := fields[field]; known {
+		field = in
+	} else {
+		field = ""
+	}
+	f.fail(field, trellis.ErrorMessage(err))
+	return status, true
+}

@@ -1,0 +1,171 @@
+// Trellis UI behaviour: theme, keyboard shortcuts, copy buttons and the glue
+// that makes htmx partial updates show errors. Plain ES2017, no framework.
+// It is loaded synchronously in <head> so that the stored theme applies
+// before the first paint; everything touching the page waits for
+// DOMContentLoaded. The CSP forbids inline script, so all behaviour lives
+// here and templates only carry data-* attributes.
+(function () {
+  'use strict';
+
+  var root = document.documentElement;
+  var THEME_KEY = 'trellis-theme';
+
+  function storedTheme() {
+    try { return localStorage.getItem(THEME_KEY); } catch (e) { return null; }
+  }
+
+  function applyTheme(theme) {
+    if (theme === 'light' || theme === 'dark') root.setAttribute('data-theme', theme);
+    else root.removeAttribute('data-theme');
+  }
+
+  function effectiveTheme() {
+    var t = root.getAttribute('data-theme');
+    if (t) return t;
+    return window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  }
+
+  function labelThemeButtons() {
+    var next = effectiveTheme() === 'dark' ? 'light' : 'dark';
+    document.querySelectorAll('[data-theme-toggle]').forEach(function (b) {
+      b.setAttribute('aria-label', 'Switch to ' + next + ' theme');
+      b.setAttribute('title', 'Switch to ' + next + ' theme (t)');
+    });
+  }
+
+  function toggleTheme() {
+    var next = effectiveTheme() === 'dark' ? 'light' : 'dark';
+    applyTheme(next);
+    try { localStorage.setItem(THEME_KEY, next); } catch (e) { /* private mode: theme lasts this page */ }
+    labelThemeButtons();
+  }
+
+  applyTheme(storedTheme());
+
+  // Toast: one line of feedback for actions that did not re-render a page.
+  var toastTimer = null;
+  function toast(message) {
+    var el = document.getElementById('toast');
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 6000);
+  }
+
+  function copyText(text, button) {
+    function done() {
+      var label = button.textContent;
+      button.textContent = 'Copied';
+      setTimeout(function () { button.textContent = label; }, 1500);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { toast('Could not copy; select the text and copy it by hand.'); });
+      return;
+    }
+    // Plain-HTTP deployments have no Clipboard API; fall back to a selection.
+    var area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.className = 'visually-hidden';
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    if (ok) done(); else toast('Could not copy; select the text and copy it by hand.');
+  }
+
+  function openShortcuts() {
+    var d = document.getElementById('shortcuts');
+    if (d && typeof d.showModal === 'function' && !d.open) d.showModal();
+  }
+
+  function typing(target) {
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName;
+    return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.isContentEditable;
+  }
+
+  // "g" then a letter within a second, as in Gmail, Linear and GitHub.
+  var pendingG = 0;
+  function goTo(letter) {
+    var project = document.body.getAttribute('data-project');
+    var global = { p: '/projects', a: '/account' };
+    var inProject = { o: '', b: '/backlog', r: '/runs', s: '/settings' };
+    if (global[letter]) return global[letter];
+    if (project && Object.prototype.hasOwnProperty.call(inProject, letter)) {
+      return '/p/' + encodeURIComponent(project) + inProject[letter];
+    }
+    return null;
+  }
+
+  function onKey(e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+    var dialog = document.getElementById('shortcuts');
+    if (dialog && dialog.open) return;
+    var k = e.key;
+    if (pendingG && Date.now() - pendingG < 1000) {
+      pendingG = 0;
+      var to = goTo(k);
+      if (to) { e.preventDefault(); window.location.assign(to); }
+      return;
+    }
+    pendingG = 0;
+    if (k === 'g') { pendingG = Date.now(); return; }
+    if (k === '?') { e.preventDefault(); openShortcuts(); return; }
+    if (k === 't') { e.preventDefault(); toggleTheme(); }
+  }
+
+  function onClick(e) {
+    var t = e.target.closest && e.target.closest('[data-theme-toggle], [data-shortcuts], [data-copy]');
+    if (!t) return;
+    if (t.hasAttribute('data-theme-toggle')) { toggleTheme(); return; }
+    if (t.hasAttribute('data-shortcuts')) { openShortcuts(); return; }
+    var src = document.getElementById(t.getAttribute('data-copy'));
+    if (src) copyText((src.value || src.textContent || '').trim(), t);
+  }
+
+  // htmx glue. The server answers a refused form with the page re-rendered
+  // at 4xx; swap it like a success so the message appears where the user
+  // looks. Error responses meant as notices are text/plain.
+  function onBeforeSwap(e) {
+    var xhr = e.detail && e.detail.xhr;
+    if (!xhr) return;
+    var type = xhr.getResponseHeader('Content-Type') || '';
+    if (xhr.status >= 400 && xhr.status < 500 && type.indexOf('text/html') === 0) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  }
+
+  function onResponseError(e) {
+    var xhr = e.detail && e.detail.xhr;
+    if (!xhr) return;
+    var type = xhr.getResponseHeader('Content-Type') || '';
+    if (type.indexOf('text/plain') === 0 && xhr.responseText) toast(xhr.responseText.slice(0, 300));
+    else toast('The request failed (status ' + xhr.status + '). Reload the page and try again.');
+  }
+
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('click', onClick);
+  document.addEventListener('htmx:beforeSwap', onBeforeSwap);
+  document.addEventListener('htmx:responseError', onResponseError);
+  document.addEventListener('htmx:sendError', function () { toast('The server could not be reached. Check your connection and try again.'); });
+  document.addEventListener('DOMContentLoaded', function () {
+    // htmx is deferred, so it has run by now if it is vendored at all;
+    // without it, forms keep their plain submit buttons.
+    if (window.htmx) {
+      root.classList.add('htmx');
+      // htmx re-applies style attributes while settling a swap; the CSP
+      // forbids style attributes, so any that a browser extension or test
+      // driver left behind would log a violation. Trellis never sets them.
+      window.htmx.config.attributesToSettle = ['class', 'width', 'height'];
+    }
+    labelThemeButtons();
+  });
+  if (window.matchMedia) {
+    var mq = window.matchMedia('(prefers-color-scheme: dark)');
+    if (mq.addEventListener) mq.addEventListener('change', labelThemeButtons);
+  }
+})();

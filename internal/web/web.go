@@ -1,0 +1,120 @@
+// Package web is the browser surface of Trellis: server-rendered pages, one
+// Go file per page, with htmx for the few partial updates that make a page
+// feel quick. Everything the browser loads (templates, CSS, JS, the vendored
+// libraries) is embedded, so the binary works offline and under a strict
+// Content-Security-Policy with no inline code.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// SessionCookie names the cookie that carries the browser session. The server
+// middleware reads it to authenticate; this package only sets and clears it.
+const SessionCookie = "trellis_session"
+
+// Options are what the UI needs from the rest of the program.
+type Options struct {
+	Auth *auth.Service
+	Work *work.Service
+	// BaseURL is the external URL without a trailing slash, e.g.
+	// http://127.0.0.1:8420; it goes into the MLflow tracking URI shown to
+	// users and decides whether cookies are Secure behind a TLS proxy.
+	BaseURL string
+	Logger  *slog.Logger
+}
+
+// UI serves the web pages. It holds no per-request state, so one UI serves
+// every request concurrently.
+type UI struct {
+	auth    *auth.Service
+	work    *work.Service
+	baseURL string
+	https   bool
+	log     *slog.Logger
+	assets  *assets
+	pages   map[string]*template.Template
+}
+
+// New parses the templates and fingerprints the static files. Doing both at
+// start-up makes a broken template a start-up failure instead of a 500 later.
+func New(opts Options) (*UI, error) {
+	if opts.Auth == nil || opts.Work == nil {
+		return nil, errors.New("web: Options.Auth and Options.Work are required")
+	}
+	ui := &UI{
+		auth:    opts.Auth,
+		work:    opts.Work,
+		baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
+		log:     opts.Logger,
+	}
+	if ui.log == nil {
+		ui.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if ui.assets, err = loadAssets(staticFiles()); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if ui.pages, err = ui.parseTemplates(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return ui, nil
+}
+
+// Surface returns the UI's route table for the server to mount at the root.
+func (ui *UI) Surface() route.Surface {
+	return route.Surface{Name: "web", Prefix: "", Routes: ui.routes(), WriteError: ui.writeError, Projects: ui.work}
+}
+
+// routes is the one table of UI routes. Reading down the Access column is the
+// security review of the UI.
+func (ui *UI) routes() []route.Route {
+	rs := []route.Route{
+		{Method: "GET", Pattern: "/static/{path...}", Access: route.Public, Handler: ui.serveStatic},
+		{Method: "GET", Pattern: "/{$}", Access: route.Authenticated, Handler: ui.home},
+		// A method-less catch-all is less specific than every other pattern,
+		// so it never conflicts with the other surfaces' routes.
+		{Method: "", Pattern: "/", Access: route.Public, Handler: ui.notFound},
+
+		{Method: "GET", Pattern: "/setup", Access: route.Public, Handler: ui.setupPage},
+		{Method: "POST", Pattern: "/setup", Access: route.Public, Handler: ui.setupSubmit},
+		{Method: "GET", Pattern: "/login", Access: route.Public, Handler: ui.loginPage},
+		{Method: "POST", Pattern: "/login", Access: route.Public, Handler: ui.loginSubmit},
+		{Method: "POST", Pattern: "/logout", Access: route.Authenticated, Handler: ui.logout},
+
+		{Method: "GET", Pattern: "/projects", Access: route.Authenticated, Handler: ui.projectsPage},
+		{Method: "GET", Pattern: "/projects/new", Access: route.Authenticated, Handler: ui.projectNewPage},
+		{Method: "POST", Pattern: "/projects/new", Access: route.Authenticated, Handler: ui.projectNewSubmit},
+
+		{Method: "GET", Pattern: "/p/{key}", Access: route.ProjectViewer, Handler: ui.projectPage},
+	}
+	for _, c := range capabilities {
+		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
+	}
+	return append(rs, []route.Route{
+		{Method: "GET", Pattern: "/p/{key}/settings", Access: route.ProjectViewer, Handler: ui.settingsPage},
+		{Method: "POST", Pattern: "/p/{key}/settings", Access: route.ProjectAdmin, Handler: ui.settingsSave},
+		{Method: "POST", Pattern: "/p/{key}/settings/archive", Access: route.ProjectAdmin, Handler: ui.settingsArchive},
+		{Method: "POST", Pattern: "/p/{key}/settings/members", Access: route.ProjectAdmin, Handler: ui.memberSet},
+		{Method: "POST", Pattern: "/p/{key}/settings/members/remove", Access: route.ProjectAdmin, Handler: ui.memberRemove},
+
+		{Method: "GET", Pattern: "/account", Access: route.Authenticated, Handler: ui.accountPage},
+		{Method: "POST", Pattern: "/account/password", Access: route.Authenticated, Handler: ui.accountPassword},
+		{Method: "POST", Pattern: "/account/tokens", Access: route.Authenticated, Handler: ui.tokenCreate},
+		{Method: "POST", Pattern: "/account/tokens/{id}/revoke", Access: route.Authenticated, Handler: ui.tokenRevoke},
+
+		{Method: "GET", Pattern: "/admin/users", Access: route.InstanceAdmin, Handler: ui.usersPage},
+		{Method: "POST", Pattern: "/admin/users", Access: route.InstanceAdmin, Handler: ui.userCreate},
+		{Method: "POST", Pattern: "/admin/users/{name}/disable", Access: route.InstanceAdmin, Handler: ui.userSetDisabled(true)},
+		{Method: "POST", Pattern: "/admin/users/{name}/enable", Access: route.InstanceAdmin, Handler: ui.userSetDisabled(false)},
+	}...)
+}
