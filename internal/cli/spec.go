@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/trellisml/trellis/internal/goal"
+)
+
+func specCmd() *cobra.Command {
+	cmd := group("spec", "Check acceptance specs written in Gherkin")
+	cmd.AddCommand(specCheckCmd())
+	return cmd
+}
+
+// progressMinSize is the smallest input file that gets a progress bar:
+// smaller ones load in well under a second.
+const progressMinSize = 32 << 20
+
+type specCheckFlags struct {
+	tags, junit, labels, predictions string
+	asJSON                           bool
+	run, server, project, item       string
+	report                           bool
+}
+
+func specCheckCmd() *cobra.Command {
+	var f specCheckFlags
+	cmd := &cobra.Command{
+		Use:   "check FILE|DIR ...",
+		Short: "Check Gherkin acceptance specs against labels and predictions",
+		Long: "Parse the .feature files (directories are searched recursively), bind their steps to\n" +
+			"Trellis's step vocabulary (see docs/SPECS.md), score the predictions and check every\n" +
+			"Then step. Prints each scenario and step with the measured value next to the threshold.\n" +
+			"Exit status: 0 all scenarios passed, 1 a check failed, 2 a parse or input error.",
+		Example: "  trellis spec check examples/specs\n" +
+			"  trellis spec check specs/ --tags '@smoke and not @slow' --junit spec-results.xml\n" +
+			"  trellis spec check spam.feature --labels test/labels.csv --predictions out/predictions.jsonl --json",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSpecCheck(cmd, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.tags, "tags", "", "only scenarios matching a tag expression, e.g. '@smoke and not @slow'")
+	fl.StringVar(&f.junit, "junit", "", "also write JUnit XML to this file")
+	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
+	fl.StringVar(&f.labels, "labels", "", "labels file to use instead of the ones the specs name")
+	fl.StringVar(&f.predictions, "predictions", "", "predictions file to use instead of the ones the specs name")
+	fl.StringVar(&f.run, "run", "", "run id whose metrics the run-based steps check (needs a server)")
+	fl.StringVar(&f.server, "server", "", "server URL for run-based steps (env TRELLIS_SERVER)")
+	fl.BoolVar(&f.report, "report-to-server", false, "log the computed metrics and results as a run linked to --item (needs a server)")
+	fl.StringVar(&f.project, "project", "", "project key, with --report-to-server")
+	fl.StringVar(&f.item, "item", "", "item key, with --report-to-server")
+	return cmd
+}
+
+func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
+	tags, err := goal.ParseTagExpr(f.tags)
+	if err != nil {
+		return usagef("--tags: %v", err)
+	}
+	server := firstNonEmpty(f.server, os.Getenv("TRELLIS_SERVER"))
+	if server == "" && (f.run != "" || f.report) {
+		flag := "--run"
+		if f.report {
+			flag = "--report-to-server"
+		}
+		return usagef("%s needs a Trellis server: pass --server or set TRELLIS_SERVER", flag)
+	}
+	files, err := featureFiles(args)
+	if err != nil {
+		return err
+	}
+	var specs []*goal.Spec
+	var errs goal.Errors
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, &goal.InputError{File: path, Msg: err.Error()})
+			continue
+		}
+		sp, err := goal.ParseSpec(path, src)
+		if err != nil {
+			if es, ok := err.(goal.Errors); ok {
+				errs = append(errs, es...)
+			} else {
+				errs = append(errs, &goal.InputError{File: path, Msg: err.Error()})
+			}
+			continue
+		}
+		specs = append(specs, sp)
+	}
+	if len(errs) > 0 {
+		return usageError{errs}
+	}
+	opts := goal.Options{Labels: f.labels, Predictions: f.predictions, Tags: tags}
+	bars := newProgress(cmd.ErrOrStderr())
+	if bars != nil {
+		opts.Progress = bars.update
+	}
+	rep := goal.NewChecker(opts).Check(cmd.Context(), specs)
+	if bars != nil {
+		bars.finish()
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON {
+		err = rep.WriteJSON(out)
+	} else {
+		err = rep.WriteText(out)
+	}
+	if err != nil {
+		return err
+	}
+	if f.junit != "" {
+		var buf bytes.Buffer
+		if err := rep.WriteJUnit(&buf); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.junit, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--junit: %w", err)
+		}
+	}
+	switch rep.ExitCode() {
+	case ExitUsage:
+		return usagef("%d %s could not be checked: input errors above", rep.Errors, plural(rep.Errors, "scenario", "scenarios"))
+	case ExitFailure:
+		return fmt.Errorf("%d of %d %s failed", rep.Failed, rep.Passed+rep.Failed, plural(rep.Passed+rep.Failed, "scenario", "scenarios"))
+	}
+	if rep.Passed == 0 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "trellis: no scenarios matched")
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// featureFiles expands the arguments: files as given, directories to the
+// .feature files under them, sorted, each once.
+func featureFiles(args []string) ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, usagef("%s: %v", a, pathReason(err))
+		}
+		if !st.IsDir() {
+			add(a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), ".feature") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, usagef("%s: %v", a, err)
+		}
+		if len(found) == 0 {
+			return nil, usagef("%s: no .feature files", a)
+		}
+		sort.Strings(found)
+		for _, p := range found {
+			add(p)
+		}
+	}
+	return files, nil
+}
+
+func pathReason(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// progress draws one bar per big input file, only when stderr is a
+// terminal, so CI logs and pipes stay clean.
+type progress struct {
+	w    io.Writer
+	bars map[string]*progressbar.ProgressBar
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &progress{w: w, bars: map[string]*progressbar.ProgressBar{}}
+}
+
+func (p *progress) update(file string, read, size int64) {
+	if size < progressMinSize {
+		return
+	}
+	b, ok := p.bars[file]
+	if !ok {
+		b = progressbar.NewOptions64(size,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("reading "+filepath.Base(file)),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100_000_000),
+		)
+		p.bars[file] = b
+	}
+	_ = b.Set64(read)
+}
+
+func (p *progress) finish() {
+	for _, b := range p.bars {
+		_ = b.Finish()
+	}
+}
