@@ -218,7 +218,7 @@ type jsonlRows struct {
 	file          string
 	idCol, valCol string
 	line          int
-	row           map[string]json.RawMessage
+	id, val       []byte // raw JSON values of the two columns in the current row
 }
 
 // maxJSONLine bounds one JSON Lines row, so a file without newlines cannot
@@ -236,23 +236,119 @@ func (j *jsonlRows) next() (string, string, int, error) {
 		if len(b) == 0 {
 			continue
 		}
-		clear(j.row)
-		if j.row == nil {
-			j.row = map[string]json.RawMessage{}
-		}
-		if err := json.Unmarshal(b, &j.row); err != nil {
+		// json.Valid checks the row without allocating; the fields are then
+		// picked out of the top-level object directly, which is several
+		// times faster than decoding every row into a map.
+		if !json.Valid(b) || b[0] != '{' {
+			var v map[string]json.RawMessage
+			err := json.Unmarshal(b, &v)
+			if err == nil {
+				err = errors.New("not an object")
+			}
 			return "", "", 0, inputErrorf(j.file, j.line, "not a JSON object: %v", jsonReason(err))
 		}
-		id, err := j.field(j.idCol)
+		j.topLevel(b)
+		id, err := j.field(j.idCol, j.id)
 		if err != nil {
 			return "", "", 0, err
 		}
-		v, err := j.field(j.valCol)
+		v, err := j.field(j.valCol, j.val)
 		if err != nil {
 			return "", "", 0, err
 		}
 		return id, v, j.line, nil
 	}
+}
+
+// topLevel finds the raw values of the id and value columns in b, a valid
+// JSON object. Later duplicates of a key win, as in encoding/json.
+func (j *jsonlRows) topLevel(b []byte) {
+	j.id, j.val = nil, nil
+	i := 1 // after '{'
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		kEnd := skipString(b, i)
+		key := b[i:kEnd]
+		i = skipSpace(b, kEnd) + 1 // past ':'
+		i = skipSpace(b, i)
+		vEnd := skipValue(b, i)
+		if keyIs(key, j.idCol) {
+			j.id = b[i:vEnd]
+		}
+		if keyIs(key, j.valCol) {
+			j.val = b[i:vEnd]
+		}
+		i = vEnd
+	}
+}
+
+// keyIs reports whether the quoted JSON key equals name.
+func keyIs(quoted []byte, name string) bool {
+	if len(quoted) == len(name)+2 && string(quoted[1:len(quoted)-1]) == name {
+		return true
+	}
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return false
+	}
+	var k string
+	return json.Unmarshal(quoted, &k) == nil && k == name
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch {
+	case i >= len(b):
+		return len(b)
+	case b[i] == '"':
+		return skipString(b, i)
+	case b[i] == '{' || b[i] == '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n' {
+		i++
+	}
+	return i
 }
 
 func jsonReason(err error) string {
@@ -290,15 +386,16 @@ func (j *jsonlRows) readLine() ([]byte, error) {
 	}
 }
 
-// field returns the row's column as text: strings as they are, numbers and
-// booleans as written; null, objects and arrays are errors.
-func (j *jsonlRows) field(col string) (string, error) {
-	raw, ok := j.row[col]
-	if !ok {
-		return "", inputErrorf(j.file, j.line, "no field %q in the row", col)
-	}
+// field returns a column's raw JSON value as text: strings as they are,
+// numbers and booleans as written; null, objects and arrays are errors.
+func (j *jsonlRows) field(col string, raw []byte) (string, error) {
 	switch {
-	case len(raw) > 0 && raw[0] == '"':
+	case raw == nil:
+		return "", inputErrorf(j.file, j.line, "no field %q in the row", col)
+	case raw[0] == '"':
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw[1 : len(raw)-1]), nil
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", inputErrorf(j.file, j.line, "field %q: %v", col, err)
@@ -306,7 +403,7 @@ func (j *jsonlRows) field(col string) (string, error) {
 		return s, nil
 	case string(raw) == "null":
 		return "", inputErrorf(j.file, j.line, "field %q is null", col)
-	case len(raw) > 0 && (raw[0] == '{' || raw[0] == '['):
+	case raw[0] == '{' || raw[0] == '[':
 		return "", inputErrorf(j.file, j.line, "field %q must be a string, number or boolean", col)
 	}
 	return string(raw), nil

@@ -1,7 +1,10 @@
 package goal
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -180,6 +183,36 @@ func FuzzLoadRows(f *testing.F) {
 			var ie *InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("%v is not an InputError", err)
+			}
+		}
+	})
+}
+
+// FuzzJSONLFields checks the fast field scanner against encoding/json on
+// every valid object.
+func FuzzJSONLFields(f *testing.F) {
+	f.Add(`{"id":"a\"b","label":[1,{"x":"}"}],"label":2}`)
+	f.Add(`{ "i\u0064" : 12.5e3 , "label":"x" }`)
+	f.Add(`{"label":{"id":1},"id":true}`)
+	f.Fuzz(func(t *testing.T, row string) {
+		b := []byte(row)
+		var want map[string]json.RawMessage
+		if !json.Valid(b) || json.Unmarshal(b, &want) != nil {
+			return
+		}
+		j := &jsonlRows{idCol: "id", valCol: "label"}
+		j.topLevel(bytes.TrimSpace(b))
+		for col, got := range map[string][]byte{"id": j.id, "label": j.val} {
+			w, ok := want[col]
+			if !ok {
+				if got != nil {
+					t.Fatalf("%s: found %q, encoding/json finds none", col, got)
+				}
+				continue
+			}
+			var a, bb any
+			if json.Unmarshal(got, &a) != nil || json.Unmarshal(w, &bb) != nil || fmt.Sprint(a) != fmt.Sprint(bb) {
+				t.Fatalf("%s: got %q, encoding/json %q", col, got, w)
 			}
 		}
 	})
