@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/trellisml/trellis/internal/client"
 	"github.com/trellisml/trellis/internal/goal"
 )
 
@@ -70,13 +72,27 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if err != nil {
 		return usagef("--tags: %v", err)
 	}
-	server := firstNonEmpty(f.server, os.Getenv("TRELLIS_SERVER"))
+	if f.report && (f.project == "" || f.item == "") {
+		return usagef("--report-to-server needs --project KEY and --item KEY")
+	}
+	// Run-based steps and --report-to-server use the server from the flag,
+	// TRELLIS_SERVER or the saved login; file-based specs need none.
+	cc, err := loadClientConfig()
+	if err != nil {
+		return err
+	}
+	server := firstNonEmpty(f.server, os.Getenv("TRELLIS_SERVER"), cc.Server)
+	token := firstNonEmpty(os.Getenv("TRELLIS_TOKEN"), cc.Token)
 	if server == "" && (f.run != "" || f.report) {
 		flag := "--run"
 		if f.report {
 			flag = "--report-to-server"
 		}
 		return usagef("%s needs a Trellis server: pass --server or set TRELLIS_SERVER", flag)
+	}
+	var mlflow *client.MLflowClient
+	if server != "" {
+		mlflow = client.NewMLflowClient(server, f.project, token)
 	}
 	files, err := featureFiles(args)
 	if err != nil {
@@ -104,7 +120,10 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if len(errs) > 0 {
 		return usageError{errs}
 	}
-	opts := goal.Options{Labels: f.labels, Predictions: f.predictions, Tags: tags}
+	opts := goal.Options{Labels: f.labels, Predictions: f.predictions, Tags: tags, RunID: f.run}
+	if mlflow != nil {
+		opts.Runs = mlflow
+	}
 	bars := newProgress(cmd.ErrOrStderr())
 	if bars != nil {
 		opts.Progress = bars.update
@@ -131,6 +150,11 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
+	if f.report {
+		if err := reportToServer(cmd, mlflow, f, files, rep); err != nil {
+			return err
+		}
+	}
 	switch rep.ExitCode() {
 	case ExitUsage:
 		return usagef("%d %s could not be checked: input errors above", rep.Errors, plural(rep.Errors, "scenario", "scenarios"))
@@ -140,6 +164,42 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if rep.Passed == 0 {
 		fmt.Fprintln(cmd.ErrOrStderr(), "trellis: no scenarios matched")
 	}
+	return nil
+}
+
+// specExperiment is the experiment --report-to-server logs its runs in.
+const specExperiment = "trellis spec check"
+
+// reportToServer logs the check as a finished run linked to the item, so
+// each iteration's check is a point on the item's progress chart.
+func reportToServer(cmd *cobra.Command, c *client.MLflowClient, f specCheckFlags, files []string, rep *goal.Report) error {
+	metrics, err := rep.MetricsToLog()
+	if err != nil {
+		return usagef("--report-to-server: %v", err)
+	}
+	ctx := cmd.Context()
+	now := time.Now()
+	exp, err := c.ExperimentID(ctx, specExperiment)
+	if err != nil {
+		return fmt.Errorf("--report-to-server: %w", err)
+	}
+	tags := map[string]string{
+		"trellis.item":       f.item,
+		"trellis.spec.files": strings.Join(files, ", "),
+		"mlflow.source.name": "trellis spec check",
+		"mlflow.source.type": "LOCAL",
+	}
+	id, err := c.CreateRun(ctx, exp, "spec check "+now.UTC().Format("2006-01-02 15:04"), now.Add(-rep.Duration), tags)
+	if err != nil {
+		return fmt.Errorf("--report-to-server: %w", err)
+	}
+	if err := c.LogMetrics(ctx, id, now, metrics, map[string]string{"trellis.spec.result": fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)}); err != nil {
+		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
+	}
+	if err := c.FinishRun(ctx, id, "FINISHED", time.Now()); err != nil {
+		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "logged run %s with %d metrics for item %s in project %s\n", id, len(metrics), f.item, f.project)
 	return nil
 }
 

@@ -82,6 +82,8 @@ func TestSpecCheckExitCodes(t *testing.T) {
 	os.WriteFile(run, []byte("Feature: r\n  Scenario: s\n    Given the run \"abc\"\n    Then metric \"loss\" should be at most 1\n"), 0o644)
 	feature := filepath.Join("testdata", "spec", "golden.feature")
 	t.Setenv("TRELLIS_SERVER", "")
+	t.Setenv("TRELLIS_TOKEN", "")
+	t.Setenv("TRELLIS_CLIENT_CONFIG", filepath.Join(dir, "no-login.json")) // no saved server either
 	labels, _ := os.ReadFile(filepath.Join("testdata", "spec", "data", "labels.csv"))
 	perfect := filepath.Join(dir, "perfect.csv")
 	os.WriteFile(perfect, bytes.Replace(labels, []byte("id,label"), []byte("id,prediction"), 1), 0o644)
@@ -98,6 +100,7 @@ func TestSpecCheckExitCodes(t *testing.T) {
 		{"run step offline", []string{run}, ExitUsage, "needs a Trellis server: pass --server or set TRELLIS_SERVER", "could not be checked"},
 		{"--run offline", []string{feature, "--run", "abc"}, ExitUsage, "", "--run needs a Trellis server"},
 		{"--report-to-server offline", []string{feature, "--report-to-server", "--project", "ML", "--item", "ML-1"}, ExitUsage, "", "--report-to-server needs a Trellis server"},
+		{"--report-to-server without --item", []string{feature, "--report-to-server", "--project", "ML"}, ExitUsage, "", "--report-to-server needs --project KEY and --item KEY"},
 		{"bad tag expression", []string{feature, "--tags", "@a and"}, ExitUsage, "", "--tags: tag expression"},
 		{"no such path", []string{filepath.Join(dir, "nothing")}, ExitUsage, "", "no such file or directory"},
 		{"directory without features", []string{t.TempDir()}, ExitUsage, "", "no .feature files"},

@@ -28,6 +28,7 @@ type Options struct {
 	Labels      string    // overrides every "Given labels from" path (relative to the working directory)
 	Predictions string    // overrides every "Given predictions from" path
 	Runs        RunSource // nil offline: run-based steps are input errors
+	RunID       string    // overrides the run every run-based step reads
 	Tags        *TagExpr  // nil: every scenario
 	Progress    Progress  // told how far through big input files loading is
 	Now         func() time.Time
@@ -211,9 +212,13 @@ func (c *Checker) run(ctx context.Context, st Step) (map[string]float64, string,
 	if c.opts.Runs == nil {
 		return nil, "", fmt.Errorf("step %s %w", st.Text, ErrNoServer)
 	}
-	if st.Kind == StepRun {
-		m, err := c.opts.Runs.RunMetrics(ctx, st.Arg)
-		return m, st.Arg, err
+	if c.opts.RunID != "" || st.Kind == StepRun {
+		id := st.Arg
+		if c.opts.RunID != "" {
+			id = c.opts.RunID
+		}
+		m, err := c.opts.Runs.RunMetrics(ctx, id)
+		return m, id, err
 	}
 	id, m, err := c.opts.Runs.LatestRunOfItem(ctx, st.Arg)
 	return m, id, err

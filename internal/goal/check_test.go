@@ -167,3 +167,51 @@ func TestCheckRunSteps(t *testing.T) {
 		t.Errorf("outcomes %s %s(%s) %s", sc[0].Outcome, sc[1].Outcome, sc[1].RunID, sc[2].Outcome)
 	}
 }
+
+func TestCheckRunIDOverride(t *testing.T) {
+	sp := mustSpec(t, t.TempDir(), "r.feature", "Feature: r\n  Scenario: s\n    Given the latest run of item \"ML-1\"\n    Then metric \"loss\" should be at most 0.3\n")
+	rep := NewChecker(Options{Runs: fakeRuns{}, RunID: "r1"}).Check(context.Background(), []*Spec{sp})
+	if sc := rep.Features[0].Scenarios[0]; sc.Outcome != Passed || sc.RunID != "r1" {
+		t.Errorf("--run r1: %s run %q", sc.Outcome, sc.RunID)
+	}
+}
+
+func TestMetricsToLog(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "l.csv", "id,label\n1,a\n2,b\n")
+	writeFile(t, dir, "p.csv", "id,prediction\n1,a\n2,a\n")
+	writeFile(t, dir, "p2.csv", "id,prediction\n1,a\n2,b\n")
+	one := mustSpec(t, dir, "one.feature", `Feature: one
+  Scenario: s
+    Given labels from "l.csv"
+    And predictions from "p.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 0.5
+`)
+	rep := NewChecker(Options{}).Check(context.Background(), []*Spec{one})
+	m, err := rep.MetricsToLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["accuracy"] != 0.5 || m["recall.a"] != 1 || m["spec.passed"] != 1 || m["tp.b"] != 0 {
+		t.Errorf("metrics %v", m)
+	}
+	if _, ok := m["precision.b"]; ok {
+		t.Error("undefined precision.b was logged")
+	}
+	two := mustSpec(t, dir, "two.feature", strings.ReplaceAll(one.rawForTest(t), "p.csv", "p2.csv"))
+	rep = NewChecker(Options{}).Check(context.Background(), []*Spec{one, two})
+	if _, err := rep.MetricsToLog(); err == nil || !strings.Contains(err.Error(), "report one set of inputs per run") {
+		t.Errorf("conflicting metrics: err = %v", err)
+	}
+}
+
+// rawForTest reads the spec's file back.
+func (s *Spec) rawForTest(tb testing.TB) string {
+	tb.Helper()
+	b, err := os.ReadFile(s.Path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -332,24 +331,30 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	return err
 }
 
-// MetricsToLog returns the scenario metrics worth logging to a run: every
-// defined value, by name, in name order. Undefined metrics are left out, as
-// MLflow metrics must be numbers.
-func (r *Report) MetricsToLog() map[string]float64 {
+// MetricsToLog returns what --report-to-server logs to a run: every
+// defined metric the scenarios computed or read, by name, plus
+// spec.passed, spec.failed and spec.errors. Undefined metrics are left out,
+// as MLflow metrics are numbers. Two scenarios that measured the same
+// metric differently (they scored different files) cannot share one run:
+// that is an error naming the metric.
+func (r *Report) MetricsToLog() (map[string]float64, error) {
 	out := map[string]float64{}
+	from := map[string]string{}
 	for _, f := range r.Features {
 		for _, s := range f.Scenarios {
-			keys := make([]string, 0, len(s.Metrics))
-			for k := range s.Metrics {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if v := s.Metrics[k]; v.Defined {
-					out[k] = v.V
+			for k, v := range s.Metrics {
+				if !v.Defined {
+					continue
 				}
+				if old, ok := out[k]; ok && old != v.V {
+					return nil, fmt.Errorf("metric %q is %s in scenario %q but %s in %q: report one set of inputs per run", k, FormatNumber(old), from[k], FormatNumber(v.V), s.Name)
+				}
+				out[k], from[k] = v.V, s.Name
 			}
 		}
 	}
-	return out
+	out["spec.passed"] = float64(r.Passed)
+	out["spec.failed"] = float64(r.Failed)
+	out["spec.errors"] = float64(r.Errors)
+	return out, nil
 }
