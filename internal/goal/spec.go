@@ -90,6 +90,9 @@ func ParseSpec(path string, src []byte) (*Spec, error) {
 				line, kw = ix.line[ps.AstNodeIds[0]], ix.keyword[ps.AstNodeIds[0]]
 			}
 			st, err := BindStep(ps.Text)
+			if err == nil && ps.Argument != nil {
+				err = fmt.Errorf("step %s takes no data table or doc string", ps.Text)
+			}
 			if err != nil {
 				msg := err.Error()
 				if sc.RowLine != 0 {

@@ -107,6 +107,8 @@ func TestParseSpecErrors(t *testing.T) {
 			[]string{`f.feature:2: scenario "a" has no Then step that checks a metric`}},
 		{"logged metric without a source", "Feature: x\n  Scenario: a\n    Then metric \"loss\" should be at most 1\n",
 			[]string{`f.feature:3: this step needs a run`}},
+		{"data table", "Feature: x\n  Scenario: a\n    Given labels from \"l.csv\"\n      | a |\n    Then metric \"m\" should be at least 1\n",
+			[]string{`f.feature:3: step labels from "l.csv" takes no data table or doc string`}},
 		{"background error once", "Feature: x\n  Background:\n    Given lables from \"l.csv\"\n  Scenario: a\n    Then accuracy should be at least 1\n  Scenario: b\n    Then accuracy should be at least 1\n",
 			[]string{`f.feature:3: unknown step: lables from "l.csv"; closest known steps: labels from "PATH"`}},
 	}
