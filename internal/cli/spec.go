@@ -21,8 +21,25 @@ import (
 
 func specCmd() *cobra.Command {
 	cmd := group("spec", "Check acceptance specs written in Gherkin")
-	cmd.AddCommand(specCheckCmd())
+	cmd.AddCommand(specCheckCmd(), specStepsCmd())
 	return cmd
+}
+
+func specStepsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "steps",
+		Short: "List the Gherkin steps specs can use",
+		Long: "List the step vocabulary. N is a number or a percentage (80% is 0.8), \"...\" a quoted\n" +
+			"string; every 'should be' step takes at least, at most, more than, less than or exactly.",
+		Example: "  trellis spec steps",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, s := range goal.Vocabulary() {
+				fmt.Fprintln(cmd.OutOrStdout(), s)
+			}
+			return nil
+		},
+	}
 }
 
 // progressMinSize is the smallest input file that gets a progress bar:

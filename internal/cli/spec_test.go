@@ -125,3 +125,10 @@ func TestSpecCheckExamples(t *testing.T) {
 		t.Errorf("examples/specs: exit %d, report:\n%s", code, out)
 	}
 }
+
+func TestSpecSteps(t *testing.T) {
+	code, out, _ := runCLI(t, "", "spec", "steps")
+	if code != ExitOK || !strings.Contains(out, "accuracy should be at least N\n") || !strings.Contains(out, `labels from "PATH"`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

@@ -96,3 +96,21 @@ func TestEvaluate(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckAsGoal(t *testing.T) {
+	st, err := BindStep(`recall for class "spam" should be at least 90%`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := st.Check.Goal()
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if g.MetricKey() != st.Check.Key() || g.String() != "recall.spam at least 0.9" {
+		t.Errorf("goal %q key %q, check key %q", g, g.MetricKey(), st.Check.Key())
+	}
+	e := Evaluate(g, []Observation{{RunID: "r", At: 1, Value: defined(0.95)}})
+	if e.Status != Met {
+		t.Errorf("status %s", e.Status)
+	}
+}

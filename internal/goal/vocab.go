@@ -44,6 +44,12 @@ func (c Check) Key() string {
 	return c.Metric
 }
 
+// Goal returns the check as a goal, so a spec's Then steps and the goals
+// kept on items share one evaluation: Evaluate(c.Goal(), observations).
+func (c Check) Goal() Goal {
+	return Goal{Metric: c.Metric, Class: c.Class, Comparator: c.Comparator, Threshold: c.Threshold}
+}
+
 // Step is one step of a scenario bound to the vocabulary.
 type Step struct {
 	Keyword string   `json:"keyword"`
