@@ -65,6 +65,12 @@ func TestSpecCheckGolden(t *testing.T) {
 	}
 	golden(t, "spec/report.json", reTimes.ReplaceAll([]byte(out), []byte("${1}0")))
 
+	out, _, code = specCheck(t, filepath.Join("testdata", "spec", "regression.feature"))
+	if code != ExitUsage {
+		t.Errorf("regression.feature: exit %d, want %d", code, ExitUsage)
+	}
+	golden(t, "spec/regression.txt", []byte(out))
+
 	out, errs, code = specCheck(t, feature, "--tags", "@smoke")
 	if code != ExitOK || !strings.HasSuffix(out, "1 passed, 0 failed\n") || errs != "" {
 		t.Errorf("--tags @smoke: exit %d, stdout ends %q, stderr %q", code, out[max(0, len(out)-40):], errs)
@@ -107,7 +113,7 @@ func TestSpecCheckExitCodes(t *testing.T) {
 		{"no arguments", nil, ExitUsage, "", "requires at least 1 arg"},
 		{"overrides replace the spec's files", []string{feature, "--labels", "testdata/spec/data/labels.csv", "--predictions", perfect}, ExitFailure, "measured 1  ", "1 of 4 scenarios failed"},
 		{"override with the wrong columns", []string{feature, "--tags", "@smoke", "--predictions", "testdata/spec/data/labels.csv"}, ExitUsage, `testdata/spec/data/labels.csv:1: no column "prediction" in the header (columns: id, label)`, "could not be checked"},
-		{"directory", []string{filepath.Join("testdata", "spec")}, ExitFailure, "2 passed, 2 failed", ""},
+		{"directory", []string{filepath.Join("testdata", "spec")}, ExitUsage, "2 passed, 3 failed, 1 with input errors\n", "1 scenario could not be checked"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,6 +42,7 @@ type MLflowError struct {
 	Message   string `json:"message"`
 }
 
+// Error reports the server's message with MLflow's error code.
 func (e *MLflowError) Error() string {
 	return fmt.Sprintf("%s (%s, HTTP %d)", e.Message, e.ErrorCode, e.Status)
 }

@@ -84,7 +84,7 @@ type Value struct {
 	Reason  string // why it is undefined
 }
 
-// Defined returns a defined value.
+// defined returns a defined value.
 func defined(v float64) Value { return Value{V: v, Defined: true} }
 
 // undefined returns an undefined value with its reason.
