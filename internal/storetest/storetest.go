@@ -36,6 +36,10 @@ func Run(t *testing.T, open Open) {
 		{"Lockout", testLockout},
 		{"Projects", testProjects},
 		{"Members", testMembers},
+		{"Items", testItems},
+		{"ItemKeysConcurrent", testItemKeysConcurrent},
+		{"WorkflowAndPlanning", testWorkflowAndPlanning},
+		{"Sprints", testSprints},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -1,0 +1,460 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+const itemColumns = `i.id, i.project_id, i.number, i.kind, i.title, i.description, i.status, i.stage, i.rank, i.priority,
+	i.parent_id, COALESCE(pi.number, 0), i.phase, i.deliverable, i.time_box, i.hypothesis, i.success_metrics, i.points, i.size,
+	i.learning, i.sprint_id, i.started_at, i.done_at, i.created_by, i.created_at, i.updated_at`
+
+const itemFrom = ` FROM items i LEFT JOIN items pi ON pi.id = i.parent_id`
+
+func scanItem(row interface{ Scan(...any) error }) (*work.Item, error) {
+	var it work.Item
+	var kind string
+	var parentID, sprintID sql.NullString
+	var parentNum int64
+	var started, done, created, updated int64
+	if err := row.Scan(&it.ID, &it.ProjectID, &it.Number, &kind, &it.Title, &it.Description, &it.Status, &it.Stage, &it.Rank, &it.Priority,
+		&parentID, &parentNum, &it.Phase, &it.Deliverable, &it.TimeBox, &it.Hypothesis, &it.SuccessMetrics, &it.Points, &it.Size,
+		&it.Learning, &sprintID, &started, &done, &it.CreatedBy, &created, &updated); err != nil {
+		return nil, err
+	}
+	it.Kind = work.Kind(kind)
+	it.ParentID, it.SprintID = parentID.String, sprintID.String
+	if parentNum > 0 {
+		it.Parent = strconv.FormatInt(parentNum, 10)
+	}
+	it.StartedAt, it.DoneAt, it.CreatedAt, it.UpdatedAt = tm(started), tm(done), tm(created), tm(updated)
+	return &it, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreateItem allocates the next number with one UPSERT ... RETURNING, which
+// both SQLite and PostgreSQL execute atomically (PostgreSQL row-locks the
+// counter until commit), so concurrent creates never share a key.
+func (db *DB) CreateItem(ctx context.Context, it *work.Item) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO item_counters (project_id, next) VALUES ($1, 1)
+			ON CONFLICT (project_id) DO UPDATE SET next = item_counters.next + 1 RETURNING next`, it.ProjectID).Scan(&it.Number); err != nil {
+			return mapErr(err, "Item counter")
+		}
+		if it.Rank == 0 {
+			var top float64
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rank), 0) FROM items WHERE project_id = $1`, it.ProjectID).Scan(&top); err != nil {
+				return mapErr(err, "Item")
+			}
+			it.Rank = top + 1024
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, project_id, number, kind, title, description, status, stage, rank, priority,
+			parent_id, phase, deliverable, time_box, hypothesis, success_metrics, points, size, learning, sprint_id, started_at, done_at,
+			created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+			it.ID, it.ProjectID, it.Number, string(it.Kind), it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority,
+			nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox, it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning,
+			nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt), it.CreatedBy, ms(it.CreatedAt), ms(it.UpdatedAt)); err != nil {
+			return mapErr(err, "Item")
+		}
+		if err := saveItemSets(ctx, tx, it); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, it.ID, []work.ItemEvent{{User: it.CreatedBy, Field: "created", New: it.Title, At: it.CreatedAt}})
+	})
+}
+
+func saveItemSets(ctx context.Context, tx *sql.Tx, it *work.Item) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_assignees WHERE item_id = $1`, it.ID); err != nil {
+		return mapErr(err, "Item assignees")
+	}
+	for _, uid := range it.AssigneeIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_assignees (item_id, user_id) VALUES ($1, $2)`, it.ID, uid); err != nil {
+			return mapErr(err, "Item assignee")
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_labels WHERE item_id = $1`, it.ID); err != nil {
+		return mapErr(err, "Item labels")
+	}
+	for _, l := range it.Labels {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_labels (item_id, label) VALUES ($1, $2)`, it.ID, l); err != nil {
+			return mapErr(err, "Item label")
+		}
+	}
+	return nil
+}
+
+func insertEvents(ctx context.Context, tx *sql.Tx, itemID string, evs []work.ItemEvent) error {
+	for _, e := range evs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_events (item_id, user_name, field, old_value, new_value, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			itemID, e.User, e.Field, e.Old, e.New, ms(e.At)); err != nil {
+			return mapErr(err, "Item event")
+		}
+	}
+	return nil
+}
+
+// FindItem returns an item by project and number. Errors: ENOTFOUND.
+func (db *DB) FindItem(ctx context.Context, projectID string, number int64) (*work.Item, error) {
+	it, err := scanItem(db.read.QueryRowContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.project_id = $1 AND i.number = $2`, projectID, number))
+	if err != nil {
+		return nil, mapErr(err, "Item")
+	}
+	return it, db.fillItemSets(ctx, []*work.Item{it}, "i.id = $1", it.ID)
+}
+
+// FindItemByID returns an item by id. Errors: ENOTFOUND.
+func (db *DB) FindItemByID(ctx context.Context, id string) (*work.Item, error) {
+	it, err := scanItem(db.read.QueryRowContext(ctx, `SELECT `+itemColumns+itemFrom+` WHERE i.id = $1`, id))
+	if err != nil {
+		return nil, mapErr(err, "Item")
+	}
+	return it, db.fillItemSets(ctx, []*work.Item{it}, "i.id = $1", it.ID)
+}
+
+// likeEscape makes s a literal LIKE pattern fragment.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// FindItems lists items in rank order.
+func (db *DB) FindItems(ctx context.Context, f work.ItemFilter) ([]*work.Item, error) {
+	where := []string{"i.project_id = $1"}
+	args := []any{f.ProjectID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Kind != "" {
+		where = append(where, "i.kind = "+arg(string(f.Kind)))
+	}
+	if f.Status != "" {
+		where = append(where, "i.status = "+arg(f.Status))
+	}
+	if f.Label != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM item_labels l WHERE l.item_id = i.id AND l.label = "+arg(strings.ToLower(f.Label))+")")
+	}
+	if f.Assignee != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM item_assignees a JOIN users u ON u.id = a.user_id WHERE a.item_id = i.id AND u.name = "+arg(strings.ToLower(f.Assignee))+")")
+	}
+	switch f.SprintID {
+	case "":
+	case "none":
+		where = append(where, "i.sprint_id IS NULL")
+	default:
+		where = append(where, "i.sprint_id = "+arg(f.SprintID))
+	}
+	if f.ParentID != "" {
+		where = append(where, "i.parent_id = "+arg(f.ParentID))
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		p := arg("%" + likeEscape(strings.ToLower(t)) + "%")
+		cond := "(LOWER(i.title) LIKE " + p + ` ESCAPE '\' OR LOWER(i.description) LIKE ` + p + ` ESCAPE '\'`
+		if n, err := strconv.ParseInt(strings.TrimLeft(t[strings.LastIndex(t, "-")+1:], " "), 10, 64); err == nil {
+			cond += " OR i.number = " + arg(n)
+		}
+		where = append(where, cond+")")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = work.MaxItems
+	}
+	q := `SELECT ` + itemColumns + itemFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY i.rank, i.number LIMIT ` + strconv.Itoa(limit)
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, "Items")
+	}
+	defer rows.Close()
+	items := []*work.Item{}
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, mapErr(err, "Items")
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "Items")
+	}
+	if len(items) == 0 {
+		return items, nil
+	}
+	return items, db.fillItemSets(ctx, items, "i.project_id = $1", f.ProjectID)
+}
+
+// fillItemSets loads assignees and labels of items with two queries over
+// the scope (one item or the whole project) rather than two per item.
+func (db *DB) fillItemSets(ctx context.Context, items []*work.Item, scope string, arg any) error {
+	byID := make(map[string]*work.Item, len(items))
+	for _, it := range items {
+		byID[it.ID] = it
+		it.Assignees, it.AssigneeIDs, it.Labels = []string{}, []string{}, []string{}
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT a.item_id, u.id, u.name FROM item_assignees a JOIN items i ON i.id = a.item_id
+		JOIN users u ON u.id = a.user_id WHERE `+scope+` ORDER BY u.name`, arg)
+	if err != nil {
+		return mapErr(err, "Item assignees")
+	}
+	for rows.Next() {
+		var id, uid, name string
+		if err := rows.Scan(&id, &uid, &name); err != nil {
+			rows.Close()
+			return mapErr(err, "Item assignees")
+		}
+		if it := byID[id]; it != nil {
+			it.Assignees, it.AssigneeIDs = append(it.Assignees, name), append(it.AssigneeIDs, uid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapErr(err, "Item assignees")
+	}
+	rows, err = db.read.QueryContext(ctx, `SELECT l.item_id, l.label FROM item_labels l JOIN items i ON i.id = l.item_id WHERE `+scope+` ORDER BY l.label`, arg)
+	if err != nil {
+		return mapErr(err, "Item labels")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, label string
+		if err := rows.Scan(&id, &label); err != nil {
+			return mapErr(err, "Item labels")
+		}
+		if it := byID[id]; it != nil {
+			it.Labels = append(it.Labels, label)
+		}
+	}
+	return mapErr(rows.Err(), "Item labels")
+}
+
+// UpdateItem saves an item's mutable fields, sets and events atomically.
+func (db *DB) UpdateItem(ctx context.Context, it *work.Item, events []work.ItemEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE items SET title = $1, description = $2, status = $3, stage = $4, rank = $5, priority = $6,
+			parent_id = $7, phase = $8, deliverable = $9, time_box = $10, hypothesis = $11, success_metrics = $12, points = $13, size = $14,
+			learning = $15, sprint_id = $16, started_at = $17, done_at = $18, updated_at = $19 WHERE id = $20`,
+			it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority, nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox,
+			it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning, nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt),
+			ms(it.UpdatedAt), it.ID)
+		if err := affected(res, err, "Item"); err != nil {
+			return err
+		}
+		if err := saveItemSets(ctx, tx, it); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, it.ID, events)
+	})
+}
+
+// FindItemEvents returns an item's history, oldest first.
+func (db *DB) FindItemEvents(ctx context.Context, itemID string) ([]*work.ItemEvent, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT user_name, field, old_value, new_value, at FROM item_events WHERE item_id = $1 ORDER BY at, id`, itemID)
+	if err != nil {
+		return nil, mapErr(err, "Item events")
+	}
+	defer rows.Close()
+	evs := []*work.ItemEvent{}
+	for rows.Next() {
+		var e work.ItemEvent
+		var at int64
+		if err := rows.Scan(&e.User, &e.Field, &e.Old, &e.New, &at); err != nil {
+			return nil, mapErr(err, "Item events")
+		}
+		e.At = tm(at)
+		evs = append(evs, &e)
+	}
+	return evs, mapErr(rows.Err(), "Item events")
+}
+
+// AddLink inserts a link; an existing one is ECONFLICT.
+func (db *DB) AddLink(ctx context.Context, fromID, toID, typ string) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO item_links (from_id, to_id, type) VALUES ($1, $2, $3)`, fromID, toID, typ)
+	return mapErr(err, "Link")
+}
+
+// RemoveLink deletes a link. Errors: ENOTFOUND.
+func (db *DB) RemoveLink(ctx context.Context, fromID, toID, typ string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM item_links WHERE from_id = $1 AND to_id = $2 AND type = $3`, fromID, toID, typ)
+	return affected(res, err, "Link")
+}
+
+// FindLinks returns an item's links both ways; Key holds the other item's
+// number, which the service turns into a key.
+func (db *DB) FindLinks(ctx context.Context, itemID string) ([]work.Link, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT l.type, o.number, o.title, 'out' FROM item_links l JOIN items o ON o.id = l.to_id WHERE l.from_id = $1
+		UNION ALL SELECT l.type, o.number, o.title, 'in' FROM item_links l JOIN items o ON o.id = l.from_id WHERE l.to_id = $1
+		ORDER BY 1, 2`, itemID)
+	if err != nil {
+		return nil, mapErr(err, "Links")
+	}
+	defer rows.Close()
+	links := []work.Link{}
+	for rows.Next() {
+		var l work.Link
+		var n int64
+		if err := rows.Scan(&l.Type, &n, &l.Title, &l.Direction); err != nil {
+			return nil, mapErr(err, "Links")
+		}
+		l.Key = strconv.FormatInt(n, 10)
+		links = append(links, l)
+	}
+	return links, mapErr(rows.Err(), "Links")
+}
+
+// FindStatuses returns a project's stored workflow in order.
+func (db *DB) FindStatuses(ctx context.Context, projectID string) ([]work.Status, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT name, category, wip_limit FROM item_statuses WHERE project_id = $1 ORDER BY position`, projectID)
+	if err != nil {
+		return nil, mapErr(err, "Statuses")
+	}
+	defer rows.Close()
+	var ss []work.Status
+	for rows.Next() {
+		var s work.Status
+		if err := rows.Scan(&s.Name, &s.Category, &s.WIPLimit); err != nil {
+			return nil, mapErr(err, "Statuses")
+		}
+		ss = append(ss, s)
+	}
+	return ss, mapErr(rows.Err(), "Statuses")
+}
+
+// SetStatuses replaces a project's workflow atomically.
+func (db *DB) SetStatuses(ctx context.Context, projectID string, ss []work.Status) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM item_statuses WHERE project_id = $1`, projectID); err != nil {
+			return mapErr(err, "Statuses")
+		}
+		for i, s := range ss {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO item_statuses (project_id, name, position, category, wip_limit) VALUES ($1, $2, $3, $4, $5)`,
+				projectID, s.Name, i, s.Category, s.WIPLimit); err != nil {
+				return mapErr(err, "Status")
+			}
+		}
+		return nil
+	})
+}
+
+// FindPlanning returns a project's planning settings, or the defaults.
+func (db *DB) FindPlanning(ctx context.Context, projectID string) (work.Planning, error) {
+	p := work.DefaultPlanning
+	err := db.read.QueryRowContext(ctx, `SELECT point_scale, alloc_committed, alloc_experiments, alloc_learning FROM planning_settings WHERE project_id = $1`,
+		projectID).Scan(&p.PointScale, &p.Allocation.Committed, &p.Allocation.Experiments, &p.Allocation.Learning)
+	if err == sql.ErrNoRows {
+		return work.DefaultPlanning, nil
+	}
+	return p, mapErr(err, "Planning settings")
+}
+
+// SetPlanning saves a project's planning settings.
+func (db *DB) SetPlanning(ctx context.Context, projectID string, p work.Planning) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO planning_settings (project_id, point_scale, alloc_committed, alloc_experiments, alloc_learning)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project_id) DO UPDATE SET point_scale = excluded.point_scale,
+		alloc_committed = excluded.alloc_committed, alloc_experiments = excluded.alloc_experiments, alloc_learning = excluded.alloc_learning`,
+		projectID, p.PointScale, p.Allocation.Committed, p.Allocation.Experiments, p.Allocation.Learning)
+	return mapErr(err, "Planning settings")
+}
+
+const sprintColumns = `id, project_id, name, goal, starts_at, ends_at, state, capacity, snapshot, created_at`
+
+func scanSprint(row interface{ Scan(...any) error }) (*work.Sprint, error) {
+	var sp work.Sprint
+	var starts, ends, created int64
+	var capacity, snapshot string
+	if err := row.Scan(&sp.ID, &sp.ProjectID, &sp.Name, &sp.Goal, &starts, &ends, &sp.State, &capacity, &snapshot, &created); err != nil {
+		return nil, err
+	}
+	sp.StartsAt, sp.EndsAt, sp.CreatedAt = tm(starts), tm(ends), tm(created)
+	sp.Capacity = map[string]int{}
+	if err := json.Unmarshal([]byte(capacity), &sp.Capacity); err != nil {
+		return nil, err
+	}
+	if snapshot != "" {
+		sp.Snapshot = &work.SprintSnapshot{}
+		if err := json.Unmarshal([]byte(snapshot), sp.Snapshot); err != nil {
+			return nil, err
+		}
+	}
+	return &sp, nil
+}
+
+func sprintJSON(sp *work.Sprint) (string, string) {
+	c, _ := json.Marshal(sp.Capacity)
+	if sp.Snapshot == nil {
+		return string(c), ""
+	}
+	s, _ := json.Marshal(sp.Snapshot)
+	return string(c), string(s)
+}
+
+// CreateSprint inserts a sprint; a taken name is ECONFLICT.
+func (db *DB) CreateSprint(ctx context.Context, sp *work.Sprint) error {
+	c, s := sprintJSON(sp)
+	_, err := db.write.ExecContext(ctx, `INSERT INTO sprints (`+sprintColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sp.ID, sp.ProjectID, sp.Name, sp.Goal, ms(sp.StartsAt), ms(sp.EndsAt), sp.State, c, s, ms(sp.CreatedAt))
+	return mapErr(err, "Sprint")
+}
+
+// FindSprint returns a sprint of a project. Errors: ENOTFOUND.
+func (db *DB) FindSprint(ctx context.Context, projectID, id string) (*work.Sprint, error) {
+	sp, err := scanSprint(db.read.QueryRowContext(ctx, `SELECT `+sprintColumns+` FROM sprints WHERE project_id = $1 AND id = $2`, projectID, id))
+	return sp, mapErr(err, "Sprint")
+}
+
+// FindSprints lists a project's sprints by start date.
+func (db *DB) FindSprints(ctx context.Context, projectID string) ([]*work.Sprint, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sprintColumns+` FROM sprints WHERE project_id = $1 ORDER BY starts_at, name`, projectID)
+	if err != nil {
+		return nil, mapErr(err, "Sprints")
+	}
+	defer rows.Close()
+	sps := []*work.Sprint{}
+	for rows.Next() {
+		sp, err := scanSprint(rows)
+		if err != nil {
+			return nil, mapErr(err, "Sprints")
+		}
+		sps = append(sps, sp)
+	}
+	return sps, mapErr(rows.Err(), "Sprints")
+}
+
+// UpdateSprint saves a sprint's mutable fields.
+func (db *DB) UpdateSprint(ctx context.Context, sp *work.Sprint) error {
+	c, s := sprintJSON(sp)
+	res, err := db.write.ExecContext(ctx, `UPDATE sprints SET name = $1, goal = $2, state = $3, capacity = $4, snapshot = $5 WHERE id = $6`,
+		sp.Name, sp.Goal, sp.State, c, s, sp.ID)
+	return affected(res, err, "Sprint")
+}
+
+// CloseSprint saves the closed sprint and moves unfinished items in one
+// transaction, so a close is never half done.
+func (db *DB) CloseSprint(ctx context.Context, sp *work.Sprint, unfinished []string, nextID string) error {
+	c, s := sprintJSON(sp)
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sprints SET state = $1, capacity = $2, snapshot = $3 WHERE id = $4 AND state = 'active'`, sp.State, c, s, sp.ID)
+		if err := affected(res, err, "Active sprint"); err != nil {
+			if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+				return trellis.Errorf(trellis.ECONFLICT, "Sprint %q is no longer active.", sp.Name)
+			}
+			return err
+		}
+		for _, id := range unfinished {
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET sprint_id = $1 WHERE id = $2`, nullable(nextID), id); err != nil {
+				return mapErr(err, "Item")
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,274 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// itemFixture is a project BAL owned by ada, with bob as editor.
+func itemFixture(t *testing.T, db *store.DB) (context.Context, *work.Service, *work.Project) {
+	t.Helper()
+	ctx := context.Background()
+	as := auth.NewService(db, FastHash)
+	ws := work.NewService(db, as)
+	ada := must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
+	must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "bob", Password: pw}))
+	ctx = As(ctx, ada)
+	p := must[*work.Project](t)(ws.CreateProject(ctx, work.NewProject{Key: "BAL", Name: "Balloons"}))
+	must[*work.Member](t)(ws.SetMember(ctx, p, "bob", auth.RoleEditor))
+	return ctx, ws, p
+}
+
+func testItems(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	dev := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "development", Title: "Serve the model", Description: "**bold**",
+		Assignees: []string{"bob", "@ada"}, Labels: []string{"API", "api", "serving"}, Points: 5, Priority: "high", Phase: "productionize"}))
+	if dev.Key != "BAL-1" || dev.Status != "Backlog" || len(dev.Assignees) != 2 || len(dev.Labels) != 2 || dev.Labels[0] != "api" {
+		t.Fatalf("created %+v", dev)
+	}
+	exp := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "experiment", Title: "Mosaic augmentation",
+		Hypothesis: "We believe mosaic augmentation will raise recall, measured by recall@0.5", TimeBox: "2d", Parent: "BAL-1"}))
+	if exp.Key != "BAL-2" || exp.Stage != work.StageIdeation || exp.Parent != "BAL-1" {
+		t.Fatalf("experiment %+v", exp)
+	}
+	got := must[*work.Item](t)(ws.Item(ctx, p, "BAL-1"))
+	if got.Title != dev.Title || got.Description != "**bold**" || got.Points != 5 || got.Priority != "high" || len(got.SubTasks) != 1 ||
+		got.SubTasks[0].Key != "BAL-2" || got.Assignees[0] != "ada" || got.Assignees[1] != "bob" {
+		t.Fatalf("round trip %+v", got)
+	}
+	_, err := ws.Item(ctx, p, "BAL-99")
+	wantCode(t, err, trellis.ENOTFOUND)
+
+	// Field rules name the field.
+	bad := []struct {
+		in    work.NewItem
+		field string
+	}{
+		{work.NewItem{Kind: "story", Title: "x"}, "kind"},
+		{work.NewItem{Title: "x"}, "kind"},
+		{work.NewItem{Kind: "development", Title: " "}, "title"},
+		{work.NewItem{Kind: "experiment", Title: "x"}, "hypothesis"},
+		{work.NewItem{Kind: "research", Title: "x", TimeBox: "2 days"}, "time_box"},
+		{work.NewItem{Kind: "development", Title: "x", Points: 4}, "points"},
+		{work.NewItem{Kind: "development", Title: "x", Size: "M"}, "size"},
+		{work.NewItem{Kind: "development", Title: "x", Status: "Nope"}, "status"},
+		{work.NewItem{Kind: "development", Title: "x", Status: "In progress"}, "points"},
+		{work.NewItem{Kind: "research", Title: "x", Status: "Done"}, "time_box"},
+		{work.NewItem{Kind: "development", Title: "x", Assignees: []string{"eve"}}, "assignees"},
+		{work.NewItem{Kind: "development", Title: "x", Labels: []string{"no spaces"}}, "labels"},
+		{work.NewItem{Kind: "development", Title: "x", Priority: "asap"}, "priority"},
+		{work.NewItem{Kind: "development", Title: "x", Phase: "ship"}, "phase"},
+		{work.NewItem{Kind: "development", Title: "x", Parent: "BAL-77"}, "parent"},
+	}
+	for _, b := range bad {
+		_, err := ws.CreateItem(ctx, p, b.in)
+		wantCode(t, err, trellis.EINVALID)
+		if f := trellis.ErrorField(err); f != b.field {
+			t.Errorf("%+v: error names %q (%v), want %q", b.in, f, err, b.field)
+		}
+	}
+	// Refused creates used no number: the next item is BAL-3.
+	res := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "research", Title: "Read about focal loss"}))
+	if res.Key != "BAL-3" {
+		t.Fatalf("next key %s", res.Key)
+	}
+	// Readiness: research leaves To do only with a time box.
+	status := "In progress"
+	_, err = ws.UpdateItem(ctx, p, "BAL-3", work.ItemUpdate{Status: &status})
+	if trellis.ErrorField(err) != "time_box" {
+		t.Fatalf("moving research without time box: %v", err)
+	}
+	tb := "1w"
+	moved := must[*work.Item](t)(ws.UpdateItem(ctx, p, "BAL-3", work.ItemUpdate{Status: &status, TimeBox: &tb}))
+	if moved.Status != "In progress" || moved.StartedAt.IsZero() {
+		t.Fatalf("moved %+v", moved)
+	}
+	// Ordering: put BAL-3 before BAL-1.
+	before := "BAL-1"
+	must[*work.Item](t)(ws.UpdateItem(ctx, p, "BAL-3", work.ItemUpdate{Before: &before}))
+	items := must[[]*work.Item](t)(ws.Items(ctx, p, work.ItemFilter{}))
+	if len(items) != 3 || items[0].Key != "BAL-3" || items[1].Key != "BAL-1" {
+		t.Fatalf("order %v", keysOf(items))
+	}
+	// Filters.
+	for _, c := range []struct {
+		f    work.ItemFilter
+		want string
+	}{
+		{work.ItemFilter{Kind: "experiment"}, "[BAL-2]"},
+		{work.ItemFilter{Assignee: "bob"}, "[BAL-1]"},
+		{work.ItemFilter{Label: "serving"}, "[BAL-1]"},
+		{work.ItemFilter{Text: "MOSAIC"}, "[BAL-2]"},
+		{work.ItemFilter{Text: "BAL-3"}, "[BAL-3]"},
+		{work.ItemFilter{Text: "100%"}, "[]"},
+		{work.ItemFilter{Status: "In progress"}, "[BAL-3]"},
+	} {
+		if got := fmt.Sprint(keysOf(must[[]*work.Item](t)(ws.Items(ctx, p, c.f)))); got != c.want {
+			t.Errorf("filter %+v = %s, want %s", c.f, got, c.want)
+		}
+	}
+	// History records who changed what.
+	evs := must[[]*work.ItemEvent](t)(ws.History(ctx, p, "BAL-3"))
+	if len(evs) < 3 || evs[0].Field != "created" || evs[0].User != "ada" {
+		t.Fatalf("history %+v", evs)
+	}
+	// Links, both directions.
+	if err := ws.AddLink(ctx, p, "BAL-1", work.LinkBlocks, "BAL-3"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, ws.AddLink(ctx, p, "BAL-1", work.LinkBlocks, "BAL-3"), trellis.ECONFLICT)
+	wantCode(t, ws.AddLink(ctx, p, "BAL-1", "duplicates", "BAL-3"), trellis.EINVALID)
+	in := must[*work.Item](t)(ws.Item(ctx, p, "BAL-3"))
+	if len(in.Links) != 1 || in.Links[0].Key != "BAL-1" || in.Links[0].Direction != "in" {
+		t.Fatalf("links %+v", in.Links)
+	}
+	// Parent loops are refused.
+	parent := "BAL-2"
+	_, err = ws.UpdateItem(ctx, p, "BAL-1", work.ItemUpdate{Parent: &parent})
+	wantCode(t, err, trellis.EINVALID)
+}
+
+func keysOf(items []*work.Item) []string {
+	ks := []string{}
+	for _, it := range items {
+		ks = append(ks, it.Key)
+	}
+	return ks
+}
+
+// testItemKeysConcurrent creates items from many goroutines: every key is
+// handed out exactly once, with no gaps.
+func testItemKeysConcurrent(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	const n = 40
+	var wg sync.WaitGroup
+	keys := make(chan string, n)
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			it, err := ws.CreateItem(ctx, p, work.NewItem{Kind: "maintenance", Title: fmt.Sprintf("retrain %d", i)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			keys <- it.Key
+		}()
+	}
+	wg.Wait()
+	close(keys)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for k := range keys {
+		if seen[k] {
+			t.Fatalf("key %s handed out twice", k)
+		}
+		seen[k] = true
+	}
+	for i := 1; i <= n; i++ {
+		if !seen[fmt.Sprintf("BAL-%d", i)] {
+			t.Fatalf("key BAL-%d missing; got %v", i, seen)
+		}
+	}
+}
+
+func testWorkflowAndPlanning(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	ss := must[[]work.Status](t)(ws.Statuses(ctx, p))
+	if len(ss) != 5 || ss[0].Name != "Backlog" || ss[4].Category != work.CategoryDone {
+		t.Fatalf("default workflow %+v", ss)
+	}
+	must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "maintenance", Title: "x", Status: "To do"}))
+	_, err := ws.SetStatuses(ctx, p, []work.Status{{Name: "Backlog", Category: "todo"}, {Name: "Done", Category: "done"}})
+	wantCode(t, err, trellis.ECONFLICT)
+	_, err = ws.SetStatuses(ctx, p, []work.Status{{Name: "To do", Category: "todo"}, {Name: "Done", Category: "later"}})
+	wantCode(t, err, trellis.EINVALID)
+	flow := []work.Status{{Name: "To do", Category: "todo"}, {Name: "Doing", Category: "doing", WIPLimit: 3}, {Name: "Done", Category: "done"}}
+	must[[]work.Status](t)(ws.SetStatuses(ctx, p, flow))
+	if got := must[[]work.Status](t)(ws.Statuses(ctx, p)); len(got) != 3 || got[1].WIPLimit != 3 {
+		t.Fatalf("workflow %+v", got)
+	}
+	pl := must[work.Planning](t)(ws.Planning(ctx, p))
+	if pl != work.DefaultPlanning {
+		t.Fatalf("default planning %+v", pl)
+	}
+	_, err = ws.SetPlanning(ctx, p, work.Planning{PointScale: "tshirt", Allocation: work.Allocation{Committed: 50, Experiments: 30, Learning: 10}})
+	if trellis.ErrorField(err) != "allocation" {
+		t.Fatalf("allocation not adding to 100: %v", err)
+	}
+	must[work.Planning](t)(ws.SetPlanning(ctx, p, work.Planning{PointScale: "tshirt", Allocation: work.Allocation{Committed: 50, Experiments: 40, Learning: 10}}))
+	it := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "development", Title: "t", Size: "l"}))
+	if it.Size != "L" || it.Points != 5 {
+		t.Fatalf("T-shirt L = %s/%d", it.Size, it.Points)
+	}
+	_, err = ws.CreateItem(ctx, p, work.NewItem{Kind: "development", Title: "t", Points: 3})
+	if trellis.ErrorField(err) != "size" {
+		t.Fatalf("points on a T-shirt project: %v", err)
+	}
+}
+
+func testSprints(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	s1 := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "Sprint 1", StartsOn: "2026-03-02", EndsOn: "2026-03-13",
+		Capacity: map[string]int{"ada": 10, "bob": 10}}))
+	_, err := ws.CreateSprint(ctx, p, work.NewSprint{Name: "Sprint 1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"})
+	if trellis.ErrorField(err) != "name" {
+		t.Fatalf("duplicate sprint: %v", err)
+	}
+	_, err = ws.CreateSprint(ctx, p, work.NewSprint{Name: "S", StartsOn: "2026-03-13", EndsOn: "2026-03-02"})
+	if trellis.ErrorField(err) != "ends_on" {
+		t.Fatalf("backwards sprint: %v", err)
+	}
+	must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "Sprint 2", StartsOn: "2026-03-16", EndsOn: "2026-03-27"}))
+	// A development item without points cannot enter a sprint.
+	_, err = ws.CreateItem(ctx, p, work.NewItem{Kind: "development", Title: "d", Sprint: "Sprint 1"})
+	if trellis.ErrorField(err) != "points" {
+		t.Fatalf("unestimated into sprint: %v", err)
+	}
+	mk := func(in work.NewItem) *work.Item {
+		in.Sprint = "Sprint 1"
+		return must[*work.Item](t)(ws.CreateItem(ctx, p, in))
+	}
+	mk(work.NewItem{Kind: "development", Title: "d1", Points: 8})
+	mk(work.NewItem{Kind: "maintenance", Title: "m1", Points: 5})
+	done := mk(work.NewItem{Kind: "experiment", Title: "e1", Hypothesis: "h", TimeBox: "3d"})
+	mk(work.NewItem{Kind: "research", Title: "r1", TimeBox: "4h", Labels: []string{"learning"}})
+	plan := must[*work.SprintPlan](t)(ws.PlanSprint(ctx, p, "Sprint 1"))
+	// 8+5 committed, 3 experiments, 1 learning: 17 of 20.
+	if plan.Load != 17 || plan.Capacity != 20 || plan.OverCapacity || plan.Categories[0].Points != 13 || plan.Categories[1].Points != 3 || plan.Categories[2].Points != 1 {
+		t.Fatalf("plan %+v", plan)
+	}
+	must[*work.Sprint](t)(ws.StartSprint(ctx, p, "Sprint 1"))
+	_, err = ws.StartSprint(ctx, p, "Sprint 2")
+	wantCode(t, err, trellis.ECONFLICT)
+	st := "Done"
+	must[*work.Item](t)(ws.UpdateItem(ctx, p, done.Key, work.ItemUpdate{Status: &st}))
+	_, err = ws.CloseSprint(ctx, p, "Sprint 1", "sideways")
+	wantCode(t, err, trellis.EINVALID)
+	closed := must[*work.Sprint](t)(ws.CloseSprint(ctx, p, "Sprint 1", "next"))
+	if closed.Snapshot == nil || closed.Snapshot.Committed["committed"] != 13 || closed.Snapshot.Done["experiments"] != 3 || closed.Snapshot.MovedTo != "Sprint 2" {
+		t.Fatalf("snapshot %+v", closed.Snapshot)
+	}
+	s2 := must[*work.Sprint](t)(ws.Sprint(ctx, p, "Sprint 2"))
+	if got := must[[]*work.Item](t)(ws.Items(ctx, p, work.ItemFilter{SprintID: s2.ID})); len(got) != 3 {
+		t.Fatalf("moved to next sprint: %v", keysOf(got))
+	}
+	if got := must[[]*work.Item](t)(ws.Items(ctx, p, work.ItemFilter{SprintID: s1.ID})); len(got) != 1 {
+		t.Fatalf("left in closed sprint: %v", keysOf(got))
+	}
+	reread := must[*work.Sprint](t)(ws.Sprint(ctx, p, s1.ID))
+	if reread.State != work.SprintClosed || reread.Snapshot.Done["experiments"] != 3 {
+		t.Fatalf("closed sprint reread %+v", reread)
+	}
+}
