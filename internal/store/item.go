@@ -48,32 +48,34 @@ func nullable(s string) any {
 // both SQLite and PostgreSQL execute atomically (PostgreSQL row-locks the
 // counter until commit), so concurrent creates never share a key.
 func (db *DB) CreateItem(ctx context.Context, it *work.Item) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO item_counters (project_id, next) VALUES ($1, 1)
-			ON CONFLICT (project_id) DO UPDATE SET next = item_counters.next + 1 RETURNING next`, it.ProjectID).Scan(&it.Number); err != nil {
-			return mapErr(err, "Item counter")
-		}
-		if it.Rank == 0 {
-			var top float64
-			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rank), 0) FROM items WHERE project_id = $1`, it.ProjectID).Scan(&top); err != nil {
-				return mapErr(err, "Item")
-			}
-			it.Rank = top + 1024
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, project_id, number, kind, title, description, status, stage, rank, priority,
-			parent_id, phase, deliverable, time_box, hypothesis, success_metrics, points, size, learning, sprint_id, started_at, done_at,
-			created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
-			it.ID, it.ProjectID, it.Number, string(it.Kind), it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority,
-			nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox, it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning,
-			nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt), it.CreatedBy, ms(it.CreatedAt), ms(it.UpdatedAt)); err != nil {
+	return db.tx(ctx, func(tx *sql.Tx) error { return createItem(ctx, tx, it) })
+}
+
+func createItem(ctx context.Context, tx *sql.Tx, it *work.Item) error {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO item_counters (project_id, next) VALUES ($1, 1)
+		ON CONFLICT (project_id) DO UPDATE SET next = item_counters.next + 1 RETURNING next`, it.ProjectID).Scan(&it.Number); err != nil {
+		return mapErr(err, "Item counter")
+	}
+	if it.Rank == 0 {
+		var top float64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(rank), 0) FROM items WHERE project_id = $1`, it.ProjectID).Scan(&top); err != nil {
 			return mapErr(err, "Item")
 		}
-		if err := saveItemSets(ctx, tx, it); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, it.ID, []work.ItemEvent{{User: it.CreatedBy, Field: "created", New: it.Title, At: it.CreatedAt}})
-	})
+		it.Rank = top + 1024
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO items (id, project_id, number, kind, title, description, status, stage, rank, priority,
+		parent_id, phase, deliverable, time_box, hypothesis, success_metrics, points, size, learning, sprint_id, started_at, done_at,
+		created_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		it.ID, it.ProjectID, it.Number, string(it.Kind), it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority,
+		nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox, it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning,
+		nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt), it.CreatedBy, ms(it.CreatedAt), ms(it.UpdatedAt)); err != nil {
+		return mapErr(err, "Item")
+	}
+	if err := saveItemSets(ctx, tx, it); err != nil {
+		return err
+	}
+	return insertEvents(ctx, tx, it.ID, []work.ItemEvent{{User: it.CreatedBy, Field: "created", New: it.Title, At: it.CreatedAt}})
 }
 
 func saveItemSets(ctx context.Context, tx *sql.Tx, it *work.Item) error {
@@ -240,21 +242,23 @@ func (db *DB) fillItemSets(ctx context.Context, items []*work.Item, scope string
 
 // UpdateItem saves an item's mutable fields, sets and events atomically.
 func (db *DB) UpdateItem(ctx context.Context, it *work.Item, events []work.ItemEvent) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE items SET title = $1, description = $2, status = $3, stage = $4, rank = $5, priority = $6,
-			parent_id = $7, phase = $8, deliverable = $9, time_box = $10, hypothesis = $11, success_metrics = $12, points = $13, size = $14,
-			learning = $15, sprint_id = $16, started_at = $17, done_at = $18, updated_at = $19 WHERE id = $20`,
-			it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority, nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox,
-			it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning, nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt),
-			ms(it.UpdatedAt), it.ID)
-		if err := affected(res, err, "Item"); err != nil {
-			return err
-		}
-		if err := saveItemSets(ctx, tx, it); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, it.ID, events)
-	})
+	return db.tx(ctx, func(tx *sql.Tx) error { return updateItem(ctx, tx, it, events) })
+}
+
+func updateItem(ctx context.Context, tx *sql.Tx, it *work.Item, events []work.ItemEvent) error {
+	res, err := tx.ExecContext(ctx, `UPDATE items SET title = $1, description = $2, status = $3, stage = $4, rank = $5, priority = $6,
+		parent_id = $7, phase = $8, deliverable = $9, time_box = $10, hypothesis = $11, success_metrics = $12, points = $13, size = $14,
+		learning = $15, sprint_id = $16, started_at = $17, done_at = $18, updated_at = $19 WHERE id = $20`,
+		it.Title, it.Description, it.Status, it.Stage, it.Rank, it.Priority, nullable(it.ParentID), it.Phase, it.Deliverable, it.TimeBox,
+		it.Hypothesis, it.SuccessMetrics, it.Points, it.Size, it.Learning, nullable(it.SprintID), ms(it.StartedAt), ms(it.DoneAt),
+		ms(it.UpdatedAt), it.ID)
+	if err := affected(res, err, "Item"); err != nil {
+		return err
+	}
+	if err := saveItemSets(ctx, tx, it); err != nil {
+		return err
+	}
+	return insertEvents(ctx, tx, it.ID, events)
 }
 
 // FindItemEvents returns an item's history, oldest first.
@@ -457,4 +461,72 @@ func (db *DB) CloseSprint(ctx context.Context, sp *work.Sprint, unfinished []str
 		}
 		return nil
 	})
+}
+
+// Decide records a decision, saves the decided item and creates the
+// follow-up with its link in one transaction.
+func (db *DB) Decide(ctx context.Context, it *work.Item, events []work.ItemEvent, dec *work.Decision, followUp *work.Item) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if followUp != nil {
+			if err := createItem(ctx, tx, followUp); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO item_links (from_id, to_id, type) VALUES ($1, $2, 'follow_up_of')`, followUp.ID, it.ID); err != nil {
+				return mapErr(err, "Link")
+			}
+		}
+		ev, _ := json.Marshal(dec.Evidence)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_decisions (item_id, outcome, verdict, reason, evidence, follow_up_id, decided_by, decided_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, dec.ItemID, dec.Outcome, dec.Verdict, dec.Reason, string(ev), nullable(dec.FollowUpID),
+			dec.DecidedBy, ms(dec.DecidedAt)); err != nil {
+			return mapErr(err, "Decision")
+		}
+		return updateItem(ctx, tx, it, events)
+	})
+}
+
+const decisionQuery = `SELECT d.item_id, i.number, i.title, i.hypothesis, d.outcome, d.verdict, d.reason, d.evidence,
+	COALESCE(d.follow_up_id, ''), COALESCE(f.number, 0), d.decided_by, d.decided_at
+	FROM item_decisions d JOIN items i ON i.id = d.item_id LEFT JOIN items f ON f.id = d.follow_up_id`
+
+func scanDecision(row interface{ Scan(...any) error }) (*work.Decision, error) {
+	var d work.Decision
+	var num, fnum, at int64
+	var ev string
+	if err := row.Scan(&d.ItemID, &num, &d.Title, &d.Hypothesis, &d.Outcome, &d.Verdict, &d.Reason, &ev, &d.FollowUpID, &fnum, &d.DecidedBy, &at); err != nil {
+		return nil, err
+	}
+	d.Item, d.DecidedAt = strconv.FormatInt(num, 10), tm(at)
+	if fnum > 0 {
+		d.FollowUp = strconv.FormatInt(fnum, 10)
+	}
+	d.Evidence = []string{}
+	if err := json.Unmarshal([]byte(ev), &d.Evidence); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// FindDecision returns the decision on an item. Errors: ENOTFOUND.
+func (db *DB) FindDecision(ctx context.Context, itemID string) (*work.Decision, error) {
+	d, err := scanDecision(db.read.QueryRowContext(ctx, decisionQuery+` WHERE d.item_id = $1`, itemID))
+	return d, mapErr(err, "Decision")
+}
+
+// FindDecisions lists a project's decisions, newest first.
+func (db *DB) FindDecisions(ctx context.Context, projectID string) ([]*work.Decision, error) {
+	rows, err := db.read.QueryContext(ctx, decisionQuery+` WHERE i.project_id = $1 ORDER BY d.decided_at DESC, i.number DESC`, projectID)
+	if err != nil {
+		return nil, mapErr(err, "Decisions")
+	}
+	defer rows.Close()
+	ds := []*work.Decision{}
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, mapErr(err, "Decisions")
+		}
+		ds = append(ds, d)
+	}
+	return ds, mapErr(rows.Err(), "Decisions")
 }

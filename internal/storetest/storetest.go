@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		{"ItemKeysConcurrent", testItemKeysConcurrent},
 		{"WorkflowAndPlanning", testWorkflowAndPlanning},
 		{"Sprints", testSprints},
+		{"Decisions", testDecisions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -995,3 +995,76 @@ func (s *Service) RemoveLink(ctx context.Context, proj *Project, ref, typ, to st
 	}
 	return s.store.RemoveLink(ctx, from.ID, target.ID, typ)
 }
+
+// Column is one column of a board.
+type Column struct {
+	Name     string  `json:"name"`
+	Category string  `json:"category,omitempty"`
+	WIPLimit int     `json:"wip_limit,omitempty"`
+	Items    []*Item `json:"items"`
+	// OverLimit warns that the column holds more items than its WIP limit.
+	OverLimit bool `json:"over_limit"`
+}
+
+// Board is a board's columns with their items in rank order.
+type Board struct {
+	Columns  []*Column `json:"columns"`
+	Warnings []string  `json:"warnings"`
+}
+
+// Board groups the items f selects by status, in workflow order, and warns
+// about every column over its WIP limit.
+func (s *Service) Board(ctx context.Context, proj *Project, f ItemFilter) (*Board, error) {
+	ss, err := s.Statuses(ctx, proj)
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.Items(ctx, proj, f)
+	if err != nil {
+		return nil, err
+	}
+	b := &Board{Warnings: []string{}}
+	idx := map[string]*Column{}
+	for _, st := range ss {
+		c := &Column{Name: st.Name, Category: st.Category, WIPLimit: st.WIPLimit, Items: []*Item{}}
+		b.Columns = append(b.Columns, c)
+		idx[st.Name] = c
+	}
+	for _, it := range items {
+		if c := idx[it.Status]; c != nil {
+			c.Items = append(c.Items, it)
+		}
+	}
+	for _, c := range b.Columns {
+		if c.WIPLimit > 0 && len(c.Items) > c.WIPLimit {
+			c.OverLimit = true
+			b.Warnings = append(b.Warnings, fmt.Sprintf("%s holds %d items; its WIP limit is %d.", c.Name, len(c.Items), c.WIPLimit))
+		}
+	}
+	return b, nil
+}
+
+// ExperimentBoard groups the project's experiment items by stage.
+func (s *Service) ExperimentBoard(ctx context.Context, proj *Project, f ItemFilter) (*Board, error) {
+	f.Kind = KindExperiment
+	items, err := s.Items(ctx, proj, f)
+	if err != nil {
+		return nil, err
+	}
+	b := &Board{Warnings: []string{}}
+	idx := map[string]*Column{}
+	for _, st := range Stages {
+		c := &Column{Name: st, Items: []*Item{}}
+		b.Columns = append(b.Columns, c)
+		idx[st] = c
+	}
+	for _, it := range items {
+		if c := idx[it.Stage]; c != nil {
+			c.Items = append(c.Items, it)
+		}
+		if it.TimeBoxExpired {
+			b.Warnings = append(b.Warnings, it.Key+" is past its time box and needs a decision.")
+		}
+	}
+	return b, nil
+}

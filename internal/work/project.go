@@ -56,6 +56,7 @@ type ProjectUpdate struct {
 type Store interface {
 	ItemStore
 	SprintStore
+	DecisionStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
