@@ -1,0 +1,398 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// itemRoutes are the backlog, board, sprint and decision resources of a
+// project: viewers read, editors write, admins change the workflow and the
+// planning settings.
+func (api *API) itemRoutes() []route.Route {
+	return []route.Route{
+		{Method: "GET", Pattern: "/projects/{key}/items", Access: route.ProjectViewer, Handler: api.listItems},
+		{Method: "POST", Pattern: "/projects/{key}/items", Access: route.ProjectEditor, Handler: api.createItem},
+		{Method: "GET", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectViewer, Handler: api.getItem},
+		{Method: "PATCH", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectEditor, Handler: api.updateItem},
+		{Method: "GET", Pattern: "/projects/{key}/items/{item}/history", Access: route.ProjectViewer, Handler: api.itemHistory},
+		{Method: "POST", Pattern: "/projects/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: api.addLink},
+		{Method: "DELETE", Pattern: "/projects/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: api.removeLink},
+		{Method: "POST", Pattern: "/projects/{key}/items/{item}/decision", Access: route.ProjectEditor, Handler: api.decide},
+		{Method: "GET", Pattern: "/projects/{key}/hypotheses", Access: route.ProjectViewer, Handler: api.hypothesisLog},
+		{Method: "GET", Pattern: "/projects/{key}/board", Access: route.ProjectViewer, Handler: api.board},
+		{Method: "GET", Pattern: "/projects/{key}/workflow", Access: route.ProjectViewer, Handler: api.getWorkflow},
+		{Method: "PUT", Pattern: "/projects/{key}/workflow", Access: route.ProjectAdmin, Handler: api.setWorkflow},
+		{Method: "GET", Pattern: "/projects/{key}/planning", Access: route.ProjectViewer, Handler: api.getPlanning},
+		{Method: "PUT", Pattern: "/projects/{key}/planning", Access: route.ProjectAdmin, Handler: api.setPlanning},
+		{Method: "GET", Pattern: "/projects/{key}/sprints", Access: route.ProjectViewer, Handler: api.listSprints},
+		{Method: "POST", Pattern: "/projects/{key}/sprints", Access: route.ProjectEditor, Handler: api.createSprint},
+		{Method: "GET", Pattern: "/projects/{key}/sprints/{sprint}", Access: route.ProjectViewer, Handler: api.getSprint},
+		{Method: "PATCH", Pattern: "/projects/{key}/sprints/{sprint}", Access: route.ProjectEditor, Handler: api.updateSprint},
+		{Method: "POST", Pattern: "/projects/{key}/sprints/{sprint}/start", Access: route.ProjectEditor, Handler: api.startSprint},
+		{Method: "POST", Pattern: "/projects/{key}/sprints/{sprint}/close", Access: route.ProjectEditor, Handler: api.closeSprint},
+	}
+}
+
+type itemList struct {
+	Items []*work.Item `json:"items"`
+}
+
+// itemFilter reads the list filters shared by /items and /board.
+func itemFilter(r *http.Request) (work.ItemFilter, error) {
+	q := r.URL.Query()
+	f := work.ItemFilter{Kind: work.Kind(q.Get("kind")), Status: q.Get("status"), Assignee: q.Get("assignee"),
+		Label: q.Get("label"), Text: q.Get("q"), SprintID: q.Get("sprint")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > work.MaxItems {
+			return f, trellis.Invalid("limit", "limit must be a number from 1 to %d", work.MaxItems)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// resolveSprint turns a sprint name or id (or "none", "active") in a filter
+// into the sprint id the store filters by.
+func (api *API) resolveSprint(r *http.Request, f *work.ItemFilter) error {
+	proj := route.ProjectFrom(r.Context())
+	switch f.SprintID {
+	case "", "none":
+		return nil
+	case "active":
+		sp, err := api.work.ActiveSprint(r.Context(), proj)
+		if err != nil {
+			return err
+		}
+		if sp == nil {
+			return trellis.Invalid("sprint", "project %s has no active sprint", proj.Key)
+		}
+		f.SprintID = sp.ID
+		return nil
+	}
+	sp, err := api.work.Sprint(r.Context(), proj, f.SprintID)
+	if err != nil {
+		return trellis.Invalid("sprint", "%s", trellis.ErrorMessage(err))
+	}
+	f.SprintID = sp.ID
+	return nil
+}
+
+func (api *API) listItems(w http.ResponseWriter, r *http.Request) error {
+	f, err := itemFilter(r)
+	if err != nil {
+		return err
+	}
+	if err := api.resolveSprint(r, &f); err != nil {
+		return err
+	}
+	items, err := api.work.Items(r.Context(), route.ProjectFrom(r.Context()), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, itemList{Items: items})
+}
+
+func (api *API) createItem(w http.ResponseWriter, r *http.Request) error {
+	var req work.NewItem
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	it, err := api.work.CreateItem(r.Context(), route.ProjectFrom(r.Context()), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, it)
+}
+
+func (api *API) getItem(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	it, err := api.work.Item(r.Context(), route.ProjectFrom(r.Context()), ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, it)
+}
+
+func (api *API) updateItem(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	var req work.ItemUpdate
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	it, err := api.work.UpdateItem(r.Context(), route.ProjectFrom(r.Context()), ref, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, it)
+}
+
+type eventList struct {
+	Events []*work.ItemEvent `json:"events"`
+}
+
+func (api *API) itemHistory(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	evs, err := api.work.History(r.Context(), route.ProjectFrom(r.Context()), ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, eventList{Events: evs})
+}
+
+// LinkRequest is the body of POST and DELETE /items/{item}/links.
+type LinkRequest struct {
+	Type string `json:"type"`
+	To   string `json:"to"`
+}
+
+func (api *API) addLink(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	var req LinkRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	if err := api.work.AddLink(r.Context(), proj, ref, req.Type, req.To); err != nil {
+		return err
+	}
+	it, err := api.work.Item(r.Context(), proj, ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, it)
+}
+
+func (api *API) removeLink(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	var req LinkRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := api.work.RemoveLink(r.Context(), route.ProjectFrom(r.Context()), ref, req.Type, req.To); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// DecisionResponse is the answer of POST /items/{item}/decision.
+type DecisionResponse struct {
+	Decision *work.Decision `json:"decision"`
+	FollowUp *work.Item     `json:"follow_up,omitempty"`
+}
+
+func (api *API) decide(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "item")
+	if err != nil {
+		return err
+	}
+	var req work.DecisionInput
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	d, follow, err := api.work.Decide(r.Context(), route.ProjectFrom(r.Context()), ref, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, DecisionResponse{Decision: d, FollowUp: follow})
+}
+
+type decisionList struct {
+	Decisions []*work.Decision `json:"decisions"`
+}
+
+func (api *API) hypothesisLog(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ds, err := api.work.HypothesisLog(r.Context(), route.ProjectFrom(r.Context()),
+		work.HypothesisFilter{Verdict: q.Get("verdict"), Outcome: q.Get("outcome"), Text: q.Get("q")})
+	if err != nil {
+		return err
+	}
+	switch q.Get("format") {
+	case "", "json":
+		return writeJSON(w, http.StatusOK, decisionList{Decisions: ds})
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		return work.WriteHypothesisCSV(w, ds)
+	case "markdown", "md":
+		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+		return work.WriteHypothesisMarkdown(w, route.ProjectFrom(r.Context()), ds)
+	}
+	return trellis.Invalid("format", "format must be json, csv or markdown")
+}
+
+func (api *API) board(w http.ResponseWriter, r *http.Request) error {
+	f, err := itemFilter(r)
+	if err != nil {
+		return err
+	}
+	if err := api.resolveSprint(r, &f); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	var b *work.Board
+	switch r.URL.Query().Get("type") {
+	case "", "flow", "sprint":
+		b, err = api.work.Board(r.Context(), proj, f)
+	case "experiments":
+		b, err = api.work.ExperimentBoard(r.Context(), proj, f)
+	default:
+		return trellis.Invalid("type", "type must be flow, sprint or experiments")
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, b)
+}
+
+// Workflow is the body of GET and PUT /workflow.
+type Workflow struct {
+	Statuses []work.Status `json:"statuses"`
+}
+
+func (api *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {
+	ss, err := api.work.Statuses(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, Workflow{Statuses: ss})
+}
+
+func (api *API) setWorkflow(w http.ResponseWriter, r *http.Request) error {
+	var req Workflow
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	ss, err := api.work.SetStatuses(r.Context(), route.ProjectFrom(r.Context()), req.Statuses)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, Workflow{Statuses: ss})
+}
+
+func (api *API) getPlanning(w http.ResponseWriter, r *http.Request) error {
+	p, err := api.work.Planning(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+func (api *API) setPlanning(w http.ResponseWriter, r *http.Request) error {
+	var req work.Planning
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	p, err := api.work.SetPlanning(r.Context(), route.ProjectFrom(r.Context()), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
+type sprintList struct {
+	Sprints []*work.Sprint `json:"sprints"`
+}
+
+func (api *API) listSprints(w http.ResponseWriter, r *http.Request) error {
+	sps, err := api.work.Sprints(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sprintList{Sprints: sps})
+}
+
+func (api *API) createSprint(w http.ResponseWriter, r *http.Request) error {
+	var req work.NewSprint
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	sp, err := api.work.CreateSprint(r.Context(), route.ProjectFrom(r.Context()), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, sp)
+}
+
+func (api *API) getSprint(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "sprint")
+	if err != nil {
+		return err
+	}
+	plan, err := api.work.PlanSprint(r.Context(), route.ProjectFrom(r.Context()), ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, plan)
+}
+
+func (api *API) updateSprint(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "sprint")
+	if err != nil {
+		return err
+	}
+	var req work.SprintUpdate
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	sp, err := api.work.UpdateSprint(r.Context(), route.ProjectFrom(r.Context()), ref, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sp)
+}
+
+func (api *API) startSprint(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "sprint")
+	if err != nil {
+		return err
+	}
+	sp, err := api.work.StartSprint(r.Context(), route.ProjectFrom(r.Context()), ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sp)
+}
+
+// CloseSprintRequest is the body of POST /sprints/{sprint}/close.
+type CloseSprintRequest struct {
+	// MoveTo is where unfinished items go: "next" (the next planned
+	// sprint) or "backlog".
+	MoveTo string `json:"move_to"`
+}
+
+func (api *API) closeSprint(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "sprint")
+	if err != nil {
+		return err
+	}
+	var req CloseSprintRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	sp, err := api.work.CloseSprint(r.Context(), route.ProjectFrom(r.Context()), ref, req.MoveTo)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sp)
+}
