@@ -26,7 +26,9 @@ func (f *fixture) call(user, method, path, body string, out any) (int, string) {
 		f.t.Fatalf("%s %s = %d: %s", method, path, status, b)
 	}
 	if status >= 400 {
-		var eb struct{ Error struct{ Field, Message string } }
+		var eb struct {
+			Error struct{ Field, Message string }
+		}
 		if err := json.Unmarshal(b, &eb); err != nil || eb.Error.Message == "" {
 			f.t.Fatalf("%s %s = %d with a bad error body: %s", method, path, status, b)
 		}

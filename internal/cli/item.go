@@ -31,8 +31,8 @@ func projectOf(flag, itemRef string) (string, error) {
 // itemFields are the flags shared by item create and item edit.
 type itemFields struct {
 	title, description, status, priority, parent, phase, deliverable, timeBox, hypothesis, metrics, size, sprint, learning, stage string
-	assignees, labels                                                                                                            []string
-	points                                                                                                                       int
+	assignees, labels                                                                                                             []string
+	points                                                                                                                        int
 }
 
 func (f *itemFields) flags(cmd *cobra.Command, edit bool) {
