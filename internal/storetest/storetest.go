@@ -41,6 +41,7 @@ func Run(t *testing.T, open Open) {
 		{"WorkflowAndPlanning", testWorkflowAndPlanning},
 		{"Sprints", testSprints},
 		{"Decisions", testDecisions},
+		{"Demo", testDemo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -101,6 +101,24 @@ func (ui *UI) routes() []route.Route {
 		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
 	}
 	return append(rs, []route.Route{
+		{Method: "GET", Pattern: "/p/{key}/backlog", Access: route.ProjectViewer, Handler: ui.backlogPage},
+		{Method: "POST", Pattern: "/p/{key}/backlog", Access: route.ProjectEditor, Handler: ui.backlogCreate},
+		{Method: "GET", Pattern: "/p/{key}/items/{item}", Access: route.ProjectViewer, Handler: ui.itemPage},
+		{Method: "POST", Pattern: "/p/{key}/items/{item}", Access: route.ProjectEditor, Handler: ui.itemSave},
+		{Method: "POST", Pattern: "/p/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: ui.itemLink},
+		{Method: "POST", Pattern: "/p/{key}/items/{item}/decide", Access: route.ProjectEditor, Handler: ui.itemDecide},
+		{Method: "GET", Pattern: "/p/{key}/board", Access: route.ProjectViewer, Handler: ui.boardPage},
+		{Method: "POST", Pattern: "/p/{key}/board/move", Access: route.ProjectEditor, Handler: ui.boardMove},
+		{Method: "GET", Pattern: "/p/{key}/sprints", Access: route.ProjectViewer, Handler: ui.sprintsPage},
+		{Method: "POST", Pattern: "/p/{key}/sprints", Access: route.ProjectEditor, Handler: ui.sprintCreate},
+		{Method: "GET", Pattern: "/p/{key}/sprints/{sprint}", Access: route.ProjectViewer, Handler: ui.sprintPage},
+		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/items", Access: route.ProjectEditor, Handler: ui.sprintAddItems},
+		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/remove", Access: route.ProjectEditor, Handler: ui.sprintRemoveItem},
+		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/start", Access: route.ProjectEditor, Handler: ui.sprintStart},
+		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/close", Access: route.ProjectEditor, Handler: ui.sprintClose},
+		{Method: "GET", Pattern: "/p/{key}/experiments", Access: route.ProjectViewer, Handler: ui.experimentsPage},
+		{Method: "GET", Pattern: "/p/{key}/experiments/log", Access: route.ProjectViewer, Handler: ui.hypothesesPage},
+
 		{Method: "GET", Pattern: "/p/{key}/settings", Access: route.ProjectViewer, Handler: ui.settingsPage},
 		{Method: "POST", Pattern: "/p/{key}/settings", Access: route.ProjectAdmin, Handler: ui.settingsSave},
 		{Method: "POST", Pattern: "/p/{key}/settings/archive", Access: route.ProjectAdmin, Handler: ui.settingsArchive},

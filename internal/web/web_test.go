@@ -260,7 +260,7 @@ func TestSetupFlow(t *testing.T) {
 	}
 	w = e.get("/projects", c.Value)
 	wantStatus(t, w, http.StatusOK)
-	wantBody(t, w, `id="user-menu"`, "admin", "Demo: balloon detector", `href="/p/DEMO"`)
+	wantBody(t, w, `id="user-menu"`, "admin", "Balloon detector", `href="/p/BAL"`)
 
 	// The token is single-use.
 	w = e.get("/setup?token="+url.QueryEscape(token), "")
