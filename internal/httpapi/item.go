@@ -253,7 +253,7 @@ func (api *API) board(w http.ResponseWriter, r *http.Request) error {
 	var b *work.Board
 	switch r.URL.Query().Get("type") {
 	case "", "flow", "sprint":
-		b, err = api.work.Board(r.Context(), proj, f)
+		b, err = api.work.Board(r.Context(), proj, f, 0)
 	case "experiments":
 		b, err = api.work.ExperimentBoard(r.Context(), proj, f)
 	default:

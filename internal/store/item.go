@@ -131,8 +131,8 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// FindItems lists items in rank order.
-func (db *DB) FindItems(ctx context.Context, f work.ItemFilter) ([]*work.Item, error) {
+// itemWhere builds the WHERE clause and arguments of an item filter.
+func itemWhere(f work.ItemFilter) (string, []any) {
 	where := []string{"i.project_id = $1"}
 	args := []any{f.ProjectID}
 	arg := func(v any) string {
@@ -169,11 +169,37 @@ func (db *DB) FindItems(ctx context.Context, f work.ItemFilter) ([]*work.Item, e
 		}
 		where = append(where, cond+")")
 	}
+	return strings.Join(where, " AND "), args
+}
+
+// CountItems counts the items f selects by status.
+func (db *DB) CountItems(ctx context.Context, f work.ItemFilter) (map[string]int, error) {
+	where, args := itemWhere(f)
+	rows, err := db.read.QueryContext(ctx, `SELECT i.status, COUNT(*) FROM items i WHERE `+where+` GROUP BY i.status`, args...)
+	if err != nil {
+		return nil, mapErr(err, "Items")
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, mapErr(err, "Items")
+		}
+		counts[st] = n
+	}
+	return counts, mapErr(rows.Err(), "Items")
+}
+
+// FindItems lists items in rank order.
+func (db *DB) FindItems(ctx context.Context, f work.ItemFilter) ([]*work.Item, error) {
+	where, args := itemWhere(f)
 	limit := f.Limit
 	if limit <= 0 {
 		limit = work.MaxItems
 	}
-	q := `SELECT ` + itemColumns + itemFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY i.rank, i.number LIMIT ` + strconv.Itoa(limit)
+	q := `SELECT ` + itemColumns + itemFrom + ` WHERE ` + where + ` ORDER BY i.rank, i.number LIMIT ` + strconv.Itoa(limit)
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, "Items")
@@ -193,19 +219,28 @@ func (db *DB) FindItems(ctx context.Context, f work.ItemFilter) ([]*work.Item, e
 	if len(items) == 0 {
 		return items, nil
 	}
+	if len(items) <= 500 {
+		// A short list: fetch the sets of exactly these items.
+		ids := make([]string, len(items))
+		args := make([]any, len(items))
+		for i, it := range items {
+			ids[i], args[i] = "$"+strconv.Itoa(i+1), it.ID
+		}
+		return items, db.fillItemSets(ctx, items, "i.id IN ("+strings.Join(ids, ", ")+")", args...)
+	}
 	return items, db.fillItemSets(ctx, items, "i.project_id = $1", f.ProjectID)
 }
 
 // fillItemSets loads assignees and labels of items with two queries over
 // the scope (one item or the whole project) rather than two per item.
-func (db *DB) fillItemSets(ctx context.Context, items []*work.Item, scope string, arg any) error {
+func (db *DB) fillItemSets(ctx context.Context, items []*work.Item, scope string, arg ...any) error {
 	byID := make(map[string]*work.Item, len(items))
 	for _, it := range items {
 		byID[it.ID] = it
 		it.Assignees, it.AssigneeIDs, it.Labels = []string{}, []string{}, []string{}
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT a.item_id, u.id, u.name FROM item_assignees a JOIN items i ON i.id = a.item_id
-		JOIN users u ON u.id = a.user_id WHERE `+scope+` ORDER BY u.name`, arg)
+		JOIN users u ON u.id = a.user_id WHERE `+scope+` ORDER BY u.name`, arg...)
 	if err != nil {
 		return mapErr(err, "Item assignees")
 	}
@@ -223,7 +258,7 @@ func (db *DB) fillItemSets(ctx context.Context, items []*work.Item, scope string
 	if err := rows.Err(); err != nil {
 		return mapErr(err, "Item assignees")
 	}
-	rows, err = db.read.QueryContext(ctx, `SELECT l.item_id, l.label FROM item_labels l JOIN items i ON i.id = l.item_id WHERE `+scope+` ORDER BY l.label`, arg)
+	rows, err = db.read.QueryContext(ctx, `SELECT l.item_id, l.label FROM item_labels l JOIN items i ON i.id = l.item_id WHERE `+scope+` ORDER BY l.label`, arg...)
 	if err != nil {
 		return mapErr(err, "Item labels")
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -36,9 +37,12 @@ type boardView struct {
 	Columns  []*boardColumn // header totals across lanes
 	LaneBy   string
 	Warnings []string
-	Filter   url.Values
-	CanEdit  bool
-	NoSprint bool
+	// WIPWarnings are the columns over their limit; board.js keeps them
+	// current as cards move.
+	WIPWarnings []string
+	Filter      url.Values
+	CanEdit     bool
+	NoSprint    bool
 }
 
 // laneOf names the swimlane an item belongs to.
@@ -62,7 +66,7 @@ func lanes(b *work.Board, by string) ([]*boardLane, []*boardColumn) {
 	byName := map[string]*boardLane{}
 	totals := make([]*boardColumn, len(b.Columns))
 	for i, c := range b.Columns {
-		totals[i] = &boardColumn{Column: c, Count: len(c.Items)}
+		totals[i] = &boardColumn{Column: c, Count: c.Total, Hidden: c.Total - len(c.Items)}
 	}
 	if by == "kind" {
 		for _, k := range work.Kinds {
@@ -97,6 +101,12 @@ func lanes(b *work.Board, by string) ([]*boardLane, []*boardColumn) {
 	for _, name := range order {
 		if l := byName[name]; l != nil {
 			out = append(out, l)
+		}
+	}
+	if by == "" && len(out) == 1 {
+		// One lane: its headers count every item, rendered or not.
+		for i, lc := range out[0].Columns {
+			lc.Count, lc.Hidden = b.Columns[i].Total, b.Columns[i].Total-len(lc.Items)
 		}
 	}
 	if len(out) == 0 {
@@ -149,7 +159,7 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 	if v.NoSprint {
 		return ui.render(w, http.StatusOK, "board", v)
 	}
-	b, err := ui.work.Board(ctx, proj, f)
+	b, err := ui.work.Board(ctx, proj, f, BoardColumnLimit)
 	if err != nil {
 		return err
 	}
@@ -161,7 +171,7 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 			c.WIPLimit, c.OverLimit = 0, false
 		}
 	}
-	v.Warnings = b.Warnings
+	v.WIPWarnings = b.Warnings
 	for _, c := range b.Columns {
 		for _, it := range c.Items {
 			if it.TimeBoxExpired {
@@ -170,6 +180,11 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Lanes, v.Columns = lanes(b, v.LaneBy)
+	for _, c := range v.Columns {
+		if c.Hidden > 0 {
+			v.Warnings = append(v.Warnings, fmt.Sprintf("%s holds %d items; the board shows the first %d. Filter to see the others.", c.Name, c.Count, len(c.Items)))
+		}
+	}
 	return ui.render(w, http.StatusOK, "board", v)
 }
 

@@ -206,6 +206,8 @@ type ItemStore interface {
 	FindItem(ctx context.Context, projectID string, number int64) (*Item, error)
 	FindItemByID(ctx context.Context, id string) (*Item, error)
 	FindItems(ctx context.Context, f ItemFilter) ([]*Item, error)
+	// CountItems counts the items f selects, by status.
+	CountItems(ctx context.Context, f ItemFilter) (map[string]int, error)
 	// UpdateItem saves every mutable field, assignees and labels, and the
 	// events, in one transaction.
 	UpdateItem(ctx context.Context, it *Item, events []ItemEvent) error
@@ -1002,6 +1004,8 @@ type Column struct {
 	Category string  `json:"category,omitempty"`
 	WIPLimit int     `json:"wip_limit,omitempty"`
 	Items    []*Item `json:"items"`
+	// Total counts the column's items, also those beyond a render limit.
+	Total int `json:"total"`
 	// OverLimit warns that the column holds more items than its WIP limit.
 	OverLimit bool `json:"over_limit"`
 }
@@ -1013,32 +1017,37 @@ type Board struct {
 }
 
 // Board groups the items f selects by status, in workflow order, and warns
-// about every column over its WIP limit.
-func (s *Service) Board(ctx context.Context, proj *Project, f ItemFilter) (*Board, error) {
+// about every column over its WIP limit. perColumn > 0 loads at most that
+// many items per column (the first by rank); Total still counts them all.
+func (s *Service) Board(ctx context.Context, proj *Project, f ItemFilter, perColumn int) (*Board, error) {
 	ss, err := s.Statuses(ctx, proj)
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.Items(ctx, proj, f)
+	f.ProjectID = proj.ID
+	if f.Kind != "" {
+		if _, err := ParseKind("kind", string(f.Kind)); err != nil {
+			return nil, err
+		}
+	}
+	counts, err := s.store.CountItems(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	b := &Board{Warnings: []string{}}
-	idx := map[string]*Column{}
 	for _, st := range ss {
-		c := &Column{Name: st.Name, Category: st.Category, WIPLimit: st.WIPLimit, Items: []*Item{}}
+		c := &Column{Name: st.Name, Category: st.Category, WIPLimit: st.WIPLimit, Items: []*Item{}, Total: counts[st.Name]}
 		b.Columns = append(b.Columns, c)
-		idx[st.Name] = c
-	}
-	for _, it := range items {
-		if c := idx[it.Status]; c != nil {
-			c.Items = append(c.Items, it)
+		if c.Total > 0 {
+			cf := f
+			cf.Status, cf.Limit = st.Name, perColumn
+			if c.Items, err = s.Items(ctx, proj, cf); err != nil {
+				return nil, err
+			}
 		}
-	}
-	for _, c := range b.Columns {
-		if c.WIPLimit > 0 && len(c.Items) > c.WIPLimit {
+		if c.WIPLimit > 0 && c.Total > c.WIPLimit {
 			c.OverLimit = true
-			b.Warnings = append(b.Warnings, fmt.Sprintf("%s holds %d items; its WIP limit is %d.", c.Name, len(c.Items), c.WIPLimit))
+			b.Warnings = append(b.Warnings, fmt.Sprintf("%s holds %d items; its WIP limit is %d.", c.Name, c.Total, c.WIPLimit))
 		}
 	}
 	return b, nil

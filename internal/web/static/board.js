@@ -14,28 +14,31 @@
     setTimeout(function () { el.hidden = true; }, 7000);
   }
 
-  function refreshCounts(board) {
-    var warnings = [];
-    board.querySelectorAll('.board-column').forEach(function (col) {
-      var list = col.querySelector('[data-column]');
-      var n = list.querySelectorAll('.card-item').length;
-      var count = col.querySelector('[data-count]');
-      if (count) count.textContent = String(n);
-      var wip = parseInt(list.getAttribute('data-wip') || '0', 10);
-      var over = wip > 0 && n > wip;
-      col.classList.toggle('over-limit', over);
-      if (over) warnings.push(list.getAttribute('data-column') + ' holds ' + n + ' items; its WIP limit is ' + wip + '.');
-    });
+  // adjust changes a column's count by delta and re-checks its WIP limit.
+  // Counts come from the server (a column may hold more cards than it
+  // renders), so moves adjust them rather than count cards.
+  function adjust(list, delta) {
+    var col = list.closest('.board-column');
+    var count = col.querySelector('[data-count]');
+    var n = parseInt(count.textContent, 10) + delta;
+    count.textContent = String(n);
+    var wip = parseInt(list.getAttribute('data-wip') || '0', 10);
+    col.classList.toggle('over-limit', wip > 0 && n > wip);
+  }
+
+  function refreshWarnings(board) {
     var box = document.getElementById('board-warnings');
-    if (box && board.querySelectorAll('.board-lane').length === 1) {
-      box.textContent = '';
-      warnings.forEach(function (w) {
-        var p = document.createElement('p');
-        p.className = 'warning';
-        p.textContent = w;
-        box.appendChild(p);
-      });
-    }
+    if (!box) return;
+    box.querySelectorAll('[data-wip-warning]').forEach(function (p) { p.remove(); });
+    board.querySelectorAll('.board-column.over-limit').forEach(function (col) {
+      var list = col.querySelector('[data-column]');
+      var p = document.createElement('p');
+      p.className = 'warning';
+      p.setAttribute('data-wip-warning', '');
+      p.textContent = list.getAttribute('data-column') + ' holds ' + col.querySelector('[data-count]').textContent +
+        ' items; its WIP limit is ' + list.getAttribute('data-wip') + '.';
+      box.appendChild(p);
+    });
   }
 
   function persist(board, card, from, fromIndex) {
@@ -48,17 +51,18 @@
     if (prev) body.set('after', prev.getAttribute('data-key'));
     else if (next) body.set('before', next.getAttribute('data-key'));
     var url = '/p/' + encodeURIComponent(board.getAttribute('data-project')) + '/board/move';
+    if (from !== list) { adjust(from, -1); adjust(list, 1); refreshWarnings(board); }
     return fetch(url, { method: 'POST', body: body, credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
       .then(function (resp) {
         return resp.json().catch(function () { return { error: 'The move failed (status ' + resp.status + ').' }; })
           .then(function (data) { return { ok: resp.ok, data: data }; });
       })
       .then(function (res) {
-        if (res.ok) { refreshCounts(board); return; }
+        if (res.ok) return;
         // Put the card back where it was.
+        if (from !== list) { adjust(list, -1); adjust(from, 1); refreshWarnings(board); }
         var ref = from.children[fromIndex] || null;
         from.insertBefore(card, ref === card ? card.nextSibling : ref);
-        refreshCounts(board);
         toast(res.data.error || 'The move was refused.');
       }, function () {
         toast('The server could not be reached; the move was not saved. Reload the page.');
