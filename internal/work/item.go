@@ -571,9 +571,12 @@ func (ic *itemCtx) checkReady(it *Item, st Status) error {
 	if !committed {
 		return nil
 	}
-	where := "leave " + st.Name
-	if it.SprintID != "" {
+	where := "move to " + st.Name
+	switch {
+	case it.SprintID != "":
 		where = "enter a sprint"
+	case st.Category == CategoryTodo:
+		where = "leave Ideation"
 	}
 	switch it.Kind {
 	case KindDevelopment:
