@@ -329,3 +329,41 @@ func TestItemAndSprintCLI(t *testing.T) {
 		t.Fatalf("sprint list: %s", out)
 	}
 }
+
+// TestDoDAndBurnAPI checks the Definition of Done refusal and the burn
+// series recorded as items move.
+func TestDoDAndBurnAPI(t *testing.T) { backends(t, testDoDAndBurnAPI) }
+
+func testDoDAndBurnAPI(t *testing.T, db string) {
+	f := startFixture(t, db)
+	const p = "/api/v1/projects/BAL"
+	if status, _ := f.call("editor", "PUT", p+"/dod/development", `{"points":["Reviewed"]}`, nil); status != 403 {
+		t.Errorf("editor sets DoD = %d", status)
+	}
+	if status, field := f.call("owner", "PUT", p+"/dod/story", `{"points":["x"]}`, nil); status != 400 || field != "kind" {
+		t.Errorf("DoD of an unknown kind = %d %q", status, field)
+	}
+	f.mustCall("owner", "PUT", p+"/dod/development", `{"points":["Code reviewed","Tests pass in CI"]}`, nil)
+	var dod map[string][]string
+	f.mustCall("viewer", "GET", p+"/dod", "", &dod)
+	if len(dod["development"]) != 2 || len(dod["research"]) != 1 {
+		t.Fatalf("dod %v", dod)
+	}
+	f.mustCall("editor", "POST", p+"/sprints", `{"name":"S1","starts_on":"2026-01-01","ends_on":"2099-12-31"}`, nil)
+	f.mustCall("editor", "POST", p+"/items", `{"kind":"development","title":"d","points":8,"sprint":"S1"}`, nil)
+	f.mustCall("editor", "POST", p+"/sprints/S1/start", "", nil)
+	status, b := f.do("editor", "PATCH", p+"/items/BAL-1", strings.NewReader(`{"status":"Done","dod_checked":["Code reviewed"]}`))
+	if status != 409 || !strings.Contains(string(b), "Tests pass in CI") || strings.Contains(string(b), "Code reviewed;") || !strings.Contains(string(b), `"field":"dod"`) {
+		t.Fatalf("done with an open DoD point = %d %s", status, b)
+	}
+	var it work.Item
+	f.mustCall("editor", "PATCH", p+"/items/BAL-1", `{"status":"Done","dod_checked":["Code reviewed","Tests pass in CI","Not a point"]}`, &it)
+	if it.Status != "Done" || len(it.DoDChecked) != 2 || len(it.DoD) != 2 || !it.DoD[1].Checked {
+		t.Fatalf("done item %+v", it)
+	}
+	var burn work.Burn
+	f.mustCall("viewer", "GET", p+"/sprints/S1/burn", "", &burn)
+	if len(burn.Remaining) == 0 || burn.Committed[len(burn.Committed)-1] != 8 || burn.Done[len(burn.Done)-1] != 8 || burn.Remaining[len(burn.Remaining)-1] != 0 {
+		t.Fatalf("burn %+v", burn)
+	}
+}

@@ -34,6 +34,9 @@ func (api *API) itemRoutes() []route.Route {
 		{Method: "PATCH", Pattern: "/projects/{key}/sprints/{sprint}", Access: route.ProjectEditor, Handler: api.updateSprint},
 		{Method: "POST", Pattern: "/projects/{key}/sprints/{sprint}/start", Access: route.ProjectEditor, Handler: api.startSprint},
 		{Method: "POST", Pattern: "/projects/{key}/sprints/{sprint}/close", Access: route.ProjectEditor, Handler: api.closeSprint},
+		{Method: "GET", Pattern: "/projects/{key}/sprints/{sprint}/burn", Access: route.ProjectViewer, Handler: api.sprintBurn},
+		{Method: "GET", Pattern: "/projects/{key}/dod", Access: route.ProjectViewer, Handler: api.getDoD},
+		{Method: "PUT", Pattern: "/projects/{key}/dod/{kind}", Access: route.ProjectAdmin, Handler: api.setDoD},
 	}
 }
 
@@ -395,4 +398,45 @@ func (api *API) closeSprint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, sp)
+}
+
+func (api *API) sprintBurn(w http.ResponseWriter, r *http.Request) error {
+	ref, err := pathValue(r, "sprint")
+	if err != nil {
+		return err
+	}
+	b, err := api.work.SprintBurn(r.Context(), route.ProjectFrom(r.Context()), ref)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, b)
+}
+
+func (api *API) getDoD(w http.ResponseWriter, r *http.Request) error {
+	d, err := api.work.DoD(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+// DoDRequest is the body of PUT /dod/{kind}.
+type DoDRequest struct {
+	Points []string `json:"points"`
+}
+
+func (api *API) setDoD(w http.ResponseWriter, r *http.Request) error {
+	kind, err := pathValue(r, "kind")
+	if err != nil {
+		return err
+	}
+	var req DoDRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	ps, err := api.work.SetDoD(r.Context(), route.ProjectFrom(r.Context()), work.Kind(kind), req.Points)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, DoDRequest{Points: ps})
 }

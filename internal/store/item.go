@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -87,6 +88,14 @@ func saveItemSets(ctx context.Context, tx *sql.Tx, it *work.Item) error {
 			return mapErr(err, "Item assignee")
 		}
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_dod_checks WHERE item_id = $1`, it.ID); err != nil {
+		return mapErr(err, "Item checks")
+	}
+	for _, c := range it.DoDChecked {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_dod_checks (item_id, text) VALUES ($1, $2)`, it.ID, c); err != nil {
+			return mapErr(err, "Item check")
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM item_labels WHERE item_id = $1`, it.ID); err != nil {
 		return mapErr(err, "Item labels")
 	}
@@ -114,7 +123,7 @@ func (db *DB) FindItem(ctx context.Context, projectID string, number int64) (*wo
 	if err != nil {
 		return nil, mapErr(err, "Item")
 	}
-	return it, db.fillItemSets(ctx, []*work.Item{it}, "i.id = $1", it.ID)
+	return it, db.fillOne(ctx, it)
 }
 
 // FindItemByID returns an item by id. Errors: ENOTFOUND.
@@ -123,7 +132,17 @@ func (db *DB) FindItemByID(ctx context.Context, id string) (*work.Item, error) {
 	if err != nil {
 		return nil, mapErr(err, "Item")
 	}
-	return it, db.fillItemSets(ctx, []*work.Item{it}, "i.id = $1", it.ID)
+	return it, db.fillOne(ctx, it)
+}
+
+// fillOne loads a single item's assignees, labels and checked DoD points.
+func (db *DB) fillOne(ctx context.Context, it *work.Item) error {
+	if err := db.fillItemSets(ctx, []*work.Item{it}, "i.id = $1", it.ID); err != nil {
+		return err
+	}
+	var err error
+	it.DoDChecked, err = db.FindDoDChecks(ctx, it.ID)
+	return err
 }
 
 // likeEscape makes s a literal LIKE pattern fragment.
@@ -564,4 +583,82 @@ func (db *DB) FindDecisions(ctx context.Context, projectID string) ([]*work.Deci
 		ds = append(ds, d)
 	}
 	return ds, mapErr(rows.Err(), "Decisions")
+}
+
+// RecordSprintDay upserts a sprint's totals for a day (ms of its midnight UTC).
+func (db *DB) RecordSprintDay(ctx context.Context, sprintID string, day time.Time, committed, done int) error {
+	_, err := db.write.ExecContext(ctx, `INSERT INTO sprint_days (sprint_id, day, committed, done) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (sprint_id, day) DO UPDATE SET committed = excluded.committed, done = excluded.done`, sprintID, ms(day), committed, done)
+	return mapErr(err, "Sprint day")
+}
+
+// FindSprintDays returns a sprint's recorded days in order.
+func (db *DB) FindSprintDays(ctx context.Context, sprintID string) ([]work.SprintDay, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT day, committed, done FROM sprint_days WHERE sprint_id = $1 ORDER BY day`, sprintID)
+	if err != nil {
+		return nil, mapErr(err, "Sprint days")
+	}
+	defer rows.Close()
+	days := []work.SprintDay{}
+	for rows.Next() {
+		var d work.SprintDay
+		var day int64
+		if err := rows.Scan(&day, &d.Committed, &d.Done); err != nil {
+			return nil, mapErr(err, "Sprint days")
+		}
+		d.Day = tm(day)
+		days = append(days, d)
+	}
+	return days, mapErr(rows.Err(), "Sprint days")
+}
+
+// FindDoD returns a project's Definition of Done points by kind.
+func (db *DB) FindDoD(ctx context.Context, projectID string) (map[work.Kind][]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, text FROM dod_points WHERE project_id = $1 ORDER BY kind, position`, projectID)
+	if err != nil {
+		return nil, mapErr(err, "Definition of Done")
+	}
+	defer rows.Close()
+	dod := map[work.Kind][]string{}
+	for rows.Next() {
+		var k, text string
+		if err := rows.Scan(&k, &text); err != nil {
+			return nil, mapErr(err, "Definition of Done")
+		}
+		dod[work.Kind(k)] = append(dod[work.Kind(k)], text)
+	}
+	return dod, mapErr(rows.Err(), "Definition of Done")
+}
+
+// SetDoD replaces the Definition of Done of one kind in a project.
+func (db *DB) SetDoD(ctx context.Context, projectID string, kind work.Kind, points []string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dod_points WHERE project_id = $1 AND kind = $2`, projectID, string(kind)); err != nil {
+			return mapErr(err, "Definition of Done")
+		}
+		for i, p := range points {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dod_points (project_id, kind, position, text) VALUES ($1, $2, $3, $4)`, projectID, string(kind), i, p); err != nil {
+				return mapErr(err, "Definition of Done")
+			}
+		}
+		return nil
+	})
+}
+
+// FindDoDChecks returns the DoD points checked on an item.
+func (db *DB) FindDoDChecks(ctx context.Context, itemID string) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT text FROM item_dod_checks WHERE item_id = $1 ORDER BY text`, itemID)
+	if err != nil {
+		return nil, mapErr(err, "Checks")
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, mapErr(err, "Checks")
+		}
+		out = append(out, t)
+	}
+	return out, mapErr(rows.Err(), "Checks")
 }

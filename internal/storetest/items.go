@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/store"
@@ -387,5 +388,33 @@ func testDemo(t *testing.T, db *store.DB) {
 	}
 	if ds := must[[]*work.Decision](t)(ws.HypothesisLog(ctx, p, work.HypothesisFilter{})); len(ds) != 3 {
 		t.Errorf("demo decisions %d", len(ds))
+	}
+}
+
+// testBurn checks that the recorded days lay onto the sprint's calendar,
+// carrying totals forward over days without changes.
+func testBurn(t *testing.T, db *store.DB) {
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	sp := &work.Sprint{StartsAt: day("2026-03-02"), EndsAt: day("2026-03-06").Add(24*time.Hour - time.Millisecond)}
+	days := []work.SprintDay{{Day: day("2026-03-02"), Committed: 10}, {Day: day("2026-03-04"), Committed: 12, Done: 5}}
+	b := work.BurnOf(sp, days, day("2026-03-05").Add(time.Hour))
+	if len(b.Days) != 5 || fmt.Sprint(b.Remaining) != "[10 10 7 7]" || fmt.Sprint(b.Done) != "[0 0 5 5]" || b.Ideal[0] != 10 || b.Ideal[4] != 0 {
+		t.Fatalf("burn %+v", b)
+	}
+	// Through the store: recording twice on a day keeps the last totals.
+	ctx, ws, p := itemFixture(t, db)
+	sp2 := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S", StartsOn: "2026-01-01", EndsOn: "2099-01-01"}))
+	must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "maintenance", Title: "m", Points: 3, Sprint: "S"}))
+	must[*work.Sprint](t)(ws.StartSprint(ctx, p, "S"))
+	must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "maintenance", Title: "m2", Points: 5, Sprint: "S"}))
+	got := must[[]work.SprintDay](t)(db.FindSprintDays(ctx, sp2.ID))
+	if len(got) != 1 || got[0].Committed != 8 {
+		t.Fatalf("recorded days %+v", got)
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 		{"Sprints", testSprints},
 		{"Decisions", testDecisions},
 		{"Demo", testDemo},
+		{"Burn", testBurn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

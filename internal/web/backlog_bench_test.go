@@ -57,7 +57,8 @@ func benchProject(b *testing.B, n int) (http.Handler, string) {
 	statuses := []string{"Backlog", "To do", "In progress", "In review", "Done"}
 	for i := range n {
 		in := work.NewItem{Kind: work.Kinds[i%4], Title: fmt.Sprintf("Item number %d about balloons", i), Status: statuses[i%5],
-			Description: "Some **Markdown** text.", Points: 3, TimeBox: "2d", Hypothesis: "We believe it helps"}
+			Description: "Some **Markdown** text.", Points: 3, TimeBox: "2d", Hypothesis: "We believe it helps",
+			DoDChecked: work.DefaultDoD[work.Kinds[i%4]]}
 		if in.Kind != work.KindExperiment {
 			in.Hypothesis = ""
 		}

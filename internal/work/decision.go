@@ -149,6 +149,10 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 			break
 		}
 	}
+	curSt, _ := statusByName(ic.statuses, cur.Status)
+	if err := ic.checkDoD(&next, curSt.Category == CategoryDone); err != nil {
+		return nil, nil, err
+	}
 	if in.Outcome == OutcomeAbandon && next.Learning == "" {
 		next.Learning = in.Reason
 	}
@@ -172,7 +176,7 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 		follow.Key = ItemKey(proj.Key, follow.Number)
 		dec.FollowUp = follow.Key
 	}
-	return dec, follow, nil
+	return dec, follow, s.recordSprint(ctx, proj, cur.SprintID)
 }
 
 // DecisionOf returns the decision on an item, or nil when undecided.

@@ -89,9 +89,9 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*Project, 
 		Description: "The festival app uploads a photo and gets back the balloons in it.\n\n" +
 			"## Acceptance\n- p95 latency under **200 ms** on a 4-core box\n- boxes in the agreed JSON format (see the model card)\n- errors never leak stack traces"})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Define the /detect request and response format", Points: 3, Parent: epic.Key, Assignees: []string{"ben"},
-		Labels: []string{"serving"}, Status: "Done", Sprint: "Sprint 6", Description: "JSON in, JSON out. Boxes as `[x, y, w, h]` in pixels with a score."})
+		Labels: []string{"serving"}, Status: "Done", Sprint: "Sprint 6", DoDChecked: DefaultDoD[KindDevelopment], Description: "JSON in, JSON out. Boxes as `[x, y, w, h]` in pixels with a score."})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Load the model once at start-up and warm it", Points: 2, Parent: epic.Key, Assignees: []string{"ben"},
-		Labels: []string{"serving"}, Status: "Done", Sprint: "Sprint 6"})
+		Labels: []string{"serving"}, Status: "Done", Sprint: "Sprint 6", DoDChecked: DefaultDoD[KindDevelopment]})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Batch concurrent requests on the GPU", Points: 5, Parent: epic.Key, Assignees: []string{"ben"},
 		Labels: []string{"serving"}, Status: "In progress", Sprint: "Sprint 7"})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Load test /detect at festival traffic", Points: 3, Parent: epic.Key, Assignees: []string{"tess"},
@@ -99,7 +99,7 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*Project, 
 	d.item(NewItem{Kind: KindMaintenance, Title: "Retrain on the July photo drop", Points: 3, Assignees: []string{"ada"}, Labels: []string{"retraining"},
 		Status: "In review", Sprint: "Sprint 7", Description: "1. Collect new data\n2. Run evaluation\n3. Compare with the current model\n4. Update the model card\n5. Decide release"})
 	d.item(NewItem{Kind: KindMaintenance, Title: "Nightly evaluation job fails on empty folders", Points: 1, Assignees: []string{"ben"}, Labels: []string{"pipeline"},
-		Status: "Done", Sprint: "Sprint 7"})
+		Status: "Done", Sprint: "Sprint 7", DoDChecked: DefaultDoD[KindMaintenance]})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Show balloon boxes in the app's photo viewer", Points: 5, Assignees: []string{"ben"}, Priority: "medium"})
 	d.item(NewItem{Kind: KindDevelopment, Title: "Model card page for the detector", Points: 2, Assignees: []string{"paula"}, Status: "To do", Sprint: "Sprint 8"})
 	d.item(NewItem{Kind: KindMaintenance, Title: "Alert when the share of night photos drifts", TimeBox: "2d", Labels: []string{"monitoring"}})

@@ -146,8 +146,12 @@ type Item struct {
 	CreatedBy      string    `json:"created_by"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// DoDChecked are the points of the kind's Definition of Done that are
+	// checked on this item.
+	DoDChecked []string `json:"dod_checked,omitempty"`
 	// Filled by Item (the single-item read) only.
-	SubTasks []ItemRef `json:"sub_tasks,omitempty"`
+	DoD      []DoDPoint `json:"dod,omitempty"`
+	SubTasks []ItemRef  `json:"sub_tasks,omitempty"`
 	Links    []Link    `json:"links,omitempty"`
 	// TimeBoxExpired flags an active research or experiment item past its
 	// time box; it asks the team for a decision.
@@ -241,6 +245,8 @@ type NewItem struct {
 	Points         int      `json:"points"`
 	Size           string   `json:"size"`
 	Sprint         string   `json:"sprint"`
+	// DoDChecked are Definition of Done points already met.
+	DoDChecked []string `json:"dod_checked"`
 }
 
 // ItemUpdate changes the fields that are set.
@@ -262,6 +268,8 @@ type ItemUpdate struct {
 	Size           *string   `json:"size"`
 	Learning       *string   `json:"learning"`
 	Sprint         *string   `json:"sprint"`
+	// DoDChecked replaces the checked Definition of Done points.
+	DoDChecked *[]string `json:"dod_checked"`
 	// Before and After place the item between two others (by key) in the
 	// backlog and board order; one is enough.
 	Before *string `json:"before"`
@@ -442,6 +450,7 @@ type itemCtx struct {
 	statuses []Status
 	planning Planning
 	members  []*Member
+	dod      map[Kind][]string
 }
 
 func (s *Service) loadItemCtx(ctx context.Context, proj *Project) (*itemCtx, error) {
@@ -454,6 +463,9 @@ func (s *Service) loadItemCtx(ctx context.Context, proj *Project) (*itemCtx, err
 		return nil, err
 	}
 	if ic.members, err = s.store.FindMembers(ctx, proj.ID); err != nil {
+		return nil, err
+	}
+	if ic.dod, err = s.DoD(ctx, proj); err != nil {
 		return nil, err
 	}
 	return ic, nil
@@ -655,12 +667,16 @@ func (s *Service) CreateItem(ctx context.Context, proj *Project, in NewItem) (*I
 	if err := ic.checkItem(it); err != nil {
 		return nil, err
 	}
+	it.DoDChecked = ic.cleanChecks(it.Kind, in.DoDChecked)
+	if err := ic.checkDoD(it, false); err != nil {
+		return nil, err
+	}
 	s.markProgress(ic, it, now)
 	if err := s.store.CreateItem(ctx, it); err != nil {
 		return nil, err
 	}
 	it.Key = ItemKey(proj.Key, it.Number)
-	return it, nil
+	return it, s.recordSprint(ctx, proj, it.SprintID)
 }
 
 // markProgress records when an item first left todo and when it reached done.
@@ -710,6 +726,11 @@ func (s *Service) Item(ctx context.Context, proj *Project, ref string) (*Item, e
 		return nil, err
 	}
 	s.finish(proj, it)
+	dod, err := s.DoD(ctx, proj)
+	if err != nil {
+		return nil, err
+	}
+	it.DoD = dodOf(dod[it.Kind], it.DoDChecked)
 	subs, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, ParentID: it.ID})
 	if err != nil {
 		return nil, err
@@ -875,6 +896,13 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 	if err := ic.checkItem(&next); err != nil {
 		return nil, err
 	}
+	if upd.DoDChecked != nil {
+		next.DoDChecked = ic.cleanChecks(next.Kind, *upd.DoDChecked)
+	}
+	curSt, _ := statusByName(ic.statuses, cur.Status)
+	if err := ic.checkDoD(&next, curSt.Category == CategoryDone); err != nil {
+		return nil, err
+	}
 	if upd.Before != nil || upd.After != nil {
 		if next.Rank, err = s.rankBetween(ctx, proj, upd.After, upd.Before); err != nil {
 			return nil, err
@@ -888,7 +916,8 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 		return nil, err
 	}
 	s.finish(proj, &next)
-	return &next, nil
+	next.DoD = dodOf(ic.dod[next.Kind], next.DoDChecked)
+	return &next, s.recordSprint(ctx, proj, cur.SprintID, next.SprintID)
 }
 
 // resolveAssigneesLoose maps names to ids, skipping former members so that
@@ -953,6 +982,7 @@ func diffItems(a, b *Item, user string, at time.Time) []ItemEvent {
 	add("size", a.Size, b.Size)
 	add("learning", a.Learning, b.Learning)
 	add("sprint", a.SprintID, b.SprintID)
+	add("definition of done", strings.Join(a.DoDChecked, "; "), strings.Join(b.DoDChecked, "; "))
 	return evs
 }
 

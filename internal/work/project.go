@@ -57,6 +57,7 @@ type Store interface {
 	ItemStore
 	SprintStore
 	DecisionStore
+	DoDStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)

@@ -65,6 +65,16 @@ type SprintStore interface {
 	// CloseSprint saves the closed sprint and moves the unfinished items to
 	// sprint nextID ("" = the backlog), in one transaction.
 	CloseSprint(ctx context.Context, sp *Sprint, unfinished []string, nextID string) error
+	// RecordSprintDay upserts the sprint's totals for day (midnight UTC).
+	RecordSprintDay(ctx context.Context, sprintID string, day time.Time, committed, done int) error
+	FindSprintDays(ctx context.Context, sprintID string) ([]SprintDay, error)
+}
+
+// SprintDay is a sprint's committed and done points as recorded on a day.
+type SprintDay struct {
+	Day       time.Time `json:"day"`
+	Committed int       `json:"committed"`
+	Done      int       `json:"done"`
 }
 
 // NewSprint is the input to CreateSprint.
@@ -346,7 +356,10 @@ func (s *Service) StartSprint(ctx context.Context, proj *Project, ref string) (*
 		return nil, trellis.Errorf(trellis.ECONFLICT, "Sprint %q is still active; close it first.", act.Name)
 	}
 	sp.State = SprintActive
-	return sp, s.store.UpdateSprint(ctx, sp)
+	if err := s.store.UpdateSprint(ctx, sp); err != nil {
+		return nil, err
+	}
+	return sp, s.recordDay(ctx, proj, sp)
 }
 
 // CloseSprint closes the active sprint. Unfinished items go to the next
@@ -397,9 +410,113 @@ func (s *Service) CloseSprint(ctx context.Context, proj *Project, ref, moveTo st
 			unfinished = append(unfinished, it.ID)
 		}
 	}
+	// The last day's totals, before the unfinished items leave.
+	if err := s.recordDay(ctx, proj, sp); err != nil {
+		return nil, err
+	}
 	sp.State, sp.Snapshot = SprintClosed, snap
 	if err := s.store.CloseSprint(ctx, sp, unfinished, nextID); err != nil {
 		return nil, err
 	}
 	return sp, nil
+}
+
+// recordSprint records today's totals of the sprint when it is active, so
+// that burndown and burnup draw what happened. Called after every write
+// that can change a sprint's load or progress.
+func (s *Service) recordSprint(ctx context.Context, proj *Project, sprintIDs ...string) error {
+	seen := map[string]bool{}
+	for _, id := range sprintIDs {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		sp, err := s.store.FindSprint(ctx, proj.ID, id)
+		if err != nil {
+			return err
+		}
+		if sp.State != SprintActive {
+			continue
+		}
+		if err := s.recordDay(ctx, proj, sp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) recordDay(ctx context.Context, proj *Project, sp *Sprint) error {
+	items, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, SprintID: sp.ID, Limit: MaxItems})
+	if err != nil {
+		return err
+	}
+	committed, done := 0, 0
+	for _, it := range items {
+		committed += LoadOf(it)
+		if !it.DoneAt.IsZero() {
+			done += LoadOf(it)
+		}
+	}
+	day := s.now().UTC().Truncate(24 * time.Hour)
+	return s.store.RecordSprintDay(ctx, sp.ID, day, committed, done)
+}
+
+// Burn is the burndown and burnup series of a sprint, one point per day
+// from its start to its end (or today, if earlier). A day without a
+// recorded change carries the last recorded totals forward.
+type Burn struct {
+	Days      []int64   `json:"days"` // Unix seconds of each day, for uPlot
+	Committed []int     `json:"committed"`
+	Done      []int     `json:"done"`
+	Remaining []int     `json:"remaining"`
+	Ideal     []float64 `json:"ideal"` // the straight line from the first committed total to zero
+}
+
+// SprintBurn returns the sprint's burn series from its recorded history.
+func (s *Service) SprintBurn(ctx context.Context, proj *Project, ref string) (*Burn, error) {
+	sp, err := s.Sprint(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	days, err := s.store.FindSprintDays(ctx, sp.ID)
+	if err != nil {
+		return nil, err
+	}
+	return BurnOf(sp, days, s.now()), nil
+}
+
+// BurnOf lays recorded days onto the sprint's calendar.
+func BurnOf(sp *Sprint, days []SprintDay, now time.Time) *Burn {
+	b := &Burn{Days: []int64{}, Committed: []int{}, Done: []int{}, Remaining: []int{}, Ideal: []float64{}}
+	start := sp.StartsAt.UTC().Truncate(24 * time.Hour)
+	end := sp.EndsAt.UTC().Truncate(24 * time.Hour)
+	last := end
+	if today := now.UTC().Truncate(24 * time.Hour); today.Before(last) {
+		last = today
+	}
+	total := end.Sub(start).Hours() / 24
+	var cur SprintDay
+	i, first := 0, -1.0
+	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
+		for i < len(days) && !days[i].Day.After(d) {
+			cur = days[i]
+			i++
+		}
+		if first < 0 && cur.Committed > 0 {
+			first = float64(cur.Committed)
+		}
+		b.Days = append(b.Days, d.Unix())
+		ideal := 0.0
+		if first > 0 && total > 0 {
+			ideal = first * (1 - d.Sub(start).Hours()/24/total)
+		}
+		b.Ideal = append(b.Ideal, ideal)
+		if d.After(last) {
+			continue // the future has no actuals yet
+		}
+		b.Committed = append(b.Committed, cur.Committed)
+		b.Done = append(b.Done, cur.Done)
+		b.Remaining = append(b.Remaining, cur.Committed-cur.Done)
+	}
+	return b
 }
