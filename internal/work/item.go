@@ -152,7 +152,7 @@ type Item struct {
 	// Filled by Item (the single-item read) only.
 	DoD      []DoDPoint `json:"dod,omitempty"`
 	SubTasks []ItemRef  `json:"sub_tasks,omitempty"`
-	Links    []Link    `json:"links,omitempty"`
+	Links    []Link     `json:"links,omitempty"`
 	// TimeBoxExpired flags an active research or experiment item past its
 	// time box; it asks the team for a decision.
 	TimeBoxExpired bool `json:"time_box_expired,omitempty"`
