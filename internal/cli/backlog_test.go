@@ -363,7 +363,8 @@ func testDoDAndBurnAPI(t *testing.T, db string) {
 	}
 	var burn work.Burn
 	f.mustCall("viewer", "GET", p+"/sprints/S1/burn", "", &burn)
-	if len(burn.Remaining) == 0 || burn.Committed[len(burn.Committed)-1] != 8 || burn.Done[len(burn.Done)-1] != 8 || burn.Remaining[len(burn.Remaining)-1] != 0 {
+	last := len(burn.Remaining) - 1
+	if last < 0 || burn.Committed[last] == nil || *burn.Committed[last] != 8 || *burn.Done[last] != 8 || *burn.Remaining[last] != 0 {
 		t.Fatalf("burn %+v", burn)
 	}
 }

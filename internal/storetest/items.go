@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -403,9 +404,25 @@ func testBurn(t *testing.T, db *store.DB) {
 	}
 	sp := &work.Sprint{StartsAt: day("2026-03-02"), EndsAt: day("2026-03-06").Add(24*time.Hour - time.Millisecond)}
 	days := []work.SprintDay{{Day: day("2026-03-02"), Committed: 10}, {Day: day("2026-03-04"), Committed: 12, Done: 5}}
+	ints := func(ps []*int) string {
+		var out []string
+		for _, p := range ps {
+			if p == nil {
+				out = append(out, "-")
+			} else {
+				out = append(out, fmt.Sprint(*p))
+			}
+		}
+		return strings.Join(out, " ")
+	}
 	b := work.BurnOf(sp, days, day("2026-03-05").Add(time.Hour))
-	if len(b.Days) != 5 || fmt.Sprint(b.Remaining) != "[10 10 7 7]" || fmt.Sprint(b.Done) != "[0 0 5 5]" || b.Ideal[0] != 10 || b.Ideal[4] != 0 {
-		t.Fatalf("burn %+v", b)
+	if len(b.Days) != 5 || ints(b.Remaining) != "10 10 7 7" || ints(b.Done) != "0 0 5 5" || b.Ideal[0] != 10 || b.Ideal[4] != 0 {
+		t.Fatalf("burn %s %s %v", ints(b.Remaining), ints(b.Done), b.Ideal)
+	}
+	// Days before the first recorded change are unknown, not zero.
+	late := work.BurnOf(sp, days[1:], day("2026-03-05").Add(time.Hour))
+	if ints(late.Remaining) != "- - 7 7" {
+		t.Fatalf("burn before the first record: %s", ints(late.Remaining))
 	}
 	// Through the store: recording twice on a day keeps the last totals.
 	ctx, ws, p := itemFixture(t, db)

@@ -55,6 +55,7 @@ var flashes = map[string]string{
 	"sprint-planned":     "Sprint plan updated.",
 	"sprint-started":     "Sprint started.",
 	"sprint-closed":      "Sprint closed.",
+	"planning-saved":     "Planning settings saved.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a

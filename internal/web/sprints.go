@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,6 +96,17 @@ func (ui *UI) renderSprint(w http.ResponseWriter, r *http.Request, status int, m
 		return err
 	}
 	v := &sprintView{layout: ui.base(r, plan.Sprint.Name+" · "+proj.Name, "sprints"), Plan: plan, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Message: msg}
+	burn, err := ui.work.SprintBurn(ctx, proj, plan.Sprint.ID)
+	if err != nil {
+		return err
+	}
+	if len(burn.Remaining) > 0 {
+		b, err := json.Marshal(burn)
+		if err != nil {
+			return err
+		}
+		v.Burn = string(b)
+	}
 	if v.CanEdit && plan.Sprint.State != work.SprintClosed {
 		if v.Candidate, err = ui.work.Items(ctx, proj, work.ItemFilter{SprintID: "none", Limit: 300}); err != nil {
 			return err

@@ -465,10 +465,12 @@ func (s *Service) recordDay(ctx context.Context, proj *Project, sp *Sprint) erro
 // from its start to its end (or today, if earlier). A day without a
 // recorded change carries the last recorded totals forward.
 type Burn struct {
-	Days      []int64   `json:"days"` // Unix seconds of each day, for uPlot
-	Committed []int     `json:"committed"`
-	Done      []int     `json:"done"`
-	Remaining []int     `json:"remaining"`
+	Days []int64 `json:"days"` // Unix seconds of each day, for uPlot
+	// The actuals run to today; a day before the first recorded change is
+	// null: nothing was recorded, so nothing is claimed.
+	Committed []*int    `json:"committed"`
+	Done      []*int    `json:"done"`
+	Remaining []*int    `json:"remaining"`
 	Ideal     []float64 `json:"ideal"` // the straight line from the first committed total to zero
 }
 
@@ -487,7 +489,7 @@ func (s *Service) SprintBurn(ctx context.Context, proj *Project, ref string) (*B
 
 // BurnOf lays recorded days onto the sprint's calendar.
 func BurnOf(sp *Sprint, days []SprintDay, now time.Time) *Burn {
-	b := &Burn{Days: []int64{}, Committed: []int{}, Done: []int{}, Remaining: []int{}, Ideal: []float64{}}
+	b := &Burn{Days: []int64{}, Committed: []*int{}, Done: []*int{}, Remaining: []*int{}, Ideal: []float64{}}
 	start := sp.StartsAt.UTC().Truncate(24 * time.Hour)
 	end := sp.EndsAt.UTC().Truncate(24 * time.Hour)
 	last := end
@@ -496,10 +498,11 @@ func BurnOf(sp *Sprint, days []SprintDay, now time.Time) *Burn {
 	}
 	total := end.Sub(start).Hours() / 24
 	var cur SprintDay
+	seen := false
 	i, first := 0, -1.0
 	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
 		for i < len(days) && !days[i].Day.After(d) {
-			cur = days[i]
+			cur, seen = days[i], true
 			i++
 		}
 		if first < 0 && cur.Committed > 0 {
@@ -514,9 +517,12 @@ func BurnOf(sp *Sprint, days []SprintDay, now time.Time) *Burn {
 		if d.After(last) {
 			continue // the future has no actuals yet
 		}
-		b.Committed = append(b.Committed, cur.Committed)
-		b.Done = append(b.Done, cur.Done)
-		b.Remaining = append(b.Remaining, cur.Committed-cur.Done)
+		if !seen {
+			b.Committed, b.Done, b.Remaining = append(b.Committed, nil), append(b.Done, nil), append(b.Remaining, nil)
+			continue
+		}
+		c, dn, r := cur.Committed, cur.Done, cur.Committed-cur.Done
+		b.Committed, b.Done, b.Remaining = append(b.Committed, &c), append(b.Done, &dn), append(b.Remaining, &r)
 	}
 	return b
 }
