@@ -313,6 +313,17 @@ func TestItemAndSprintCLI(t *testing.T) {
 	if out := run(0, "", "item", "show", "BAL-2"); !strings.Contains(out, "assignees: owner") || !strings.Contains(out, "5 pts") {
 		t.Fatalf("show: %s", out)
 	}
+	if out := run(0, "", "item", "comment", "BAL-2", "--body", "Ready for review, @owner?"); !strings.Contains(out, "mentioned owner") {
+		t.Fatalf("comment: %s", out)
+	}
+	var inbox struct{ Notifications []work.Notification }
+	f.mustCall("owner", "GET", "/api/v1/inbox", "", &inbox)
+	if len(inbox.Notifications) != 1 || inbox.Notifications[0].Item != "BAL-2" {
+		t.Fatalf("owner's inbox %+v", inbox)
+	}
+	if status, field := f.call("owner", "POST", "/api/v1/inbox/read", `{"all":false}`, nil); status != 400 || field != "all" {
+		t.Fatalf("inbox read without all = %d %q", status, field)
+	}
 	run(0, "", "sprint", "create", "S1", "-p", "BAL", "--starts", "2026-03-02", "--ends", "2026-03-13", "--capacity", "editor=10")
 	run(ExitUsage, "", "sprint", "create", "S2", "-p", "BAL", "--starts", "2026-03-02", "--ends", "2026-03-13", "--capacity", "editor")
 	if out := run(0, "", "sprint", "plan", "S1", "-p", "BAL", "--add", "BAL-1", "--add", "BAL-2"); !strings.Contains(out, "load 7 of capacity 10") {

@@ -317,7 +317,46 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 	decide.Flags().StringVar(&din.TimeBox, "time-box", "", "time box of the follow-up research item (more_research)")
 	decide.Flags().StringVar(&din.Title, "title", "", "title of the follow-up item")
 
-	cmd.AddCommand(create, list, show, edit, move, decide)
+	var cmr remote
+	var cmproject, body string
+	comment := &cobra.Command{
+		Use:     "comment KEY",
+		Short:   "Comment on an item in Markdown; @name notifies a project member",
+		Example: "  trellis item comment BAL-12 --body 'Latency is fine now, @ben can you review?'\n  trellis item comment BAL-12 --body - < notes.md",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := projectOf(cmproject, args[0])
+			if err != nil {
+				return err
+			}
+			text, err := readDescription(stdin, body)
+			if err != nil {
+				return err
+			}
+			c, err := cmr.client()
+			if err != nil {
+				return err
+			}
+			cm, err := c.AddComment(cmd.Context(), key, args[0], text)
+			if err != nil {
+				return err
+			}
+			if cmr.asJSON {
+				return printJSON(cmd.OutOrStdout(), cm)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "commented on %s", args[0])
+			if len(cm.Mentions) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "; mentioned %s", strings.Join(cm.Mentions, ", "))
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	cmr.flags(comment, true)
+	comment.Flags().StringVarP(&cmproject, "project", "p", "", "project key (default: from the item key)")
+	comment.Flags().StringVar(&body, "body", "", "the comment in Markdown ('-' reads stdin)")
+
+	cmd.AddCommand(create, list, show, edit, move, decide, comment)
 	return cmd
 }
 

@@ -90,3 +90,9 @@ func (c *Client) CloseSprint(ctx context.Context, key, ref, moveTo string) (*wor
 	var sp work.Sprint
 	return &sp, c.do(ctx, "POST", projectPath(key, "sprints", ref, "close"), map[string]string{"move_to": moveTo}, &sp)
 }
+
+// AddComment comments on an item.
+func (c *Client) AddComment(ctx context.Context, key, ref, body string) (*work.Comment, error) {
+	var cm work.Comment
+	return &cm, c.do(ctx, "POST", projectPath(key, "items", ref, "comments"), map[string]string{"body": body}, &cm)
+}

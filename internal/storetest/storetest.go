@@ -43,6 +43,7 @@ func Run(t *testing.T, open Open) {
 		{"Decisions", testDecisions},
 		{"Demo", testDemo},
 		{"Burn", testBurn},
+		{"Comments", testComments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

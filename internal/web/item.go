@@ -20,6 +20,7 @@ type itemView struct {
 	Item        *work.Item
 	Description template.HTML
 	History     []*work.ItemEvent
+	Comments    []renderedComment
 	Decision    *work.Decision
 	Sprint      *work.Sprint
 	CanEdit     bool
@@ -84,6 +85,13 @@ func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref
 	}
 	if v.History, err = ui.work.History(ctx, proj, it.Key); err != nil {
 		return err
+	}
+	cs, err := ui.work.Comments(ctx, proj, it.Key)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		v.Comments = append(v.Comments, renderedComment{Comment: c, HTML: markdown(c.Body)})
 	}
 	if it.Kind == work.KindExperiment {
 		if v.Decision, err = ui.work.DecisionOf(ctx, proj, it); err != nil {

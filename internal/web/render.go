@@ -56,6 +56,7 @@ var flashes = map[string]string{
 	"sprint-started":     "Sprint started.",
 	"sprint-closed":      "Sprint closed.",
 	"planning-saved":     "Planning settings saved.",
+	"comment-added":      "Comment added.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a
@@ -136,6 +137,7 @@ var icons = map[string]string{
 	"keyboard":    `M3 6h18v12H3zM7 10h.01M11 10h.01M15 10h.01M7 14h10`,
 	"plus":        `M12 5v14M5 12h14`,
 	"board":       `M3 4h5v16H3zM10 4h5v10h-5zM17 4h4v7h-4z`,
+	"inbox":       `M22 12h-6l-2 3h-4l-2-3H2M5.5 5h13L22 12v6a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2v-6z`,
 }
 
 func icon(name string) (template.HTML, error) {

@@ -139,6 +139,9 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*Project, 
 	pd := demo{s: &past, ctx: ctx, proj: proj}
 	pd.item(NewItem{Kind: KindResearch, Title: "Can we get labelled balloons from last year's festival?", TimeBox: "2d",
 		Assignees: []string{"paula"}, Status: "In progress", Sprint: "Sprint 7"})
+	d.comment(epic.Key, "Paula: the festival app team needs the response format by the end of the sprint. @ben can you confirm the box format?")
+	d.comment(analysis.Key, "Recall went from 0.76 to **0.79** on balloons v3, precision down 0.01. Close to the goal; @tess please check the small-object slice before we decide.")
+	d.comment(mosaic.Key, "Productionizing this: the follow-up story carries the augmentation into the training pipeline.")
 	if d.err != nil || pd.err != nil {
 		return nil, fmt.Errorf("seed demo: %w", firstErr(d.err, pd.err))
 	}
@@ -192,6 +195,12 @@ func (d *demo) sprint(in NewSprint) {
 func (d *demo) move(key, stage string) {
 	if d.err == nil {
 		_, d.err = d.s.UpdateItem(d.ctx, d.proj, key, ItemUpdate{Stage: &stage})
+	}
+}
+
+func (d *demo) comment(key, body string) {
+	if d.err == nil {
+		_, d.err = d.s.AddComment(d.ctx, d.proj, key, body)
 	}
 }
 

@@ -58,6 +58,7 @@ type Store interface {
 	SprintStore
 	DecisionStore
 	DoDStore
+	CommentStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
