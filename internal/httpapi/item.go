@@ -39,6 +39,9 @@ func (api *API) itemRoutes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/comments", Access: route.ProjectViewer, Handler: api.listComments},
 		{Method: "POST", Pattern: "/projects/{key}/items/{item}/comments", Access: route.ProjectEditor, Handler: api.addComment},
 		{Method: "GET", Pattern: "/projects/{key}/activity", Access: route.ProjectViewer, Handler: api.activity},
+		{Method: "GET", Pattern: "/projects/{key}/templates", Access: route.ProjectViewer, Handler: api.listTemplates},
+		{Method: "PUT", Pattern: "/projects/{key}/templates/{name}", Access: route.ProjectAdmin, Handler: api.saveTemplate},
+		{Method: "POST", Pattern: "/projects/{key}/templates/{name}/items", Access: route.ProjectEditor, Handler: api.createFromTemplate},
 		{Method: "GET", Pattern: "/inbox", Access: route.Authenticated, Handler: api.inbox},
 		{Method: "POST", Pattern: "/inbox/read", Access: route.Authenticated, Handler: api.inboxRead},
 		{Method: "PUT", Pattern: "/projects/{key}/dod/{kind}", Access: route.ProjectAdmin, Handler: api.setDoD},
@@ -534,4 +537,60 @@ func (api *API) inboxRead(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+type templateList struct {
+	Templates []work.Template `json:"templates"`
+}
+
+func (api *API) listTemplates(w http.ResponseWriter, r *http.Request) error {
+	ts, err := api.work.Templates(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, templateList{Templates: ts})
+}
+
+// TemplateRequest is the body of PUT /templates/{name}.
+type TemplateRequest struct {
+	Kind        work.Kind `json:"kind"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	SubTasks    []string  `json:"sub_tasks"`
+}
+
+func (api *API) saveTemplate(w http.ResponseWriter, r *http.Request) error {
+	name, err := pathValue(r, "name")
+	if err != nil {
+		return err
+	}
+	var req TemplateRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	t, err := api.work.SaveTemplate(r.Context(), route.ProjectFrom(r.Context()),
+		work.Template{Name: name, Kind: req.Kind, Title: req.Title, Description: req.Description, SubTasks: req.SubTasks})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+func (api *API) createFromTemplate(w http.ResponseWriter, r *http.Request) error {
+	name, err := pathValue(r, "name")
+	if err != nil {
+		return err
+	}
+	var req work.NewItem
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Kind != "" {
+		return trellis.Invalid("kind", "the template decides the kind; leave kind out")
+	}
+	it, err := api.work.CreateFromTemplate(r.Context(), route.ProjectFrom(r.Context()), work.FromTemplate{Template: name, Item: req})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, it)
 }

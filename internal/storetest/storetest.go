@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"Demo", testDemo},
 		{"Burn", testBurn},
 		{"Comments", testComments},
+		{"Templates", testTemplates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

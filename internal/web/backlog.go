@@ -64,11 +64,13 @@ func (ui *UI) choices(r *http.Request, proj *work.Project) (planningChoices, err
 type backlogView struct {
 	layout
 	planningChoices
-	Items   []*work.Item
-	More    bool
-	Filter  url.Values
-	CanEdit bool
-	Form    form
+	Templates    []work.Template
+	TemplateForm form
+	Items        []*work.Item
+	More         bool
+	Filter       url.Values
+	CanEdit      bool
+	Form         form
 }
 
 // filterFrom reads the backlog and board filters from the query.
@@ -78,10 +80,14 @@ func filterFrom(q url.Values) work.ItemFilter {
 
 // backlogPage lists the backlog with filters and the form to add an item.
 func (ui *UI) backlogPage(w http.ResponseWriter, r *http.Request) error {
-	return ui.renderBacklog(w, r, http.StatusOK, newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}))
+	kind := r.URL.Query().Get("kind")
+	if kind == "" {
+		kind = "development"
+	}
+	return ui.renderBacklog(w, r, http.StatusOK, newForm(url.Values{"kind": {kind}, "time_box": {"2d"}}))
 }
 
-func (ui *UI) renderBacklog(w http.ResponseWriter, r *http.Request, status int, f form) error {
+func (ui *UI) renderBacklog(w http.ResponseWriter, r *http.Request, status int, f form, tf ...form) error {
 	proj := route.ProjectFrom(r.Context())
 	q := r.URL.Query()
 	flt := filterFrom(q)
@@ -102,6 +108,13 @@ func (ui *UI) renderBacklog(w http.ResponseWriter, r *http.Request, status int, 
 	v.Items = items
 	if v.planningChoices, err = ui.choices(r, proj); err != nil {
 		return err
+	}
+	if v.Templates, err = ui.work.Templates(r.Context(), proj); err != nil {
+		return err
+	}
+	v.TemplateForm = newForm(nil)
+	if len(tf) > 0 {
+		v.TemplateForm = tf[0]
 	}
 	return ui.render(w, status, "backlog", v)
 }
@@ -166,6 +179,26 @@ func (ui *UI) backlogCreate(w http.ResponseWriter, r *http.Request) error {
 		}
 		if status, ok := formError(&f, err, itemFields); ok {
 			return ui.renderBacklog(w, r, status, f)
+		}
+		return err
+	}
+	return redirect(w, r, "/p/"+proj.Key+"/items/"+it.Key+"?ok=item-created")
+}
+
+// backlogFromTemplate creates an item and its sub-tasks from a template.
+func (ui *UI) backlogFromTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	pf := r.PostForm
+	in := work.FromTemplate{Template: pf.Get("template"), Item: work.NewItem{Title: pf.Get("title"), Hypothesis: pf.Get("hypothesis"),
+		TimeBox: pf.Get("time_box"), Assignees: splitList(pf.Get("assignees"))}}
+	it, err := ui.work.CreateFromTemplate(r.Context(), proj, in)
+	if err != nil {
+		tf := newForm(pf)
+		if _, ok := formError(&tf, err, map[string]string{}); ok {
+			return ui.renderBacklog(w, r, statusOf(err), newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}), tf)
 		}
 		return err
 	}

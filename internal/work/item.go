@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/trellis"
 )
@@ -625,53 +623,17 @@ func (s *Service) CreateItem(ctx context.Context, proj *Project, in NewItem) (*I
 	if in.Kind == "" {
 		return nil, trellis.Invalid("kind", "kind is required: research, experiment, development or maintenance")
 	}
-	kind, err := ParseKind("kind", string(in.Kind))
-	if err != nil {
+	if _, err := ParseKind("kind", string(in.Kind)); err != nil {
 		return nil, err
 	}
 	ic, err := s.loadItemCtx(ctx, proj)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
-	it := &Item{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: proj.ID, Kind: kind, Title: strings.TrimSpace(in.Title),
-		Description: in.Description, Status: in.Status, Priority: in.Priority, Phase: in.Phase, Deliverable: strings.TrimSpace(in.Deliverable),
-		TimeBox: strings.TrimSpace(in.TimeBox), Hypothesis: strings.TrimSpace(in.Hypothesis), SuccessMetrics: in.SuccessMetrics,
-		Points: in.Points, Size: strings.TrimSpace(in.Size), CreatedBy: p.User.Name, CreatedAt: now, UpdatedAt: now}
-	if it.Status == "" {
-		it.Status = ic.statuses[0].Name
-	}
-	if it.Priority == "" {
-		it.Priority = "none"
-	}
-	if it.Labels, err = cleanLabels(in.Labels); err != nil {
+	it, err := s.buildItem(ctx, proj, ic, p.User.Name, in)
+	if err != nil {
 		return nil, err
 	}
-	if it.Assignees, it.AssigneeIDs, err = ic.resolveAssignees(in.Assignees); err != nil {
-		return nil, err
-	}
-	if in.Parent != "" {
-		parent, err := s.itemIn(ctx, proj, "parent", in.Parent)
-		if err != nil {
-			return nil, err
-		}
-		it.ParentID, it.Parent = parent.ID, parent.Key
-	}
-	if in.Sprint != "" {
-		sp, err := s.sprintIn(ctx, proj, "sprint", in.Sprint)
-		if err != nil {
-			return nil, err
-		}
-		it.SprintID = sp.ID
-	}
-	if err := ic.checkItem(it); err != nil {
-		return nil, err
-	}
-	it.DoDChecked = ic.cleanChecks(it.Kind, in.DoDChecked)
-	if err := ic.checkDoD(it, false); err != nil {
-		return nil, err
-	}
-	s.markProgress(ic, it, now)
 	if err := s.store.CreateItem(ctx, it); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,7 @@ type Store interface {
 	DecisionStore
 	DoDStore
 	CommentStore
+	TemplateStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
