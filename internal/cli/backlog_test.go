@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -338,6 +339,24 @@ func TestItemAndSprintCLI(t *testing.T) {
 	}
 	if out := run(0, "", "sprint", "list", "-p", "BAL"); !strings.Contains(out, "closed") {
 		t.Fatalf("sprint list: %s", out)
+	}
+
+	// CSV import: refused rows are listed by line and nothing is imported.
+	dir := t.TempDir()
+	bad := dir + "/bad.csv"
+	if err := os.WriteFile(bad, []byte("Summary,Issue Type,Story Points\nGood,Story,3\nOdd,Epic Saga,\nOff,Story,4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = run(ExitUsage, "", "import", "csv", bad, "-p", "BAL", "--mapping", "jira")
+	if !strings.Contains(out, "bad.csv:3 (kind)") || !strings.Contains(out, "bad.csv:4 (points)") || !strings.Contains(out, "nothing was imported") {
+		t.Fatalf("import bad: %s", out)
+	}
+	good := dir + "/good.csv"
+	if err := os.WriteFile(good, []byte("Summary,Issue Type,Story Points,Labels\nGood,Story,3,ml\nSpike it,Spike,,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(0, "", "import", "csv", good, "-p", "BAL", "--mapping", "jira"); !strings.Contains(out, "imported 2 items") || !strings.Contains(out, "100%") {
+		t.Fatalf("import good: %s", out)
 	}
 }
 

@@ -91,7 +91,7 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		logoutCmd(),
 		tokenCmd(),
 		projectCmd(),
-		itemCmd(stdin), sprintCmd(),
+		itemCmd(stdin), sprintCmd(), importCmd(),
 	)
 	// Unknown subcommands and bad arguments are usage errors.
 	for _, c := range root.Commands() {

@@ -2,6 +2,10 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 
 	"github.com/trellisml/trellis/internal/work"
@@ -95,4 +99,48 @@ func (c *Client) CloseSprint(ctx context.Context, key, ref, moveTo string) (*wor
 func (c *Client) AddComment(ctx context.Context, key, ref, body string) (*work.Comment, error) {
 	var cm work.Comment
 	return &cm, c.do(ctx, "POST", projectPath(key, "items", ref, "comments"), map[string]string{"body": body}, &cm)
+}
+
+// ImportAnswer is the answer to ImportCSV: the created keys, or the refused
+// rows (Status 400) with nothing imported.
+type ImportAnswer struct {
+	work.ImportResult
+	Error *Error `json:"error"`
+}
+
+// ImportCSV uploads a CSV backlog. query holds mapping=jira and map.FIELD
+// parameters. Refused rows are not an error: they come back in the answer
+// with Error set; other failures are *Error.
+func (c *Client) ImportCSV(ctx context.Context, key string, body io.Reader, size int64, query url.Values) (*ImportAnswer, error) {
+	u := c.base + "/api/v1" + projectPath(key, "import")
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer resp.Body.Close()
+	var a ImportAnswer
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err := json.Unmarshal(raw, &a); err != nil || (resp.StatusCode >= 400 && a.Error == nil) {
+		return nil, &Error{Status: resp.StatusCode, Message: fmt.Sprintf("import: HTTP %d: %.300s", resp.StatusCode, raw)}
+	}
+	if a.Error != nil {
+		a.Error.Status = resp.StatusCode
+		if len(a.Errors) == 0 {
+			return nil, a.Error
+		}
+	}
+	return &a, nil
 }

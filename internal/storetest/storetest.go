@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"Burn", testBurn},
 		{"Comments", testComments},
 		{"Templates", testTemplates},
+		{"ImportCSV", testImportCSV},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

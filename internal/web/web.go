@@ -111,6 +111,8 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/dod", Access: route.ProjectEditor, Handler: ui.itemDoD},
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/comments", Access: route.ProjectEditor, Handler: ui.itemComment},
 		{Method: "GET", Pattern: "/p/{key}/activity", Access: route.ProjectViewer, Handler: ui.activityPage},
+		{Method: "GET", Pattern: "/p/{key}/import", Access: route.ProjectEditor, Handler: ui.importPage},
+		{Method: "POST", Pattern: "/p/{key}/import", Access: route.ProjectEditor, Handler: ui.importSubmit},
 		{Method: "GET", Pattern: "/inbox", Access: route.Authenticated, Handler: ui.inboxPage},
 		{Method: "POST", Pattern: "/inbox/read", Access: route.Authenticated, Handler: ui.inboxRead},
 		{Method: "GET", Pattern: "/p/{key}/planning", Access: route.ProjectViewer, Handler: ui.planningPage},

@@ -29,7 +29,7 @@ var ShippedTemplates = []Template{
 		SubTasks: []string{"Collect new data", "Run evaluation", "Compare with current model", "Update model card", "Decide release"}},
 	{Name: "Experiment", Kind: KindExperiment, Title: "Experiment: ", Shipped: true,
 		Description: "## Setup\nData, baseline and what changes.\n\n## Result\nFilled in during Analysis: numbers, runs, surprises.",
-		SubTasks: []string{"Prepare data and baseline", "Run and log the experiment", "Analyse the results"}},
+		SubTasks:    []string{"Prepare data and baseline", "Run and log the experiment", "Analyse the results"}},
 }
 
 // TemplateStore is the persistence of a project's own templates.
@@ -199,4 +199,3 @@ func (s *Service) buildItem(ctx context.Context, proj *Project, ic *itemCtx, aut
 	s.markProgress(ic, it, now)
 	return it, nil
 }
-
