@@ -311,6 +311,9 @@ func TestItemAndSprintCLI(t *testing.T) {
 	if out := run(0, "", "item", "move", "BAL-2", "In progress"); !strings.Contains(out, "BAL-2 is In progress") {
 		t.Fatalf("move: %s", out)
 	}
+	if out := run(0, "", "item", "search", "-p", "BAL", "mosa"); !strings.Contains(out, "BAL-1") || strings.Contains(out, "BAL-2") {
+		t.Fatalf("search: %s", out)
+	}
 	if out := run(0, "", "item", "show", "BAL-2"); !strings.Contains(out, "assignees: owner") || !strings.Contains(out, "5 pts") {
 		t.Fatalf("show: %s", out)
 	}

@@ -356,7 +356,40 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 	comment.Flags().StringVarP(&cmproject, "project", "p", "", "project key (default: from the item key)")
 	comment.Flags().StringVar(&body, "body", "", "the comment in Markdown ('-' reads stdin)")
 
-	cmd.AddCommand(create, list, show, edit, move, decide, comment)
+	var scr remote
+	var scproject string
+	search := &cobra.Command{
+		Use:     "search WORDS...",
+		Short:   "Full-text search over keys, titles, descriptions and comments",
+		Example: "  trellis item search -p BAL focal loss",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := projectOf(scproject, "")
+			if err != nil {
+				return err
+			}
+			c, err := scr.client()
+			if err != nil {
+				return err
+			}
+			items, err := c.Search(cmd.Context(), key, strings.Join(args, " "))
+			if err != nil {
+				return err
+			}
+			if scr.asJSON {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"items": items})
+			}
+			rows := make([][]string, 0, len(items))
+			for _, it := range items {
+				rows = append(rows, []string{it.Key, string(it.Kind), it.Status, it.Title})
+			}
+			return table(cmd.OutOrStdout(), "KEY\tKIND\tSTATUS\tTITLE", rows)
+		},
+	}
+	scr.flags(search, true)
+	search.Flags().StringVarP(&scproject, "project", "p", "", "project key (env TRELLIS_PROJECT)")
+
+	cmd.AddCommand(create, list, show, edit, move, decide, comment, search)
 	return cmd
 }
 

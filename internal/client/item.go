@@ -144,3 +144,11 @@ func (c *Client) ImportCSV(ctx context.Context, key string, body io.Reader, size
 	}
 	return &a, nil
 }
+
+// Search full-text searches a project's items.
+func (c *Client) Search(ctx context.Context, key, q string) ([]*work.Item, error) {
+	var out struct {
+		Items []*work.Item `json:"items"`
+	}
+	return out.Items, c.do(ctx, "GET", projectPath(key, "search")+"?q="+url.QueryEscape(q), nil, &out)
+}

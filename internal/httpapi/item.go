@@ -42,6 +42,7 @@ func (api *API) itemRoutes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/comments", Access: route.ProjectViewer, Handler: api.listComments},
 		{Method: "POST", Pattern: "/projects/{key}/items/{item}/comments", Access: route.ProjectEditor, Handler: api.addComment},
 		{Method: "GET", Pattern: "/projects/{key}/activity", Access: route.ProjectViewer, Handler: api.activity},
+		{Method: "GET", Pattern: "/projects/{key}/search", Access: route.ProjectViewer, Handler: api.search},
 		{Method: "GET", Pattern: "/projects/{key}/templates", Access: route.ProjectViewer, Handler: api.listTemplates},
 		{Method: "POST", Pattern: "/projects/{key}/import", Access: route.ProjectEditor, Handler: api.importCSV},
 		{Method: "PUT", Pattern: "/projects/{key}/templates/{name}", Access: route.ProjectAdmin, Handler: api.saveTemplate},
@@ -646,4 +647,12 @@ func (api *API) importCSV(w http.ResponseWriter, r *http.Request) error {
 			Message: fmt.Sprintf("%d rows were refused; nothing was imported", len(res.Errors))}})
 	}
 	return writeJSON(w, http.StatusCreated, importResponse{ImportResult: res})
+}
+
+func (api *API) search(w http.ResponseWriter, r *http.Request) error {
+	items, err := api.work.Search(r.Context(), route.ProjectFrom(r.Context()), r.URL.Query().Get("q"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, itemList{Items: items})
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"Comments", testComments},
 		{"Templates", testTemplates},
 		{"ImportCSV", testImportCSV},
+		{"Search", testSearch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

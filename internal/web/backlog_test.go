@@ -64,13 +64,17 @@ func TestBacklogPages(t *testing.T) {
 		t.Fatalf("move to Done with open DoD = %d %s", w.Code, w.Body)
 	}
 
+	w = e.get("/p/BAL/search?q=serve", s)
+	wantBody(t, w, `href="/p/BAL/items/BAL-1"`)
+	wantBody(t, e.get("/p/BAL/search?q=zzzz", s), "Nothing matches")
+
 	// Viewers see the pages but cannot post.
 	v := e.mustUser("vic", false)
 	if _, err := e.work.SetMember(ctx, p, "vic", "viewer"); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range []string{"/p/BAL/backlog", "/p/BAL/board", "/p/BAL/board?sprint=active", "/p/BAL/sprints", "/p/BAL/experiments",
-		"/p/BAL/experiments/log", "/p/BAL/items/BAL-1", "/p/BAL/activity", "/p/BAL/planning", "/inbox"} {
+		"/p/BAL/experiments/log", "/p/BAL/items/BAL-1", "/p/BAL/activity", "/p/BAL/planning", "/inbox", "/p/BAL/search?q=x"} {
 		wantStatus(t, e.get(page, v), http.StatusOK)
 	}
 	wantStatus(t, e.post("/p/BAL/backlog", v, url.Values{"kind": {"development"}, "title": {"x"}}), http.StatusForbidden)

@@ -111,6 +111,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/dod", Access: route.ProjectEditor, Handler: ui.itemDoD},
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/comments", Access: route.ProjectEditor, Handler: ui.itemComment},
 		{Method: "GET", Pattern: "/p/{key}/activity", Access: route.ProjectViewer, Handler: ui.activityPage},
+		{Method: "GET", Pattern: "/p/{key}/search", Access: route.ProjectViewer, Handler: ui.searchPage},
 		{Method: "GET", Pattern: "/p/{key}/import", Access: route.ProjectEditor, Handler: ui.importPage},
 		{Method: "POST", Pattern: "/p/{key}/import", Access: route.ProjectEditor, Handler: ui.importSubmit},
 		{Method: "GET", Pattern: "/inbox", Access: route.Authenticated, Handler: ui.inboxPage},
