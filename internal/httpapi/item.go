@@ -20,6 +20,7 @@ func (api *API) itemRoutes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/items", Access: route.ProjectViewer, Handler: api.listItems},
 		{Method: "POST", Pattern: "/projects/{key}/items", Access: route.ProjectEditor, Handler: api.createItem},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectViewer, Handler: api.getItem},
+		{Method: "POST", Pattern: "/projects/{key}/bulk", Access: route.ProjectEditor, Handler: api.bulkUpdate},
 		{Method: "PATCH", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectEditor, Handler: api.updateItem},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/history", Access: route.ProjectViewer, Handler: api.itemHistory},
 		{Method: "POST", Pattern: "/projects/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: api.addLink},
@@ -651,6 +652,18 @@ func (api *API) importCSV(w http.ResponseWriter, r *http.Request) error {
 
 func (api *API) search(w http.ResponseWriter, r *http.Request) error {
 	items, err := api.work.Search(r.Context(), route.ProjectFrom(r.Context()), r.URL.Query().Get("q"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, itemList{Items: items})
+}
+
+func (api *API) bulkUpdate(w http.ResponseWriter, r *http.Request) error {
+	var req work.BulkUpdate
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	items, err := api.work.UpdateItems(r.Context(), route.ProjectFrom(r.Context()), req)
 	if err != nil {
 		return err
 	}

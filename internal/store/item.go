@@ -864,3 +864,15 @@ func (db *DB) SearchItems(ctx context.Context, projectID, text string, limit int
 	}
 	return items, db.fillItemSets(ctx, items, "i.project_id = $1", projectID)
 }
+
+// UpdateItems saves several items and their events in one transaction.
+func (db *DB) UpdateItems(ctx context.Context, items []*work.Item, events [][]work.ItemEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for i, it := range items {
+			if err := updateItem(ctx, tx, it, events[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"Templates", testTemplates},
 		{"ImportCSV", testImportCSV},
 		{"Search", testSearch},
+		{"Bulk", testBulk},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

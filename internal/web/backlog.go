@@ -8,6 +8,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -66,6 +67,7 @@ type backlogView struct {
 	planningChoices
 	Templates    []work.Template
 	TemplateForm form
+	BulkForm     form
 	Items        []*work.Item
 	More         bool
 	Filter       url.Values
@@ -88,6 +90,14 @@ func (ui *UI) backlogPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (ui *UI) renderBacklog(w http.ResponseWriter, r *http.Request, status int, f form, tf ...form) error {
+	t := newForm(nil)
+	if len(tf) > 0 {
+		t = tf[0]
+	}
+	return ui.renderBacklogWith(w, r, status, f, t, newForm(nil))
+}
+
+func (ui *UI) renderBacklogWith(w http.ResponseWriter, r *http.Request, status int, f, tf, bf form) error {
 	proj := route.ProjectFrom(r.Context())
 	q := r.URL.Query()
 	flt := filterFrom(q)
@@ -112,10 +122,7 @@ func (ui *UI) renderBacklog(w http.ResponseWriter, r *http.Request, status int, 
 	if v.Templates, err = ui.work.Templates(r.Context(), proj); err != nil {
 		return err
 	}
-	v.TemplateForm = newForm(nil)
-	if len(tf) > 0 {
-		v.TemplateForm = tf[0]
-	}
+	v.TemplateForm, v.BulkForm = tf, bf
 	return ui.render(w, status, "backlog", v)
 }
 
@@ -203,4 +210,50 @@ func (ui *UI) backlogFromTemplate(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return redirect(w, r, "/p/"+proj.Key+"/items/"+it.Key+"?ok=item-created")
+}
+
+// backlogBulk applies one change to the checked items, all or nothing.
+func (ui *UI) backlogBulk(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	pf := r.PostForm
+	in := work.BulkUpdate{Items: pf["item"]}
+	opt := func(name string) *string {
+		if v := pf.Get(name); v != "" {
+			return &v
+		}
+		return nil
+	}
+	in.Status = opt("bulk_status")
+	if v := pf.Get("bulk_sprint"); v != "" {
+		if v == "none" {
+			v = ""
+		}
+		in.Sprint = &v
+	}
+	if v := pf.Get("bulk_assignee"); v != "" {
+		as := []string{}
+		if v != "none" {
+			as = []string{v}
+		}
+		in.Assignees = &as
+	}
+	in.AddLabels = splitList(pf.Get("bulk_label"))
+	items, err := ui.work.UpdateItems(r.Context(), proj, in)
+	if err != nil {
+		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
+			f := newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}})
+			bf := newForm(pf)
+			bf.fail("", trellis.ErrorMessage(err))
+			return ui.renderBacklogBulk(w, r, statusOf(err), f, bf)
+		}
+		return err
+	}
+	return redirect(w, r, "/p/"+proj.Key+"/backlog?ok=bulk-saved&n="+strconv.Itoa(len(items)))
+}
+
+func (ui *UI) renderBacklogBulk(w http.ResponseWriter, r *http.Request, status int, f, bf form) error {
+	return ui.renderBacklogWith(w, r, status, f, newForm(nil), bf)
 }

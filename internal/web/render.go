@@ -57,6 +57,7 @@ var flashes = map[string]string{
 	"sprint-closed":      "Sprint closed.",
 	"planning-saved":     "Planning settings saved.",
 	"comment-added":      "Comment added.",
+	"bulk-saved":         "The selected items were changed.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a

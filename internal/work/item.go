@@ -769,13 +769,29 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.Item(ctx, proj, ref)
-	if err != nil {
-		return nil, err
-	}
 	ic, err := s.loadItemCtx(ctx, proj)
 	if err != nil {
 		return nil, err
+	}
+	cur, next, events, err := s.prepareUpdate(ctx, proj, ic, p.User.Name, ref, upd)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateItem(ctx, next, events); err != nil {
+		return nil, err
+	}
+	s.finish(proj, next)
+	next.DoD = dodOf(ic.dod[next.Kind], next.DoDChecked)
+	return next, s.recordSprint(ctx, proj, cur.SprintID, next.SprintID)
+}
+
+// prepareUpdate applies upd to the current item and every rule to the
+// result, without storing it; it returns the current and next item and
+// the history events of the change.
+func (s *Service) prepareUpdate(ctx context.Context, proj *Project, ic *itemCtx, user, ref string, upd ItemUpdate) (*Item, *Item, []ItemEvent, error) {
+	cur, err := s.Item(ctx, proj, ref)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	next := *cur
 	set := func(dst *string, v *string, trim bool) {
@@ -809,12 +825,12 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 	}
 	if upd.Labels != nil {
 		if next.Labels, err = cleanLabels(*upd.Labels); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if upd.Assignees != nil {
 		if next.Assignees, next.AssigneeIDs, err = ic.resolveAssignees(*upd.Assignees); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	} else {
 		_, next.AssigneeIDs, _ = ic.resolveAssigneesLoose(cur.Assignees)
@@ -825,17 +841,17 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 		} else {
 			parent, err := s.itemIn(ctx, proj, "parent", *upd.Parent)
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			if parent.ID == cur.ID {
-				return nil, trellis.Invalid("parent", "an item cannot be its own parent")
+				return nil, nil, nil, trellis.Invalid("parent", "an item cannot be its own parent")
 			}
 			for anc := parent; anc.ParentID != ""; {
 				if anc.ParentID == cur.ID {
-					return nil, trellis.Invalid("parent", "%s is a sub-task of %s; that would make a loop", parent.Key, cur.Key)
+					return nil, nil, nil, trellis.Invalid("parent", "%s is a sub-task of %s; that would make a loop", parent.Key, cur.Key)
 				}
 				if anc, err = s.store.FindItemByID(ctx, anc.ParentID); err != nil {
-					return nil, err
+					return nil, nil, nil, err
 				}
 			}
 			next.ParentID, next.Parent = parent.ID, parent.Key
@@ -847,39 +863,33 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 		} else {
 			sp, err := s.sprintIn(ctx, proj, "sprint", *upd.Sprint)
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			if sp.State == SprintClosed {
-				return nil, trellis.Invalid("sprint", "sprint %q is closed", sp.Name)
+				return nil, nil, nil, trellis.Invalid("sprint", "sprint %q is closed", sp.Name)
 			}
 			next.SprintID = sp.ID
 		}
 	}
 	if err := ic.checkItem(&next); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if upd.DoDChecked != nil {
 		next.DoDChecked = ic.cleanChecks(next.Kind, *upd.DoDChecked)
 	}
 	curSt, _ := statusByName(ic.statuses, cur.Status)
 	if err := ic.checkDoD(&next, curSt.Category == CategoryDone); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if upd.Before != nil || upd.After != nil {
 		if next.Rank, err = s.rankBetween(ctx, proj, upd.After, upd.Before); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	now := s.now().UTC()
 	s.markProgress(ic, &next, now)
 	next.UpdatedAt = now
-	events := diffItems(cur, &next, p.User.Name, now)
-	if err := s.store.UpdateItem(ctx, &next, events); err != nil {
-		return nil, err
-	}
-	s.finish(proj, &next)
-	next.DoD = dodOf(ic.dod[next.Kind], next.DoDChecked)
-	return &next, s.recordSprint(ctx, proj, cur.SprintID, next.SprintID)
+	return cur, &next, diffItems(cur, &next, user, now), nil
 }
 
 // resolveAssigneesLoose maps names to ids, skipping former members so that

@@ -60,6 +60,7 @@ type Store interface {
 	DoDStore
 	CommentStore
 	TemplateStore
+	BulkStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
