@@ -311,6 +311,11 @@ func TestItemAndSprintCLI(t *testing.T) {
 	if out := run(0, "", "item", "move", "BAL-2", "In progress"); !strings.Contains(out, "BAL-2 is In progress") {
 		t.Fatalf("move: %s", out)
 	}
+	f.mustCall("editor", "PUT", "/api/v1/projects/BAL/filters/exps", `{"query":"kind=experiment"}`, nil)
+	if out := run(0, "", "item", "list", "-p", "BAL", "--filter", "exps"); !strings.Contains(out, "BAL-1") || strings.Contains(out, "BAL-2") {
+		t.Fatalf("list --filter: %s", out)
+	}
+	run(ExitUsage, "", "item", "list", "-p", "BAL", "--filter", "nope")
 	if out := run(0, "", "item", "search", "-p", "BAL", "mosa"); !strings.Contains(out, "BAL-1") || strings.Contains(out, "BAL-2") {
 		t.Fatalf("search: %s", out)
 	}

@@ -111,7 +111,7 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 	create.Flags().StringVarP(&project, "project", "p", "", "project key (env TRELLIS_PROJECT)")
 
 	var lr remote
-	var lproject, lkind, lstatus, lassignee, llabel, ltext, lsprint string
+	var lproject, lkind, lstatus, lassignee, llabel, ltext, lsprint, lfilter string
 	var limit int
 	list := &cobra.Command{
 		Use:     "list",
@@ -128,6 +128,24 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 				return err
 			}
 			q := url.Values{}
+			if lfilter != "" {
+				fs, err := c.Filters(cmd.Context(), key)
+				if err != nil {
+					return err
+				}
+				found := false
+				for _, f := range fs {
+					if f.Name == lfilter {
+						if q, err = url.ParseQuery(f.Query); err != nil {
+							return err
+						}
+						found = true
+					}
+				}
+				if !found {
+					return usagef("you have no saved filter %q in %s", lfilter, key)
+				}
+			}
 			for k, v := range map[string]string{"kind": lkind, "status": lstatus, "assignee": lassignee, "label": llabel, "q": ltext, "sprint": lsprint} {
 				if v != "" {
 					q.Set(k, v)
@@ -159,6 +177,7 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 	list.Flags().StringVarP(&ltext, "query", "q", "", "text in key, title or description")
 	list.Flags().StringVar(&lsprint, "sprint", "", "sprint name or id, 'active', or 'none'")
 	list.Flags().IntVar(&limit, "limit", 0, "at most this many items")
+	list.Flags().StringVar(&lfilter, "filter", "", "start from one of your saved filters (by name)")
 
 	var sr remote
 	var sproject string

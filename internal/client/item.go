@@ -152,3 +152,11 @@ func (c *Client) Search(ctx context.Context, key, q string) ([]*work.Item, error
 	}
 	return out.Items, c.do(ctx, "GET", projectPath(key, "search")+"?q="+url.QueryEscape(q), nil, &out)
 }
+
+// Filters lists the caller's saved filters in a project.
+func (c *Client) Filters(ctx context.Context, key string) ([]work.SavedFilter, error) {
+	var out struct {
+		Filters []work.SavedFilter `json:"filters"`
+	}
+	return out.Filters, c.do(ctx, "GET", projectPath(key, "filters"), nil, &out)
+}

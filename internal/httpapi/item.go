@@ -21,6 +21,9 @@ func (api *API) itemRoutes() []route.Route {
 		{Method: "POST", Pattern: "/projects/{key}/items", Access: route.ProjectEditor, Handler: api.createItem},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectViewer, Handler: api.getItem},
 		{Method: "POST", Pattern: "/projects/{key}/bulk", Access: route.ProjectEditor, Handler: api.bulkUpdate},
+		{Method: "GET", Pattern: "/projects/{key}/filters", Access: route.ProjectViewer, Handler: api.listFilters},
+		{Method: "PUT", Pattern: "/projects/{key}/filters/{name}", Access: route.ProjectViewer, Handler: api.saveFilter},
+		{Method: "DELETE", Pattern: "/projects/{key}/filters/{name}", Access: route.ProjectViewer, Handler: api.deleteFilter},
 		{Method: "PATCH", Pattern: "/projects/{key}/items/{item}", Access: route.ProjectEditor, Handler: api.updateItem},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/history", Access: route.ProjectViewer, Handler: api.itemHistory},
 		{Method: "POST", Pattern: "/projects/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: api.addLink},
@@ -668,4 +671,49 @@ func (api *API) bulkUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, itemList{Items: items})
+}
+
+type filterList struct {
+	Filters []work.SavedFilter `json:"filters"`
+}
+
+func (api *API) listFilters(w http.ResponseWriter, r *http.Request) error {
+	fs, err := api.work.Filters(r.Context(), route.ProjectFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, filterList{Filters: fs})
+}
+
+// FilterRequest is the body of PUT /filters/{name}.
+type FilterRequest struct {
+	Query string `json:"query"`
+}
+
+func (api *API) saveFilter(w http.ResponseWriter, r *http.Request) error {
+	name, err := pathValue(r, "name")
+	if err != nil {
+		return err
+	}
+	var req FilterRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	f, err := api.work.SaveFilter(r.Context(), route.ProjectFrom(r.Context()), work.SavedFilter{Name: name, Query: req.Query})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, f)
+}
+
+func (api *API) deleteFilter(w http.ResponseWriter, r *http.Request) error {
+	name, err := pathValue(r, "name")
+	if err != nil {
+		return err
+	}
+	if err := api.work.DeleteFilter(r.Context(), route.ProjectFrom(r.Context()), name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Open) {
 		{"ImportCSV", testImportCSV},
 		{"Search", testSearch},
 		{"Bulk", testBulk},
+		{"SavedFilters", testSavedFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

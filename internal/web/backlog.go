@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -62,12 +63,19 @@ func (ui *UI) choices(r *http.Request, proj *work.Project) (planningChoices, err
 	return c, nil
 }
 
+// savedFilterLink is a saved filter as a link.
+type savedFilterLink struct {
+	Name string
+	Href template.URL
+}
+
 type backlogView struct {
 	layout
 	planningChoices
 	Templates    []work.Template
 	TemplateForm form
 	BulkForm     form
+	Filters      []savedFilterLink
 	Items        []*work.Item
 	More         bool
 	Filter       url.Values
@@ -123,6 +131,15 @@ func (ui *UI) renderBacklogWith(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	v.TemplateForm, v.BulkForm = tf, bf
+	fs, err := ui.work.Filters(r.Context(), proj)
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		// The query was rebuilt by url.Values.Encode when saved, so it is
+		// a well-formed query string of filter parameters only.
+		v.Filters = append(v.Filters, savedFilterLink{Name: f.Name, Href: template.URL("/p/" + proj.Key + "/backlog?" + f.Query)})
+	}
 	return ui.render(w, status, "backlog", v)
 }
 
@@ -256,4 +273,29 @@ func (ui *UI) backlogBulk(w http.ResponseWriter, r *http.Request) error {
 
 func (ui *UI) renderBacklogBulk(w http.ResponseWriter, r *http.Request, status int, f, bf form) error {
 	return ui.renderBacklogWith(w, r, status, f, newForm(nil), bf)
+}
+
+// backlogSaveFilter saves the current filters under a name, for the caller.
+func (ui *UI) backlogSaveFilter(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	pf := r.PostForm
+	if pf.Get("delete") != "" {
+		if err := ui.work.DeleteFilter(r.Context(), proj, pf.Get("name")); err != nil && trellis.ErrorCode(err) != trellis.ENOTFOUND {
+			return err
+		}
+		return redirect(w, r, "/p/"+proj.Key+"/backlog?ok=filter-deleted")
+	}
+	f, err := ui.work.SaveFilter(r.Context(), proj, work.SavedFilter{Name: pf.Get("name"), Query: pf.Get("query")})
+	if err != nil {
+		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
+			bf := newForm(nil)
+			bf.fail("", trellis.ErrorMessage(err))
+			return ui.renderBacklogWith(w, r, statusOf(err), newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}), newForm(nil), bf)
+		}
+		return err
+	}
+	return redirect(w, r, "/p/"+proj.Key+"/backlog?"+f.Query)
 }

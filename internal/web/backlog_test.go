@@ -68,6 +68,10 @@ func TestBacklogPages(t *testing.T) {
 	wantBody(t, w, `href="/p/BAL/items/BAL-1"`)
 	wantBody(t, e.get("/p/BAL/search?q=zzzz", s), "Nothing matches")
 
+	// Saving the current filter, then finding it on the page.
+	wantRedirect(t, e.post("/p/BAL/backlog/filters", s, url.Values{"name": {"Research"}, "query": {"kind=research"}}), "/p/BAL/backlog?kind=research")
+	wantBody(t, e.get("/p/BAL/backlog", s), `href="/p/BAL/backlog?kind=research">Research</a>`)
+
 	// Viewers see the pages but cannot post.
 	v := e.mustUser("vic", false)
 	if _, err := e.work.SetMember(ctx, p, "vic", "viewer"); err != nil {

@@ -58,6 +58,7 @@ var flashes = map[string]string{
 	"planning-saved":     "Planning settings saved.",
 	"comment-added":      "Comment added.",
 	"bulk-saved":         "The selected items were changed.",
+	"filter-deleted":     "Filter deleted.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a

@@ -105,6 +105,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/p/{key}/backlog", Access: route.ProjectEditor, Handler: ui.backlogCreate},
 		{Method: "POST", Pattern: "/p/{key}/backlog/template", Access: route.ProjectEditor, Handler: ui.backlogFromTemplate},
 		{Method: "POST", Pattern: "/p/{key}/backlog/bulk", Access: route.ProjectEditor, Handler: ui.backlogBulk},
+		{Method: "POST", Pattern: "/p/{key}/backlog/filters", Access: route.ProjectViewer, Handler: ui.backlogSaveFilter},
 		{Method: "GET", Pattern: "/p/{key}/items/{item}", Access: route.ProjectViewer, Handler: ui.itemPage},
 		{Method: "POST", Pattern: "/p/{key}/items/{item}", Access: route.ProjectEditor, Handler: ui.itemSave},
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/links", Access: route.ProjectEditor, Handler: ui.itemLink},

@@ -61,6 +61,7 @@ type Store interface {
 	CommentStore
 	TemplateStore
 	BulkStore
+	FilterStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
