@@ -63,6 +63,7 @@ func testItems(t *testing.T, db *store.DB) {
 		{work.NewItem{Kind: "development", Title: "x", Status: "Nope"}, "status"},
 		{work.NewItem{Kind: "development", Title: "x", Status: "In progress"}, "points"},
 		{work.NewItem{Kind: "research", Title: "x", Status: "Done"}, "time_box"},
+		{work.NewItem{Kind: "research", Title: "x", Status: "Done", TimeBox: "2d"}, "learning"},
 		{work.NewItem{Kind: "development", Title: "x", Assignees: []string{"eve"}}, "assignees"},
 		{work.NewItem{Kind: "development", Title: "x", Labels: []string{"no spaces"}}, "labels"},
 		{work.NewItem{Kind: "development", Title: "x", Priority: "asap"}, "priority"},
@@ -519,7 +520,7 @@ func testImportCSV(t *testing.T, db *store.DB) {
 	}
 	serve := must[*work.Item](t)(ws.Item(ctx, p, res.Keys[0]))
 	if serve.Kind != work.KindDevelopment || serve.Status != "In progress" || serve.Priority != "high" || serve.Points != 5 ||
-		fmt.Sprint(serve.Labels) != "[api serving]" || serve.Description != "Multi\nline" || serve.SprintID == "" || serve.Assignees[0] != "bob" {
+		fmt.Sprint(serve.Labels) != "[api serving]" || serve.Description != "Multi\nline\n\n_Imported from ML-1._" || serve.SprintID == "" || serve.Assignees[0] != "bob" {
 		t.Fatalf("imported %+v", serve)
 	}
 	fix := must[*work.Item](t)(ws.Item(ctx, p, res.Keys[1]))

@@ -19,14 +19,14 @@ const MaxImportRows = 5000
 
 // ImportFields are the item fields a CSV column can map to.
 var ImportFields = []string{"kind", "title", "description", "status", "priority", "assignees", "labels", "points", "size",
-	"time_box", "hypothesis", "success_metrics", "phase", "deliverable", "sprint"}
+	"time_box", "hypothesis", "success_metrics", "phase", "deliverable", "sprint", "learning", "key"}
 
 // JiraMapping maps item fields to the columns of a Jira CSV export. A field
 // lists alternatives: Jira names custom fields "Custom field (Story Points)".
 var JiraMapping = map[string][]string{
 	"title": {"Summary"}, "kind": {"Issue Type"}, "status": {"Status"}, "priority": {"Priority"}, "assignees": {"Assignee"},
 	"labels": {"Labels"}, "description": {"Description"}, "points": {"Story Points", "Custom field (Story Points)", "Custom field (Story point estimate)"},
-	"sprint": {"Sprint"},
+	"sprint": {"Sprint"}, "key": {"Issue key"},
 }
 
 // jiraKinds maps Jira issue types to item kinds.
@@ -207,7 +207,11 @@ func rowToItem(rec []string, cols map[string][]int, jira bool, ic *itemCtx) (New
 	}
 	in := NewItem{Title: get("title"), Description: get("description"), Status: get("status"), Priority: strings.ToLower(get("priority")),
 		Labels: all("labels"), Size: get("size"), TimeBox: get("time_box"), Hypothesis: get("hypothesis"), SuccessMetrics: get("success_metrics"),
-		Phase: strings.ToLower(get("phase")), Deliverable: get("deliverable"), Sprint: get("sprint")}
+		Phase: strings.ToLower(get("phase")), Deliverable: get("deliverable"), Sprint: get("sprint"), Learning: get("learning")}
+	if k := get("key"); k != "" {
+		// Keep the trail back to the other tracker.
+		in.Description = strings.TrimSpace(in.Description + "\n\n_Imported from " + k + "._")
+	}
 	kind := get("kind")
 	if jira {
 		k, ok := jiraKinds[strings.ToLower(kind)]

@@ -243,6 +243,8 @@ type NewItem struct {
 	Points         int      `json:"points"`
 	Size           string   `json:"size"`
 	Sprint         string   `json:"sprint"`
+	// Learning is what a research item taught; needed to close one.
+	Learning string `json:"learning"`
 	// DoDChecked are Definition of Done points already met.
 	DoDChecked []string `json:"dod_checked"`
 }
@@ -570,7 +572,13 @@ func (ic *itemCtx) checkItem(it *Item) error {
 	} else if it.Stage != "" {
 		return trellis.Invalid("stage", "only experiment items have a stage")
 	}
-	return ic.checkReady(it, st)
+	if err := ic.checkReady(it, st); err != nil {
+		return err
+	}
+	if it.Kind == KindResearch && st.Category == CategoryDone && strings.TrimSpace(it.Learning) == "" {
+		return trellis.Invalid("learning", "a research item records what it learned when it closes; write the learning first")
+	}
+	return nil
 }
 
 // checkReady is the readiness rule: a development item needs points, and a

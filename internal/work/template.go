@@ -162,7 +162,7 @@ func (s *Service) buildItem(ctx context.Context, proj *Project, ic *itemCtx, aut
 	it := &Item{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: proj.ID, Kind: kind, Title: strings.TrimSpace(in.Title),
 		Description: in.Description, Status: in.Status, Priority: in.Priority, Phase: in.Phase, Deliverable: strings.TrimSpace(in.Deliverable),
 		TimeBox: strings.TrimSpace(in.TimeBox), Hypothesis: strings.TrimSpace(in.Hypothesis), SuccessMetrics: in.SuccessMetrics,
-		Points: in.Points, Size: strings.TrimSpace(in.Size), CreatedBy: author, CreatedAt: now, UpdatedAt: now}
+		Points: in.Points, Size: strings.TrimSpace(in.Size), Learning: in.Learning, CreatedBy: author, CreatedAt: now, UpdatedAt: now}
 	if it.Status == "" {
 		it.Status = ic.statuses[0].Name
 	}
