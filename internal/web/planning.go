@@ -15,28 +15,39 @@ import (
 
 type planningView struct {
 	layout
-	Kinds   []work.Kind
-	CanEdit bool
-	Form    form
+	Kinds        []work.Kind
+	CanEdit      bool
+	Form         form
+	Templates    []work.Template
+	TemplateForm form
 }
 
 // planningPage shows the project's planning settings: point scale,
 // allocation guideline, status workflow with WIP limits and the Definition
 // of Done of each kind. Admins edit them.
 func (ui *UI) planningPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := ui.planningValues(r)
+	if err != nil {
+		return err
+	}
+	return ui.renderPlanning(w, r, http.StatusOK, newForm(v))
+}
+
+// planningValues fills the settings form from the stored settings.
+func (ui *UI) planningValues(r *http.Request) (url.Values, error) {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	pl, err := ui.work.Planning(ctx, proj)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ss, err := ui.work.Statuses(ctx, proj)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dod, err := ui.work.DoD(ctx, proj)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v := url.Values{"point_scale": {pl.PointScale}, "committed": {strconv.Itoa(pl.Allocation.Committed)},
 		"experiments": {strconv.Itoa(pl.Allocation.Experiments)}, "learning": {strconv.Itoa(pl.Allocation.Learning)}}
@@ -48,13 +59,47 @@ func (ui *UI) planningPage(w http.ResponseWriter, r *http.Request) error {
 	for k, ps := range dod {
 		v.Set("dod_"+string(k), strings.Join(ps, "\n"))
 	}
-	return ui.renderPlanning(w, r, http.StatusOK, newForm(v))
+	return v, nil
 }
 
-func (ui *UI) renderPlanning(w http.ResponseWriter, r *http.Request, status int, f form) error {
+func (ui *UI) renderPlanning(w http.ResponseWriter, r *http.Request, status int, f form, tf ...form) error {
 	proj := route.ProjectFrom(r.Context())
-	return ui.render(w, status, "planning", &planningView{layout: ui.base(r, "Planning settings · "+proj.Name, "sprints"),
-		Kinds: work.Kinds, CanEdit: proj.Role.AtLeast(auth.RoleAdmin), Form: f})
+	v := &planningView{layout: ui.base(r, "Planning settings · "+proj.Name, "sprints"),
+		Kinds: work.Kinds, CanEdit: proj.Role.AtLeast(auth.RoleAdmin), Form: f, TemplateForm: newForm(url.Values{"kind": {"maintenance"}})}
+	if len(tf) > 0 {
+		v.TemplateForm = tf[0]
+	}
+	var err error
+	if v.Templates, err = ui.work.Templates(r.Context(), proj); err != nil {
+		return err
+	}
+	return ui.render(w, status, "planning", v)
+}
+
+// templateFields maps work's template fields to the template form.
+var templateFields = map[string]string{"name": "t_name", "kind": "t_kind", "title": "t_title", "description": "t_description", "sub_tasks": "t_subtasks"}
+
+// planningTemplate adds or replaces one of the project's templates.
+func (ui *UI) planningTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	pf := r.PostForm
+	t := work.Template{Name: pf.Get("t_name"), Kind: work.Kind(pf.Get("t_kind")), Title: pf.Get("t_title"), Description: pf.Get("t_description"),
+		SubTasks: strings.Split(strings.ReplaceAll(pf.Get("t_subtasks"), "\r\n", "\n"), "\n")}
+	if _, err := ui.work.SaveTemplate(r.Context(), proj, t); err != nil {
+		tf := newForm(pf)
+		if status, ok := formError(&tf, err, templateFields); ok {
+			v, err := ui.planningValues(r)
+			if err != nil {
+				return err
+			}
+			return ui.renderPlanning(w, r, status, newForm(v), tf)
+		}
+		return err
+	}
+	return redirect(w, r, "/p/"+proj.Key+"/planning?ok=template-saved#templates")
 }
 
 // parseWorkflow reads "Name | category | WIP limit" lines.

@@ -59,6 +59,7 @@ var flashes = map[string]string{
 	"comment-added":      "Comment added.",
 	"bulk-saved":         "The selected items were changed.",
 	"filter-deleted":     "Filter deleted.",
+	"template-saved":     "Template saved.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a

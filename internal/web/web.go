@@ -120,6 +120,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/inbox/read", Access: route.Authenticated, Handler: ui.inboxRead},
 		{Method: "GET", Pattern: "/p/{key}/planning", Access: route.ProjectViewer, Handler: ui.planningPage},
 		{Method: "POST", Pattern: "/p/{key}/planning", Access: route.ProjectAdmin, Handler: ui.planningSave},
+		{Method: "POST", Pattern: "/p/{key}/planning/templates", Access: route.ProjectAdmin, Handler: ui.planningTemplate},
 		{Method: "GET", Pattern: "/p/{key}/board", Access: route.ProjectViewer, Handler: ui.boardPage},
 		{Method: "POST", Pattern: "/p/{key}/board/move", Access: route.ProjectEditor, Handler: ui.boardMove},
 		{Method: "GET", Pattern: "/p/{key}/sprints", Access: route.ProjectViewer, Handler: ui.sprintsPage},
