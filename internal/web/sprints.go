@@ -74,6 +74,7 @@ func (ui *UI) sprintCreate(w http.ResponseWriter, r *http.Request) error {
 
 type sprintView struct {
 	layout
+	Members   []*work.Member
 	Plan      *work.SprintPlan
 	Candidate []*work.Item // backlog items not in a sprint
 	CanEdit   bool
@@ -106,6 +107,9 @@ func (ui *UI) renderSprint(w http.ResponseWriter, r *http.Request, status int, m
 			return err
 		}
 		v.Burn = string(b)
+	}
+	if v.Members, err = ui.work.Members(ctx, proj); err != nil {
+		return err
 	}
 	if v.CanEdit && plan.Sprint.State != work.SprintClosed {
 		if v.Candidate, err = ui.work.Items(ctx, proj, work.ItemFilter{SprintID: "none", Limit: 300}); err != nil {
@@ -183,4 +187,32 @@ func (ui *UI) sprintClose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, "/p/"+proj.Key+"/sprints/"+sp.ID+"?ok=sprint-closed")
+}
+
+// sprintEdit changes a sprint's goal and per-member capacity.
+func (ui *UI) sprintEdit(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	pf := r.PostForm
+	goal := pf.Get("goal")
+	capacity := map[string]int{}
+	for k, vs := range pf {
+		if name, ok := strings.CutPrefix(k, "cap_"); ok && len(vs) > 0 && vs[0] != "" {
+			n, err := strconv.Atoi(vs[0])
+			if err != nil {
+				return ui.renderSprint(w, r, http.StatusBadRequest, "Capacity of "+name+" must be a number of points.")
+			}
+			capacity[name] = n
+		}
+	}
+	sp, err := ui.work.UpdateSprint(r.Context(), proj, r.PathValue("sprint"), work.SprintUpdate{Goal: &goal, Capacity: &capacity})
+	if err != nil {
+		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
+			return ui.renderSprint(w, r, statusOf(err), sentence(trellis.ErrorMessage(err)))
+		}
+		return err
+	}
+	return redirect(w, r, "/p/"+proj.Key+"/sprints/"+sp.ID+"?ok=sprint-planned")
 }

@@ -129,6 +129,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/items", Access: route.ProjectEditor, Handler: ui.sprintAddItems},
 		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/remove", Access: route.ProjectEditor, Handler: ui.sprintRemoveItem},
 		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/start", Access: route.ProjectEditor, Handler: ui.sprintStart},
+		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/edit", Access: route.ProjectEditor, Handler: ui.sprintEdit},
 		{Method: "POST", Pattern: "/p/{key}/sprints/{sprint}/close", Access: route.ProjectEditor, Handler: ui.sprintClose},
 		{Method: "GET", Pattern: "/p/{key}/experiments", Access: route.ProjectViewer, Handler: ui.experimentsPage},
 		{Method: "GET", Pattern: "/p/{key}/experiments/log", Access: route.ProjectViewer, Handler: ui.hypothesesPage},
