@@ -1,5 +1,8 @@
-// Package e2e drives the browser end-to-end test (flow.test.mjs) against a
-// freshly built Trellis binary.
+// Package e2e drives the browser end-to-end tests (every *.test.mjs) against
+// a freshly built Trellis binary. flow.test.mjs runs first, because it claims
+// the instance through the one-time setup URL; the driver then creates a
+// user of its own for each other file, which builds its own data through
+// the UI, so the files do not depend on each other's data.
 //
 // Requirements: node on PATH, Debian's chromium at /usr/bin/chromium
 // (or TRELLIS_E2E_CHROMIUM), and `npm ci` run in this directory. Missing
@@ -19,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -149,6 +153,7 @@ type server struct {
 	waitErr    error
 	baseURL    string
 	setupURL   string
+	dataDir    string
 }
 
 func startServer(t *testing.T, bin string, logger *lineLogger) *server {
@@ -170,7 +175,7 @@ func startServer(t *testing.T, bin string, logger *lineLogger) *server {
 	}
 	pw.Close() // the child holds its own copy
 
-	s := &server{cmd: cmd, done: make(chan struct{})}
+	s := &server{cmd: cmd, done: make(chan struct{}), dataDir: dataDir}
 	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.done)
@@ -279,7 +284,9 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
-func runNode(t *testing.T, logger *lineLogger, baseURL, setupURL string) error {
+// runNode runs one test file with node's test runner; extra holds more
+// NAME=value environment entries for it.
+func runNode(t *testing.T, logger *lineLogger, file, baseURL, setupURL string, extra ...string) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
@@ -288,17 +295,17 @@ func runNode(t *testing.T, logger *lineLogger, baseURL, setupURL string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "flow.test.mjs")
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", file)
 	env := make([]string, 0, len(os.Environ())+2)
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "TRELLIS_URL", "TRELLIS_SETUP_URL", "NO_COLOR", "FORCE_COLOR":
+		case "TRELLIS_URL", "TRELLIS_SETUP_URL", "TRELLIS_E2E_USER", "TRELLIS_E2E_PASSWORD", "NO_COLOR", "FORCE_COLOR":
 		default:
 			env = append(env, kv)
 		}
 	}
 	// Plain text in the Go test log: no ANSI colours from node or Playwright.
-	cmd.Env = append(env, "TRELLIS_URL="+baseURL, "TRELLIS_SETUP_URL="+setupURL, "NO_COLOR=1", "FORCE_COLOR=0")
+	cmd.Env = append(append(env, "TRELLIS_URL="+baseURL, "TRELLIS_SETUP_URL="+setupURL, "NO_COLOR=1", "FORCE_COLOR=0"), extra...)
 	cmd.Stdout = pw
 	cmd.Stderr = pw
 	cmd.WaitDelay = 10 * time.Second
@@ -326,6 +333,31 @@ func runNode(t *testing.T, logger *lineLogger, baseURL, setupURL string) error {
 	return err
 }
 
+// testFiles lists the *.test.mjs files, flow.test.mjs first.
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.test.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(files, func(i, j int) bool { return files[i] == "flow.test.mjs" && files[j] != "flow.test.mjs" })
+	if len(files) == 0 || files[0] != "flow.test.mjs" {
+		t.Fatalf("e2e: flow.test.mjs is missing (found %v)", files)
+	}
+	return files
+}
+
+// createUser adds an instance admin through the admin command, which
+// opens the live store beside the server as an operator would.
+func createUser(t *testing.T, bin, dataDir, name, password string) {
+	t.Helper()
+	cmd := exec.Command(bin, "user", "create", name, "--admin", "--data-dir", dataDir)
+	cmd.Env = append(cleanEnv(), "TRELLIS_PASSWORD="+password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("trellis user create %s: %v\n%s", name, err, out)
+	}
+}
+
 func TestBrowserFlow(t *testing.T) {
 	requirePrereqs(t)
 
@@ -336,11 +368,19 @@ func TestBrowserFlow(t *testing.T) {
 	srv := startServer(t, bin, logger)
 	t.Logf("server at %s, setup URL %s", srv.baseURL, srv.setupURL)
 
-	start := time.Now()
-	if err := runNode(t, logger, srv.baseURL, srv.setupURL); err != nil {
-		t.Errorf("browser flow failed (see node: lines above; screenshots in e2e/artifacts/): %v", err)
-	} else {
-		t.Logf("browser flow passed in %s", time.Since(start).Round(time.Millisecond))
+	for i, file := range testFiles(t) {
+		var extra []string
+		if i > 0 {
+			name, password := fmt.Sprintf("e2e%d", i), "e2e-password-for-"+strings.TrimSuffix(file, ".test.mjs")
+			createUser(t, bin, srv.dataDir, name, password)
+			extra = []string{"TRELLIS_E2E_USER=" + name, "TRELLIS_E2E_PASSWORD=" + password}
+		}
+		start := time.Now()
+		if err := runNode(t, logger, file, srv.baseURL, srv.setupURL, extra...); err != nil {
+			t.Errorf("browser test %s failed (see node: lines above; screenshots in e2e/artifacts/): %v", file, err)
+		} else {
+			t.Logf("browser test %s passed in %s", file, time.Since(start).Round(time.Millisecond))
+		}
 	}
 
 	srv.stop(t)

@@ -120,13 +120,16 @@ test('trellis: setup, sign in/out, project, API token', { timeout: 180_000 }, as
       await signedInAs(USERNAME);
     });
 
-    await step('c. create project BAL', async () => {
+    await step('c. the demo project exists; create project HAB', async () => {
+      // Setup's "Create a demo project" box is ticked by default: BAL is the demo.
+      await page.goto(url('/projects'));
+      await page.getByRole('link', { name: 'Balloon detector' }).first().waitFor({ state: 'visible' });
       await page.goto(url('/projects/new'));
-      await page.getByLabel('Project key', { exact: true }).fill('BAL');
+      await page.getByLabel('Project key', { exact: true }).fill('HAB');
       await page.getByLabel('Name', { exact: true }).fill('Balloons');
       await page.getByLabel('Description', { exact: true }).fill('Hot air, carefully tracked.');
       await page.getByRole('button', { name: 'Create project', exact: true }).click();
-      await page.waitForURL((u) => /\/p\/BAL(\/|$)/.test(u.pathname));
+      await page.waitForURL((u) => /\/p\/HAB(\/|$)/.test(u.pathname));
       await page.getByText('Balloons').first().waitFor({ state: 'visible' });
 
       await page.goto(url('/projects'));

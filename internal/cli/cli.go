@@ -92,6 +92,7 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		tokenCmd(),
 		projectCmd(),
 		specCmd(),
+		itemCmd(stdin), sprintCmd(), importCmd(),
 	)
 	// Unknown subcommands and bad arguments are usage errors.
 	for _, c := range root.Commands() {

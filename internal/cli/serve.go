@@ -22,6 +22,7 @@ import (
 
 func serveCmd() *cobra.Command {
 	var c Config
+	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Trellis server (web UI, JSON API, MLflow API)",
@@ -34,10 +35,11 @@ func serveCmd() *cobra.Command {
 			if err := c.resolve(); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return serveDemo(cmd.Context(), c, demo, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	c.serveFlags(cmd)
+	cmd.Flags().BoolVar(&demo, "demo", false, "on a store without projects, seed the demo project BAL (Balloon detector)")
 	return cmd
 }
 
@@ -123,12 +125,22 @@ func (a *app) close() {
 }
 
 func serve(ctx context.Context, c Config, stdout, stderr io.Writer) error {
+	return serveDemo(ctx, c, false, stdout, stderr)
+}
+
+// serveDemo is serve, seeding the demo project first when demo is set.
+func serveDemo(ctx context.Context, c Config, demo bool, stdout, stderr io.Writer) error {
 	log := c.logger(stderr)
 	r, err := start(ctx, c, log, auth.DefaultHashParams)
 	if err != nil {
 		return err
 	}
 	defer r.app.close()
+	if demo {
+		if err := seedDemo(ctx, r.app, stdout); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "Trellis is listening on %s\n", r.base)
 	token, first, err := r.app.auth.SetupToken(ctx)
 	if err != nil {
@@ -140,4 +152,28 @@ func serve(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 	}
 	log.Info("serving", "url", r.base, "db", c.redacted().DB, "dialect", r.app.db.Dialect(), "artifacts", c.redacted().Artifacts, "version", Version(), "pid", os.Getpid())
 	return r.srv.Serve(ctx)
+}
+
+// seedDemo seeds the demo project on a store without projects, owned by
+// the demo team's data scientist; instance admins see it like every project.
+func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
+	ps, err := a.work.Projects(auth.NewContext(ctx, &auth.Principal{User: &auth.User{Admin: true}, Scope: auth.ScopeRead}), true)
+	if err != nil {
+		return err
+	}
+	if len(ps) > 0 {
+		fmt.Fprintln(stdout, "The store already has projects; --demo seeds only an empty store.")
+		return nil
+	}
+	users := work.DemoUsers(a.auth)
+	owner, err := users(ctx, work.DemoTeam[0])
+	if err != nil {
+		return err
+	}
+	p, err := a.work.SeedDemo(auth.NewContext(ctx, &auth.Principal{User: owner, Scope: auth.ScopeWrite}), users)
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "Seeded the demo project %s (%s).\n", p.Key, p.Name)
+	return nil
 }

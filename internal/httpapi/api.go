@@ -27,7 +27,7 @@ func New(a *auth.Service, w *work.Service, log *slog.Logger) *API {
 // Routes is the /api/v1 route table. Every row names its authorization rule;
 // openapi.json documents exactly these rows (TestOpenAPIMatchesRoutes).
 func (api *API) Routes() []route.Route {
-	return []route.Route{
+	rs := []route.Route{
 		{Method: "GET", Pattern: "/openapi.json", Access: route.Public, Handler: api.openAPI},
 		{Method: "GET", Pattern: "/me", Access: route.Authenticated, Handler: api.me},
 
@@ -49,10 +49,10 @@ func (api *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/members", Access: route.ProjectViewer, Handler: api.listMembers},
 		{Method: "PUT", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.setMember},
 		{Method: "DELETE", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.removeMember},
-
-		// Unknown paths get a JSON 404 rather than the mux's plain-text one.
-		{Pattern: "/", Access: route.Public, Handler: api.notFound},
 	}
+	rs = append(rs, api.itemRoutes()...)
+	// Unknown paths get a JSON 404 rather than the mux's plain-text one.
+	return append(rs, route.Route{Pattern: "/", Access: route.Public, Handler: api.notFound})
 }
 
 // Surface returns the route table mounted under Prefix.

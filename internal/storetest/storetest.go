@@ -36,6 +36,19 @@ func Run(t *testing.T, open Open) {
 		{"Lockout", testLockout},
 		{"Projects", testProjects},
 		{"Members", testMembers},
+		{"Items", testItems},
+		{"ItemKeysConcurrent", testItemKeysConcurrent},
+		{"WorkflowAndPlanning", testWorkflowAndPlanning},
+		{"Sprints", testSprints},
+		{"Decisions", testDecisions},
+		{"Demo", testDemo},
+		{"Burn", testBurn},
+		{"Comments", testComments},
+		{"Templates", testTemplates},
+		{"ImportCSV", testImportCSV},
+		{"Search", testSearch},
+		{"Bulk", testBulk},
+		{"SavedFilters", testSavedFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

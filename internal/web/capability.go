@@ -17,15 +17,6 @@ type capability struct {
 
 // capabilities are the project sections in navigation order.
 var capabilities = []capability{
-	{"backlog", "Backlog",
-		"One backlog for research, experiment, development and maintenance items, with sub-tasks, templates and a Definition of Done per kind.",
-		"The backlog arrives with the planning capability."},
-	{"sprints", "Sprints",
-		"Sprints with capacity and an allocation guideline per category, time-box expiry, burndown and review; Scrum and flow boards.",
-		"Sprints arrive with the planning capability."},
-	{"experiments", "Experiments",
-		"The experiment board, Ideation → Active → Analysis → Decision, where every decision is recorded with its evidence and the hypothesis log shows what the team has learned.",
-		"The experiment board arrives with the experiments capability."},
 	{"runs", "Runs",
 		"Training and evaluation runs with their params, metrics, tags and artifacts, grouped by tracking experiment and logged by unchanged MLflow code.",
 		"Runs arrive with the tracking capability."},

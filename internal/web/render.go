@@ -46,6 +46,20 @@ var flashes = map[string]string{
 	"user-created":       "User created.",
 	"user-disabled":      "User disabled and signed out everywhere.",
 	"user-enabled":       "User enabled.",
+	"item-created":       "Item created.",
+	"item-saved":         "Item saved.",
+	"link-added":         "Link added.",
+	"decided":            "Decision recorded.",
+	"decided-follow-up":  "Decision recorded. This is the follow-up item it created.",
+	"sprint-created":     "Sprint planned. Add items to it below.",
+	"sprint-planned":     "Sprint plan updated.",
+	"sprint-started":     "Sprint started.",
+	"sprint-closed":      "Sprint closed.",
+	"planning-saved":     "Planning settings saved.",
+	"comment-added":      "Comment added.",
+	"bulk-saved":         "The selected items were changed.",
+	"filter-deleted":     "Filter deleted.",
+	"template-saved":     "Template saved.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a
@@ -125,6 +139,8 @@ var icons = map[string]string{
 	"signout":     `M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9`,
 	"keyboard":    `M3 6h18v12H3zM7 10h.01M11 10h.01M15 10h.01M7 14h10`,
 	"plus":        `M12 5v14M5 12h14`,
+	"board":       `M3 4h5v16H3zM10 4h5v10h-5zM17 4h4v7h-4z`,
+	"inbox":       `M22 12h-6l-2 3h-4l-2-3H2M5.5 5h13L22 12v6a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2v-6z`,
 }
 
 func icon(name string) (template.HTML, error) {
@@ -148,13 +164,17 @@ func (ui *UI) funcs() template.FuncMap {
 			return t.Local().Format("2 Jan 2006")
 		},
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"join":     strings.Join,
+		"dict":     dict,
+		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	}
 }
 
 // parseTemplates gives each page its own template set: the shared layout plus
 // that page's file, so that every page can define "content" without clashing.
 func (ui *UI) parseTemplates() (map[string]*template.Template, error) {
-	shared, err := template.New("").Funcs(ui.funcs()).ParseFS(templateFS, "templates/layout.html")
+	// Partials are fragments more than one page uses (item fields, cards).
+	shared, err := template.New("").Funcs(ui.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -203,4 +223,21 @@ func (ui *UI) render(w http.ResponseWriter, status int, page string, data any) e
 func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// dict builds a map from key/value pairs so that a template can pass more
+// than one value to a sub-template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }

@@ -9,15 +9,6 @@ import (
 	"github.com/trellisml/trellis/internal/work"
 )
 
-// The demo project gives a new instance something to click through.
-const (
-	demoKey         = "DEMO"
-	demoName        = "Demo: balloon detector"
-	demoDescription = "A sample project to look around in: a team training an image model that finds hot-air balloons in photos. " +
-		"Try the pages in the sidebar as their capabilities arrive, point an MLflow client at the tracking URI on the overview, " +
-		"and archive the project from Settings when you no longer need it."
-)
-
 type setupView struct {
 	layout
 	Token string
@@ -69,7 +60,7 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ui.startSession(w, r, session)
 	if f.Checked("demo") {
 		ctx := auth.NewContext(r.Context(), &auth.Principal{User: u, Scope: auth.ScopeWrite})
-		_, err := ui.work.CreateProject(ctx, work.NewProject{Key: demoKey, Name: demoName, Description: demoDescription})
+		_, err := ui.work.SeedDemo(ctx, work.DemoUsers(ui.auth))
 		// The admin exists and is signed in; a missing demo project is not
 		// worth failing setup over.
 		if err != nil {

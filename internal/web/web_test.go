@@ -95,6 +95,7 @@ func withSession(a *auth.Service, next http.Handler) http.Handler {
 type req struct {
 	method  string
 	target  string
+	body    io.Reader // a raw body, when form is nil
 	form    url.Values
 	session string
 	header  map[string]string
@@ -102,7 +103,7 @@ type req struct {
 
 func (e *env) do(rq req) *httptest.ResponseRecorder {
 	e.t.Helper()
-	var body io.Reader
+	body := rq.body
 	if rq.form != nil {
 		body = strings.NewReader(rq.form.Encode())
 	}
@@ -260,7 +261,7 @@ func TestSetupFlow(t *testing.T) {
 	}
 	w = e.get("/projects", c.Value)
 	wantStatus(t, w, http.StatusOK)
-	wantBody(t, w, `id="user-menu"`, "admin", "Demo: balloon detector", `href="/p/DEMO"`)
+	wantBody(t, w, `id="user-menu"`, "admin", "Balloon detector", `href="/p/BAL"`)
 
 	// The token is single-use.
 	w = e.get("/setup?token="+url.QueryEscape(token), "")

@@ -54,6 +54,14 @@ type ProjectUpdate struct {
 // Store is the persistence work needs. Absent rows are ENOTFOUND; a taken
 // project key is ECONFLICT.
 type Store interface {
+	ItemStore
+	SprintStore
+	DecisionStore
+	DoDStore
+	CommentStore
+	TemplateStore
+	BulkStore
+	FilterStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+type itemView struct {
+	layout
+	planningChoices
+	Item        *work.Item
+	Description template.HTML
+	History     []*work.ItemEvent
+	Comments    []renderedComment
+	Decision    *work.Decision
+	Sprint      *work.Sprint
+	CanEdit     bool
+	Form        form
+	SubtaskErr  string
+	LinkForm    form
+	DecideForm  form
+	LinkTypes   []string
+	Outcomes    []string
+	Verdicts    []string
+	Stages      []string
+}
+
+func subtaskError(err error) string {
+	if trellis.ErrorCode(err) == trellis.EINVALID || trellis.ErrorCode(err) == trellis.ECONFLICT {
+		return sentence(trellis.ErrorMessage(err))
+	}
+	return "The sub-task could not be created."
+}
+
+// itemForm fills the edit form from an item.
+func itemForm(it *work.Item) form {
+	tb := it.TimeBox
+	v := url.Values{"title": {it.Title}, "description": {it.Description}, "status": {it.Status}, "priority": {it.Priority},
+		"assignees": {strings.Join(it.Assignees, ", ")}, "labels": {strings.Join(it.Labels, ", ")}, "parent": {it.Parent},
+		"phase": {it.Phase}, "deliverable": {it.Deliverable}, "hypothesis": {it.Hypothesis}, "success_metrics": {it.SuccessMetrics},
+		"size": {it.Size}, "learning": {it.Learning}, "stage": {it.Stage}, "sprint": {it.SprintID}, "time_box": {tb}}
+	if tb != "" && !slices.Contains(work.TimeBoxPresets, tb) {
+		v.Set("time_box", "custom")
+		v.Set("time_box_custom", tb)
+	}
+	if it.Points > 0 && it.Size == "" {
+		v.Set("points", strconv.Itoa(it.Points))
+	}
+	return newForm(v)
+}
+
+// itemPage shows one item: its fields, rendered description, sub-tasks,
+// links, decision and history, with the edit forms for editors.
+func (ui *UI) itemPage(w http.ResponseWriter, r *http.Request) error {
+	return ui.renderItem(w, r, http.StatusOK, r.PathValue("item"), form{}, "")
+}
+
+func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref string, f form, subErr string) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	it, err := ui.work.Item(ctx, proj, ref)
+	if err != nil {
+		if trellis.ErrorCode(err) == trellis.EINVALID {
+			return trellis.Errorf(trellis.ENOTFOUND, "There is no item %s in this project.", ref)
+		}
+		return err
+	}
+	if f.values == nil {
+		f = itemForm(it)
+	}
+	v := &itemView{layout: ui.base(r, it.Key+" "+it.Title, "backlog"), Item: it, Description: markdown(it.Description),
+		CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f, SubtaskErr: subErr, LinkForm: newForm(nil),
+		DecideForm: newForm(url.Values{"time_box": {"1w"}}), LinkTypes: work.LinkTypes, Outcomes: work.Outcomes, Verdicts: work.Verdicts, Stages: work.Stages}
+	if v.planningChoices, err = ui.choices(r, proj); err != nil {
+		return err
+	}
+	if v.History, err = ui.work.History(ctx, proj, it.Key); err != nil {
+		return err
+	}
+	cs, err := ui.work.Comments(ctx, proj, it.Key)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		v.Comments = append(v.Comments, renderedComment{Comment: c, HTML: markdown(c.Body)})
+	}
+	if it.Kind == work.KindExperiment {
+		if v.Decision, err = ui.work.DecisionOf(ctx, proj, it); err != nil {
+			return err
+		}
+	}
+	if it.SprintID != "" {
+		if v.Sprint, err = ui.work.Sprint(ctx, proj, it.SprintID); err != nil {
+			return err
+		}
+	}
+	return ui.render(w, status, "item", v)
+}
+
+func itemURL(proj *work.Project, key, ok string) string {
+	u := "/p/" + proj.Key + "/items/" + key
+	if ok != "" {
+		u += "?ok=" + ok
+	}
+	return u
+}
+
+// itemSave applies the edit form. Every field of the form is submitted, so
+// the update sets them all; the service applies the rules to the result.
+func (ui *UI) itemSave(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	ref := r.PathValue("item")
+	pf := r.PostForm
+	f := newForm(pf)
+	pts, ok := pointsFrom(&f, pf.Get("points"))
+	if !ok {
+		return ui.renderItem(w, r, http.StatusBadRequest, ref, f, "")
+	}
+	str := func(name string) *string {
+		if _, ok := pf[name]; !ok {
+			return nil
+		}
+		v := pf.Get(name)
+		return &v
+	}
+	upd := work.ItemUpdate{Title: str("title"), Description: str("description"), Status: str("status"), Priority: str("priority"),
+		Parent: str("parent"), Phase: str("phase"), Deliverable: str("deliverable"), Hypothesis: str("hypothesis"),
+		SuccessMetrics: str("success_metrics"), Size: str("size"), Learning: str("learning"), Stage: str("stage"), Sprint: str("sprint")}
+	if _, ok := pf["points"]; ok {
+		upd.Points = &pts
+	}
+	if _, ok := pf["time_box"]; ok {
+		tb := timeBoxFrom(pf)
+		upd.TimeBox = &tb
+	}
+	if _, ok := pf["assignees"]; ok {
+		as := splitList(pf.Get("assignees"))
+		upd.Assignees = &as
+	}
+	if _, ok := pf["labels"]; ok {
+		ls := splitList(pf.Get("labels"))
+		upd.Labels = &ls
+	}
+	it, err := ui.work.UpdateItem(r.Context(), proj, ref, upd)
+	if err != nil {
+		if status, ok := formError(&f, err, itemFields); ok {
+			return ui.renderItem(w, r, status, ref, f, "")
+		}
+		return err
+	}
+	return redirect(w, r, itemURL(proj, it.Key, "item-saved"))
+}
+
+// itemLink adds a link from the item to another.
+func (ui *UI) itemLink(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	ref := r.PathValue("item")
+	if err := ui.work.AddLink(r.Context(), proj, ref, r.PostForm.Get("type"), r.PostForm.Get("to")); err != nil {
+		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
+			return ui.renderItem(w, r, route.Status(err), ref, form{}, subtaskError(err))
+		}
+		return err
+	}
+	return redirect(w, r, itemURL(proj, ref, "link-added")+"#links")
+}
+
+// decideFields maps work's decision fields to the decide form's inputs.
+var decideFields = map[string]string{"outcome": "outcome", "verdict": "verdict", "reason": "reason", "evidence": "evidence", "time_box": "time_box", "title": "title"}
+
+// itemDecide records the decision on an experiment.
+func (ui *UI) itemDecide(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	proj := route.ProjectFrom(r.Context())
+	ref := r.PathValue("item")
+	pf := r.PostForm
+	in := work.DecisionInput{Outcome: pf.Get("outcome"), Verdict: pf.Get("verdict"), Reason: pf.Get("reason"),
+		Evidence: strings.Fields(pf.Get("evidence")), TimeBox: pf.Get("time_box"), Title: pf.Get("title")}
+	if in.Outcome != work.OutcomeMoreResearch {
+		in.TimeBox = ""
+	}
+	_, follow, err := ui.work.Decide(r.Context(), proj, ref, in)
+	if err != nil {
+		df := newForm(pf)
+		if _, ok := formError(&df, err, decideFields); ok {
+			return ui.renderItemDecide(w, r, route.Status(err), ref, df)
+		}
+		return err
+	}
+	if follow != nil {
+		return redirect(w, r, itemURL(proj, follow.Key, "decided-follow-up"))
+	}
+	return redirect(w, r, itemURL(proj, ref, "decided"))
+}
+
+// renderItemDecide shows the item page with the decide form's errors.
+func (ui *UI) renderItemDecide(w http.ResponseWriter, r *http.Request, status int, ref string, df form) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	it, err := ui.work.Item(ctx, proj, ref)
+	if err != nil {
+		return err
+	}
+	v := &itemView{layout: ui.base(r, it.Key+" "+it.Title, "backlog"), Item: it, Description: markdown(it.Description),
+		CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: itemForm(it), LinkForm: newForm(nil), DecideForm: df,
+		LinkTypes: work.LinkTypes, Outcomes: work.Outcomes, Verdicts: work.Verdicts, Stages: work.Stages}
+	if v.planningChoices, err = ui.choices(r, proj); err != nil {
+		return err
+	}
+	if v.History, err = ui.work.History(ctx, proj, it.Key); err != nil {
+		return err
+	}
+	return ui.render(w, status, "item", v)
+}

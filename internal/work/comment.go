@@ -1,0 +1,201 @@
+package work
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+// Comment is a Markdown comment on an item.
+type Comment struct {
+	ID        string    `json:"id"`
+	ItemID    string    `json:"-"`
+	Author    string    `json:"author"`
+	Body      string    `json:"body"`
+	Mentions  []string  `json:"mentions"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Notification is an entry of a user's in-app inbox.
+type Notification struct {
+	ID        string    `json:"id"`
+	UserID    string    `json:"-"`
+	ItemID    string    `json:"-"`
+	Project   string    `json:"project"`
+	Item      string    `json:"item"`
+	Title     string    `json:"title"`
+	Actor     string    `json:"actor"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+	Read      bool      `json:"read"`
+}
+
+// Activity is one entry of a project's activity feed.
+type Activity struct {
+	Item  string    `json:"item"`
+	Title string    `json:"title"`
+	User  string    `json:"user"`
+	Field string    `json:"field"`
+	Old   string    `json:"old"`
+	New   string    `json:"new"`
+	At    time.Time `json:"at"`
+}
+
+// CommentStore is the persistence of comments, inboxes and the feed.
+type CommentStore interface {
+	// AddComment inserts the comment, a "comment" event on the item and the
+	// notifications, in one transaction.
+	AddComment(ctx context.Context, c *Comment, notes []*Notification) error
+	FindComments(ctx context.Context, itemID string) ([]*Comment, error)
+	// FindInbox returns a user's notifications, newest first; Project,
+	// Item and Title are filled from the item.
+	FindInbox(ctx context.Context, userID string, limit int) ([]*Notification, error)
+	MarkRead(ctx context.Context, userID string, at time.Time) error
+	// FindActivity returns a project's item events, newest first; Item
+	// holds the item number.
+	FindActivity(ctx context.Context, projectID string, limit int) ([]*Activity, error)
+	// SearchItems full-text searches titles, descriptions and comments.
+	SearchItems(ctx context.Context, projectID, text string, limit int) ([]*Item, error)
+}
+
+var mentionRE = regexp.MustCompile(`(?:^|[^\w@])@([a-z0-9][a-z0-9._-]{0,63})`)
+
+// Mentions returns the user names @mentioned in a Markdown text, once each.
+func Mentions(body string) []string {
+	var out []string
+	for _, m := range mentionRE.FindAllStringSubmatch(strings.ToLower(body), -1) {
+		name := strings.TrimRight(m[1], ".")
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// AddComment comments on an item of an authorized project. Every project
+// member @mentioned gets an inbox notification (not the author); a mention
+// of someone outside the project is left as text.
+// Errors: EINVALID ("body"), ENOTFOUND.
+func (s *Service) AddComment(ctx context.Context, proj *Project, ref, body string) (*Comment, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkText("body", body, 20000, true); err != nil {
+		return nil, err
+	}
+	it, err := s.Item(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	members, err := s.store.FindMembers(ctx, proj.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	c := &Comment{ID: uuid.Must(uuid.NewV7()).String(), ItemID: it.ID, Author: p.User.Name, Body: body, Mentions: []string{}, CreatedAt: now}
+	var notes []*Notification
+	for _, name := range Mentions(body) {
+		i := slices.IndexFunc(members, func(m *Member) bool { return m.UserName == name })
+		if i < 0 {
+			continue
+		}
+		c.Mentions = append(c.Mentions, name)
+		if name == p.User.Name {
+			continue
+		}
+		notes = append(notes, &Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: members[i].UserID, ItemID: it.ID,
+			Actor: p.User.Name, Text: p.User.Name + " mentioned you on " + it.Key, CreatedAt: now})
+	}
+	if err := s.store.AddComment(ctx, c, notes); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Comments lists an item's comments, oldest first.
+func (s *Service) Comments(ctx context.Context, proj *Project, ref string) ([]*Comment, error) {
+	it, err := s.Item(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.store.FindComments(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		c.Mentions = Mentions(c.Body)
+	}
+	return cs, nil
+}
+
+// Inbox returns the caller's notifications, newest first.
+func (s *Service) Inbox(ctx context.Context) ([]*Notification, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindInbox(ctx, p.User.ID, 200)
+}
+
+// MarkInboxRead marks all the caller's notifications read.
+func (s *Service) MarkInboxRead(ctx context.Context) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	if !p.CanWrite() {
+		return trellis.Errorf(trellis.EFORBIDDEN, "A read-only token cannot change the inbox.")
+	}
+	return s.store.MarkRead(ctx, p.User.ID, s.now().UTC())
+}
+
+// ActivityFeed returns the project's latest changes, newest first.
+func (s *Service) ActivityFeed(ctx context.Context, proj *Project, limit int) ([]*Activity, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	as, err := s.store.FindActivity(ctx, proj.ID, limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range as {
+		a.Item = proj.Key + "-" + a.Item
+	}
+	return as, nil
+}
+
+// Search finds items by key or by the words of their title, description
+// and comments (full-text, every word as a prefix), best match first.
+// Errors: EINVALID ("q").
+func (s *Service) Search(ctx context.Context, proj *Project, q string) ([]*Item, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || len(q) > 200 {
+		return nil, trellis.Invalid("q", "search text must be 1–200 characters")
+	}
+	var out []*Item
+	if n, err := ParseItemRef(proj.Key, q); err == nil && strings.ContainsAny(q, "0123456789") && len(strings.Fields(q)) == 1 {
+		if it, err := s.store.FindItem(ctx, proj.ID, n); err == nil {
+			out = append(out, it)
+		}
+	}
+	found, err := s.store.SearchItems(ctx, proj.ID, q, 100)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range found {
+		if len(out) == 0 || out[0].ID != it.ID {
+			out = append(out, it)
+		}
+	}
+	for _, it := range out {
+		s.finish(proj, it)
+	}
+	return out, nil
+}
