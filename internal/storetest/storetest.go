@@ -36,6 +36,11 @@ func Run(t *testing.T, open Open) {
 		{"Lockout", testLockout},
 		{"Projects", testProjects},
 		{"Members", testMembers},
+		{"TrackingExperiments", testTrackingExperiments},
+		{"TrackingRuns", testTrackingRuns},
+		{"TrackingHistoryPaging", testTrackingHistoryPaging},
+		{"TrackingSearch", testTrackingSearch},
+		{"TrackingConcurrentBatches", testTrackingConcurrentBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
