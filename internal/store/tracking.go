@@ -565,6 +565,14 @@ func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([
 		args = append(args, q.After.Step, q.After.Step, q.After.Timestamp)
 		skip = q.After.Seq
 	}
+	if q.StartStep != nil {
+		args = append(args, *q.StartStep)
+		query += ` AND step >= $` + strconv.Itoa(len(args))
+	}
+	if q.EndStep != nil {
+		args = append(args, *q.EndStep)
+		query += ` AND step <= $` + strconv.Itoa(len(args))
+	}
 	query += ` ORDER BY step, timestamp, is_nan, value LIMIT ` + strconv.FormatInt(int64(q.Limit)+skip, 10)
 	ms := make([]tracking.Metric, 0, min(q.Limit, 1<<16))
 	err = db.eachRow(ctx, query, args, func(rows *sql.Rows) error {

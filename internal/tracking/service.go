@@ -270,6 +270,11 @@ func (s *Service) SearchExperiments(ctx context.Context, proj *work.Project, in 
 			return nil, "", trellis.Invalid("order_by", "Invalid order_by entity for experiments: %s.%s; use name, experiment_id, creation_time or last_update_time", k.Entity, k.Key)
 		}
 	}
+	// MLflow always has a Default experiment; make sure the project's
+	// exists before the first listing shows it.
+	if _, err := s.defaultExperiment(ctx, proj); err != nil {
+		return nil, "", err
+	}
 	es, err := s.store.FindExperiments(ctx, ExperimentQuery{ProjectID: proj.ID, View: view, Filter: filter, OrderBy: order, Offset: offset, Limit: limit + 1})
 	if err != nil {
 		return nil, "", err
@@ -846,4 +851,96 @@ func (s *Service) DefaultProjectID(ctx context.Context) (string, error) {
 		return "", trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
 	}
 	return s.store.FindDefaultProject(ctx, p.User.ID)
+}
+
+// LogModel appends a model description to the run's
+// mlflow.log-model.history tag, a JSON list, as MLflow's server does.
+// Errors: EINVALID, ENOTFOUND.
+func (s *Service) LogModel(ctx context.Context, proj *work.Project, runID string, model map[string]any) error {
+	r, err := s.activeRun(ctx, proj, runID)
+	if err != nil {
+		return err
+	}
+	var history []any
+	if v, ok := tagValue(r.Tags, TagLogModel); ok {
+		_ = json.Unmarshal([]byte(v), &history)
+	}
+	history = append(history, model)
+	b, err := json.Marshal(history)
+	if err != nil {
+		return trellis.Invalid("model_json", "model_json cannot be stored: %v", err)
+	}
+	return s.LogBatch(ctx, proj, runID, Batch{Tags: []Tag{{Key: TagLogModel, Value: string(b)}}})
+}
+
+// IntervalQuery asks for a metric of several runs, sampled over steps.
+type IntervalQuery struct {
+	RunIDs             []string
+	Key                string
+	StartStep, EndStep *int64
+	MaxResults         int64
+}
+
+// RunMetric is a metric point with its run.
+type RunMetric struct {
+	Metric
+	RunID string
+}
+
+// MaxIntervalPoints bounds the points one run's series is read with for
+// get-history-bulk-interval.
+const MaxIntervalPoints = 5_000_000
+
+// MetricIntervals answers MLflow's get-history-bulk-interval: for each run,
+// the points at up to MaxResults steps spread evenly over the run's steps
+// in the range, always including the first and last step. Errors: EINVALID,
+// ENOTFOUND.
+func (s *Service) MetricIntervals(ctx context.Context, proj *work.Project, q IntervalQuery) ([]RunMetric, error) {
+	if len(q.RunIDs) == 0 || len(q.RunIDs) > 100 {
+		return nil, trellis.Invalid("run_ids", "run_ids must name between 1 and 100 runs")
+	}
+	if q.Key == "" {
+		return nil, trellis.Invalid("metric_key", "Missing value for required parameter 'metric_key'.")
+	}
+	max := q.MaxResults
+	if max == 0 {
+		max = 1000
+	}
+	if max < 0 || max > 10000 {
+		return nil, trellis.Invalid("max_results", "max_results must be between 1 and 10000")
+	}
+	var out []RunMetric
+	for _, id := range q.RunIDs {
+		if _, err := s.Run(ctx, proj, id); err != nil {
+			return nil, err
+		}
+		ms, err := s.store.FindMetricHistory(ctx, HistoryQuery{RunID: id, Key: q.Key, Limit: MaxIntervalPoints, StartStep: q.StartStep, EndStep: q.EndStep})
+		if err != nil {
+			return nil, err
+		}
+		var steps []int64
+		for i, m := range ms {
+			if i == 0 || m.Step != ms[i-1].Step {
+				steps = append(steps, m.Step)
+			}
+		}
+		keep := map[int64]bool{}
+		if int64(len(steps)) <= max {
+			for _, st := range steps {
+				keep[st] = true
+			}
+		} else if max == 1 {
+			keep[steps[0]] = true
+		} else {
+			for i := int64(0); i < max; i++ {
+				keep[steps[i*int64(len(steps)-1)/(max-1)]] = true
+			}
+		}
+		for _, m := range ms {
+			if keep[m.Step] {
+				out = append(out, RunMetric{Metric: m, RunID: id})
+			}
+		}
+	}
+	return out, nil
 }

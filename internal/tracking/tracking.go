@@ -147,6 +147,8 @@ type HistoryQuery struct {
 	// at the beginning.
 	After *HistoryCursor
 	Limit int
+	// StartStep and EndStep, when set, bound the steps (inclusive).
+	StartStep, EndStep *int64
 }
 
 // HistoryCursor is a position in a series: a point's step, timestamp and
