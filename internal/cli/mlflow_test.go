@@ -42,7 +42,7 @@ var mlflowConversation = []mlflowStep{
 	{name: "experiments search POST", user: "viewer", method: "POST", path: "/p/BAL/api/2.0/mlflow/experiments/search", body: `{"max_results":1,"order_by":["name ASC"]}`},
 	{name: "experiments search syntax error", user: "viewer", method: "POST", path: "/p/BAL/api/2.0/mlflow/experiments/search", body: `{"filter":"name = 'a' AND AND"}`},
 	{name: "runs create", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/create",
-		body: `{"experiment_id":"${exp}","start_time":1700000000000,"tags":[{"key":"mlflow.runName","value":"first BAL-7"},{"key":"mlflow.source.type","value":"LOCAL"}]}`,
+		body:    `{"experiment_id":"${exp}","start_time":1700000000000,"tags":[{"key":"mlflow.runName","value":"first BAL-7"},{"key":"mlflow.source.type","value":"LOCAL"}]}`,
 		capture: map[string]string{"run": "run.info.run_id"}},
 	{name: "runs create second", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/create",
 		body: `{"experiment_id":"${exp}","run_name":"second","start_time":1700000001000,"user_id":"someone"}`, capture: map[string]string{"run2": "run.info.run_id"}},
