@@ -89,6 +89,15 @@ var mlflowConversation = []mlflowStep{
 	{name: "experiments restore", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/experiments/restore", body: `{"experiment_id":"${exp}"}`},
 	{name: "default project (only project)", user: "viewer", method: "GET", path: "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default"},
 	{name: "default project ambiguous", user: "root", method: "GET", path: "/api/2.0/mlflow/experiments/search"},
+	{name: "set default project", user: "root", method: "PATCH", path: "/api/v1/me", body: `{"default_project":"BAL"}`},
+	{name: "set default project not a member", user: "other", method: "PATCH", path: "/api/v1/me", body: `{"default_project":"BAL"}`},
+	{name: "default project chosen", user: "root", method: "GET", path: "/api/2.0/mlflow/experiments/get?experiment_id=${exp}"},
+	{name: "run items (auto links)", user: "viewer", method: "GET", path: "/api/v1/projects/BAL/runs/${run}/items"},
+	{name: "run items link by hand", user: "editor", method: "PUT", path: "/api/v1/projects/BAL/runs/${run2}/items/BAL-42"},
+	{name: "run items link other project", user: "editor", method: "PUT", path: "/api/v1/projects/BAL/runs/${run2}/items/CAT-1"},
+	{name: "item runs", user: "viewer", method: "GET", path: "/api/v1/projects/BAL/items/BAL-42/runs"},
+	{name: "run items unlink", user: "editor", method: "DELETE", path: "/api/v1/projects/BAL/runs/${run2}/items/BAL-42"},
+	{name: "run items unlink again", user: "editor", method: "DELETE", path: "/api/v1/projects/BAL/runs/${run2}/items/BAL-42"},
 	{name: "unknown endpoint", user: "viewer", method: "GET", path: "/p/BAL/api/2.0/mlflow/runs/nope"},
 }
 
@@ -208,6 +217,8 @@ func scrub(v any, key string, vars map[string]string) any {
 		}
 	case string:
 		switch key {
+		case "created_at", "updated_at", "id":
+			return "<" + key + ">"
 		case "next_page_token":
 			return "<token>"
 		case "experiment_id":

@@ -109,7 +109,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		a.close()
 		return nil, err
 	}
-	surfaces := []route.Surface{httpapi.New(a.auth, a.work, log).Surface()}
+	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, log).Surface()}
 	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, log).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
