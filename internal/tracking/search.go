@@ -163,11 +163,19 @@ func isIdentPart(r rune) bool {
 	return isIdentStart(r) || (r >= '0' && r <= '9') || r == '-' || r == '/' || r == ':'
 }
 
+// Bounds on a filter, so that one request cannot build a query the
+// database refuses (SQLite's expression depth) or spends long planning.
+const (
+	maxFilterLength = 20000
+	maxConditions   = 200
+)
+
 type parser struct {
-	field string
-	toks  []token
-	pos   int
-	depth int
+	conditions int
+	field      string
+	toks       []token
+	pos        int
+	depth      int
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -189,6 +197,9 @@ func ParseFilter(s string) (Expr, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
+	if len(s) > maxFilterLength {
+		return nil, trellis.Invalid("filter", "a filter is at most %d characters", maxFilterLength)
+	}
 	toks, err := lex("filter", s)
 	if err != nil {
 		return nil, err
@@ -197,6 +208,9 @@ func ParseFilter(s string) (Expr, error) {
 	e, err := p.or()
 	if err != nil {
 		return nil, err
+	}
+	if p.conditions > maxConditions {
+		return nil, trellis.Invalid("filter", "a filter holds at most %d conditions", maxConditions)
 	}
 	if t := p.peek(); t.kind != "eof" {
 		return nil, syntaxErr(p.field, t.col, "unexpected %q; join conditions with AND or OR", t.text)
@@ -302,6 +316,7 @@ func (p *parser) comparison() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.conditions++
 	c := &Comparison{Entity: entity, Key: key, Col: col}
 	t := p.peek()
 	switch {
