@@ -531,17 +531,41 @@ func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *work.Pr
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Metrics       []wireMetric `json:"metrics,omitempty"`
-		NextPageToken string       `json:"next_page_token,omitempty"`
-	}{NextPageToken: next, Metrics: make([]wireMetric, len(ms))}
-	for i, m := range ms {
-		out.Metrics[i] = toWireMetric(m)
+	// A page holds up to a million points: encode it by hand, which is
+	// several times faster than encoding/json with a marshaler per value.
+	buf := make([]byte, 0, 64+len(ms)*(len(req.MetricKey)+64))
+	buf = append(buf, '{')
+	if len(ms) > 0 {
+		key, _ := json.Marshal(req.MetricKey)
+		buf = append(buf, `"metrics":[`...)
+		for i, m := range ms {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"key":`...)
+			buf = append(buf, key...)
+			buf = append(buf, `,"value":`...)
+			buf = appendValue(buf, m.Value)
+			buf = append(buf, `,"timestamp":`...)
+			buf = strconv.AppendInt(buf, m.Timestamp, 10)
+			buf = append(buf, `,"step":`...)
+			buf = strconv.AppendInt(buf, m.Step, 10)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, ']')
 	}
-	if len(ms) == 0 {
-		out.Metrics = nil
+	if next != "" {
+		if len(ms) > 0 {
+			buf = append(buf, ',')
+		}
+		tok, _ := json.Marshal(next)
+		buf = append(buf, `"next_page_token":`...)
+		buf = append(buf, tok...)
 	}
-	return ok(w, out)
+	buf = append(buf, '}', '\n')
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(buf)
+	return err
 }
 
 func (api *API) bulkInterval(w http.ResponseWriter, r *http.Request, proj *work.Project) error {

@@ -73,17 +73,19 @@ func (f *jfloat) UnmarshalJSON(b []byte) error {
 type jval float64
 
 // MarshalJSON implements json.Marshaler.
-func (v jval) MarshalJSON() ([]byte, error) {
-	f := float64(v)
+func (v jval) MarshalJSON() ([]byte, error) { return appendValue(nil, float64(v)), nil }
+
+// appendValue appends a metric value as MLflow writes it.
+func appendValue(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
-		return []byte(`"NaN"`), nil
+		return append(b, `"NaN"`...)
 	case math.IsInf(f, 1):
-		return []byte(`"Infinity"`), nil
+		return append(b, `"Infinity"`...)
 	case math.IsInf(f, -1):
-		return []byte(`"-Infinity"`), nil
+		return append(b, `"-Infinity"`...)
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // repeated are the request fields that are lists; in a query string they
