@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,6 +97,17 @@ func TestArtifactPathTricks(t *testing.T) {
 	status, b = f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+runDir+"/ok.txt", nil)
 	if status != 200 || string(b) != "fine" {
 		t.Fatalf("legitimate download: %d %q", status, b)
+	}
+	req, _ := http.NewRequest("GET", f.base+"/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+runDir+"/ok.txt", nil)
+	req.Header.Set("Authorization", "Bearer "+f.tokens["viewer"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header; h.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment") ||
+		h.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("download headers: %v", h)
 	}
 	// Another project's member cannot reach this project's artifacts even
 	// through their own project's prefix.

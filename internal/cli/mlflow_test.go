@@ -237,3 +237,39 @@ func scrub(v any, key string, vars map[string]string) any {
 	}
 	return v
 }
+
+// TestAccountDefaultProject sets the default tracking project through the
+// account page form and checks the unprefixed MLflow URI follows it.
+func TestAccountDefaultProject(t *testing.T) {
+	f := startFixture(t, "")
+	status, b := f.do("root", "GET", "/account", nil)
+	if status != 200 || !bytes.Contains(b, []byte(`action="/account/default-project"`)) {
+		t.Fatalf("account page: %d", status)
+	}
+	// The unprefixed URI is ambiguous for root (two projects) until chosen.
+	if status, _ := f.do("root", "GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", nil); status != 400 {
+		t.Fatalf("ambiguous default: %d", status)
+	}
+	status, b = f.do("root", "POST", "/account/default-project", strings.NewReader("project=CAT"),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
+	if status != 303 {
+		t.Fatalf("set default: %d %s", status, b)
+	}
+	status, b = f.do("root", "GET", "/api/2.0/mlflow/experiments/create", nil)
+	if status != 404 {
+		t.Fatalf("GET on a POST endpoint: %d %s", status, b)
+	}
+	status, b = f.do("root", "POST", "/api/2.0/mlflow/experiments/create", strings.NewReader(`{"name":"cats"}`))
+	if status != 200 {
+		t.Fatalf("create in default: %d %s", status, b)
+	}
+	status, b = f.do("root", "GET", "/p/CAT/api/2.0/mlflow/experiments/get-by-name?experiment_name=cats", nil)
+	if status != 200 {
+		t.Fatalf("experiment not in CAT: %d %s", status, b)
+	}
+	status, b = f.do("root", "POST", "/account/default-project", strings.NewReader("project=NOPE"),
+		"Content-Type", "application/x-www-form-urlencoded", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
+	if status != 404 {
+		t.Fatalf("unknown project: %d %s", status, b)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -25,6 +26,9 @@ const SessionCookie = "trellis_session"
 type Options struct {
 	Auth *auth.Service
 	Work *work.Service
+	// Tracking, when set, lets the account page choose the default
+	// tracking project.
+	Tracking *tracking.Service
 	// BaseURL is the external URL without a trailing slash, e.g.
 	// http://127.0.0.1:8420; it goes into the MLflow tracking URI shown to
 	// users and decides whether cookies are Secure behind a TLS proxy.
@@ -37,6 +41,7 @@ type Options struct {
 type UI struct {
 	auth    *auth.Service
 	work    *work.Service
+	track   *tracking.Service
 	baseURL string
 	https   bool
 	log     *slog.Logger
@@ -53,6 +58,7 @@ func New(opts Options) (*UI, error) {
 	ui := &UI{
 		auth:    opts.Auth,
 		work:    opts.Work,
+		track:   opts.Tracking,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
 		log:     opts.Logger,
@@ -110,6 +116,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "GET", Pattern: "/account", Access: route.Authenticated, Handler: ui.accountPage},
 		{Method: "POST", Pattern: "/account/password", Access: route.Authenticated, Handler: ui.accountPassword},
 		{Method: "POST", Pattern: "/account/tokens", Access: route.Authenticated, Handler: ui.tokenCreate},
+		{Method: "POST", Pattern: "/account/default-project", Access: route.Authenticated, Handler: ui.accountDefaultProject},
 		{Method: "POST", Pattern: "/account/tokens/{id}/revoke", Access: route.Authenticated, Handler: ui.tokenRevoke},
 
 		{Method: "GET", Pattern: "/admin/users", Access: route.InstanceAdmin, Handler: ui.usersPage},
