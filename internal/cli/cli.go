@@ -91,6 +91,8 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		logoutCmd(),
 		tokenCmd(),
 		projectCmd(),
+		runsCmd(),
+		artifactsCmd(),
 	)
 	// Unknown subcommands and bad arguments are usage errors.
 	for _, c := range root.Commands() {

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunsCLI drives trellis runs and trellis artifacts against a real
+// server with runs logged through the MLflow API.
+func TestRunsCLI(t *testing.T) {
+	f := startFixture(t, "")
+	t.Setenv("TRELLIS_CLIENT_CONFIG", filepath.Join(t.TempDir(), "none.json"))
+	t.Setenv("TRELLIS_SERVER", f.base)
+	t.Setenv("TRELLIS_TOKEN", f.tokens["editor"])
+	t.Setenv("TRELLIS_PROJECT", "")
+	mlflow := func(path, body string) map[string]any {
+		t.Helper()
+		status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/"+path, strings.NewReader(body))
+		if status != 200 {
+			t.Fatalf("%s: %d %s", path, status, b)
+		}
+		var v map[string]any
+		_ = json.Unmarshal(b, &v)
+		return v
+	}
+	var ids []string
+	for i, lr := range []string{"0.1", "0.01"} {
+		v := mlflow("runs/create", `{"run_name":"lr `+lr+` BAL-5"}`)
+		id := v["run"].(map[string]any)["info"].(map[string]any)["run_id"].(string)
+		ids = append(ids, id)
+		mlflow("runs/log-batch", `{"run_id":"`+id+`","params":[{"key":"lr","value":"`+lr+`"},{"key":"opt","value":"adam"}],"metrics":[{"key":"loss","value":0.`+string(rune('3'+i))+`,"timestamp":1}]}`)
+	}
+
+	if code, _, errOut := runCLI(t, "", "runs", "list"); code != ExitUsage || !strings.Contains(errOut, "--project") {
+		t.Fatalf("runs list without project: %d %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "", "runs", "list", "-p", "BAL", "--filter", "params.lr = '0.01' OR metrics.loss > 0.35", "--order-by", "metrics.loss DESC")
+	if code != 0 || !strings.Contains(out, "lr 0.01 BAL-5") || strings.Contains(out, "lr 0.1 BAL-5") {
+		t.Fatalf("runs list: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "runs", "list", "-p", "BAL", "--filter", "params.lr >"); code != ExitUsage || !strings.Contains(errOut, "column") {
+		t.Fatalf("bad filter: %d %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "", "runs", "show", "-p", "BAL", ids[0], "--json")
+	if code != 0 || !strings.Contains(out, `"BAL-5"`) || !strings.Contains(out, `"lr"`) {
+		t.Fatalf("runs show: %d %s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "runs", "compare", "-p", "BAL", ids[0], ids[1], "--diff")
+	if code != 0 || !strings.Contains(out, "params.lr") || strings.Contains(out, "params.opt") {
+		t.Fatalf("runs compare --diff: %d %s", code, out)
+	}
+	if code, out, errOut := runCLI(t, "", "runs", "link", "-p", "BAL", ids[1], "BAL-77"); code != 0 {
+		t.Fatalf("runs link: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "runs", "link", "-p", "BAL", ids[1], "CAT-1"); code != ExitUsage || !strings.Contains(errOut, "not in project BAL") {
+		t.Fatalf("runs link other project: %d %s", code, errOut)
+	}
+	code, out, _ = runCLI(t, "", "runs", "show", "-p", "BAL", ids[1])
+	if code != 0 || !strings.Contains(out, "ITEMS BAL-5, BAL-77") {
+		t.Fatalf("runs show items: %d %s", code, out)
+	}
+
+	// Artifacts: upload through the proxy at the run's own location.
+	var run struct {
+		Run struct {
+			Info struct {
+				ArtifactURI string `json:"artifact_uri"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	_, b := f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow/runs/get?run_id="+ids[0], nil)
+	_ = json.Unmarshal(b, &run)
+	rel := strings.TrimPrefix(run.Run.Info.ArtifactURI, "mlflow-artifacts:/")
+	if status, b := f.do("editor", "PUT", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+rel+"/model/notes.txt", strings.NewReader("hello")); status != 200 {
+		t.Fatalf("upload: %d %s", status, b)
+	}
+	code, out, _ = runCLI(t, "", "artifacts", "ls", "-p", "BAL", ids[0], "model")
+	if code != 0 || !strings.Contains(out, "model/notes.txt") {
+		t.Fatalf("artifacts ls: %d %s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "artifacts", "get", "-p", "BAL", ids[0], "model/notes.txt", "--out", "-")
+	if code != 0 || out != "hello" {
+		t.Fatalf("artifacts get: %d %q", code, out)
+	}
+	dst := filepath.Join(t.TempDir(), "n.txt")
+	if code, _, errOut := runCLI(t, "", "artifacts", "get", "-p", "BAL", ids[0], "model/notes.txt", "-o", dst); code != 0 {
+		t.Fatalf("artifacts get to file: %d %s", code, errOut)
+	}
+	if b, err := os.ReadFile(dst); err != nil || string(b) != "hello" {
+		t.Fatalf("downloaded %q %v", b, err)
+	}
+	if code, _, _ := runCLI(t, "", "artifacts", "get", "-p", "BAL", ids[0], "../../etc/passwd", "--out", "-"); code == 0 {
+		t.Fatalf("artifacts get with a path trick: %d", code)
+	}
+}
