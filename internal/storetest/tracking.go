@@ -265,6 +265,23 @@ func testTrackingHistoryPaging(t *testing.T, db *store.DB) {
 	}
 	_, _, err := svc.MetricHistory(ctx, p, r.Info.ID, "m", 10, "garbage!")
 	wantCode(t, err, trellis.EINVALID)
+
+	// Downsampling: buckets cover every point once, with the right extremes.
+	bs := must[[]tracking.Bucket](t)(svc.ChartSeries(ctx, p, r.Info.ID, "m", nil, nil, 10))
+	var n int64
+	for _, b := range bs {
+		n += b.Count
+	}
+	if len(bs) == 0 || len(bs) > 10 || n != 2500 || bs[0].Min != 0 || bs[len(bs)-1].Max != 2499 || bs[len(bs)-1].LastStep != 357 {
+		t.Fatalf("buckets %d, %d points: first %+v last %+v", len(bs), n, bs[0], bs[len(bs)-1])
+	}
+	lo, hi := int64(10), int64(12)
+	bs = must[[]tracking.Bucket](t)(svc.ChartSeries(ctx, p, r.Info.ID, "m", &lo, &hi, 1000))
+	if len(bs) != 3 || bs[0].FirstStep != 10 || bs[0].Count != 7 || bs[0].Min != 70 || bs[0].Max != 76 {
+		t.Fatalf("zoomed buckets %+v", bs)
+	}
+	_, err = svc.ChartSeries(ctx, p, r.Info.ID, "m", nil, nil, 0)
+	wantCode(t, err, trellis.EINVALID)
 }
 
 func testTrackingSearch(t *testing.T, db *store.DB) {

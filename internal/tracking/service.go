@@ -944,3 +944,24 @@ func (s *Service) MetricIntervals(ctx context.Context, proj *work.Project, q Int
 	}
 	return out, nil
 }
+
+// MaxChartBuckets bounds a chart request: about one bucket per pixel of a
+// wide screen.
+const MaxChartBuckets = 4000
+
+// ChartSeries returns a metric of a run downsampled to at most buckets
+// min/max buckets over the steps [start, end] (nil: the whole series).
+// Zooming in narrows the range until each bucket is one point: full
+// resolution. Errors: EINVALID, ENOTFOUND.
+func (s *Service) ChartSeries(ctx context.Context, proj *work.Project, runID, key string, start, end *int64, buckets int) ([]Bucket, error) {
+	if key == "" {
+		return nil, trellis.Invalid("key", "a metric key is required")
+	}
+	if buckets <= 0 || buckets > MaxChartBuckets {
+		return nil, trellis.Invalid("buckets", "buckets must be between 1 and %d", MaxChartBuckets)
+	}
+	if _, err := s.Run(ctx, proj, runID); err != nil {
+		return nil, err
+	}
+	return s.store.FindMetricBuckets(ctx, BucketQuery{RunID: runID, Key: key, StartStep: start, EndStep: end, Buckets: buckets})
+}

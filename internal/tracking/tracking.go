@@ -183,6 +183,9 @@ type Store interface {
 	DeleteRunTag(ctx context.Context, runID, key string) error
 	FindRuns(ctx context.Context, q RunQuery) ([]*Run, error)
 	FindMetricHistory(ctx context.Context, q HistoryQuery) ([]Metric, error)
+	// FindMetricBuckets aggregates a series into step buckets in the
+	// database, so a million-point series never leaves it.
+	FindMetricBuckets(ctx context.Context, q BucketQuery) ([]Bucket, error)
 
 	// LinkRunItems adds links (existing ones are kept as they are).
 	LinkRunItems(ctx context.Context, links []ItemLink) error
@@ -193,4 +196,21 @@ type Store interface {
 	SetDefaultProject(ctx context.Context, userID, projectID string) error
 	// FindDefaultProject returns "" when the user has none.
 	FindDefaultProject(ctx context.Context, userID string) (string, error)
+}
+
+// Bucket is one bucket of a downsampled series: the steps it spans and the
+// smallest, largest and mean value in it (NaN points are left out).
+type Bucket struct {
+	FirstStep, LastStep int64
+	Min, Max, Mean      float64
+	Count               int64
+}
+
+// BucketQuery asks for a series cut into at most Buckets equal step ranges
+// between StartStep and EndStep (inclusive; nil means the series' ends).
+type BucketQuery struct {
+	RunID              string
+	Key                string
+	StartStep, EndStep *int64
+	Buckets            int
 }
