@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,62 @@ func TestRunsCLI(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "", "artifacts", "get", "-p", "BAL", ids[0], "../../etc/passwd", "--out", "-"); code == 0 {
 		t.Fatalf("artifacts get with a path trick: %d", code)
+	}
+}
+
+// TestRunsPages renders the runs table (with a filter error shown inline),
+// the run page and its downsampled chart data through the real server.
+func TestRunsPages(t *testing.T) {
+	f := startFixture(t, "")
+	status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/create", strings.NewReader(`{"run_name":"web run BAL-4"}`))
+	if status != 200 {
+		t.Fatal(status, string(b))
+	}
+	var created struct {
+		Run struct {
+			Info struct {
+				RunID string `json:"run_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	_ = json.Unmarshal(b, &created)
+	id := created.Run.Info.RunID
+	var ms []string
+	for i := range 1000 {
+		ms = append(ms, `{"key":"loss","value":`+strconv.Itoa(1000-i)+`,"timestamp":1,"step":`+strconv.Itoa(i)+`}`)
+	}
+	if status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/log-batch", strings.NewReader(`{"run_id":"`+id+`","metrics":[`+strings.Join(ms, ",")+`]}`)); status != 200 {
+		t.Fatal(status, string(b))
+	}
+	if status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/log-parameter", strings.NewReader(`{"run_id":"`+id+`","key":"lr","value":"0.1"}`)); status != 200 {
+		t.Fatal(status, string(b))
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs", nil)
+	if status != 200 || !strings.Contains(string(b), "web run BAL-4") || !strings.Contains(string(b), "metrics.loss") {
+		t.Fatalf("runs page: %d", status)
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs?filter=metrics.loss+%3E&order=metrics.loss+DESC", nil)
+	if status != 400 || !strings.Contains(string(b), `id="filter-error"`) || !strings.Contains(string(b), "column 15") {
+		t.Fatalf("filter error page: %d %s", status, b)
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs?filter=params.lr+%3D+%270.1%27&order=params.lr+DESC&columns=params.lr", nil)
+	if status != 200 || !strings.Contains(string(b), "web run BAL-4") || !strings.Contains(string(b), "params.lr ↓") {
+		t.Fatalf("filtered runs page: %d", status)
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs/"+id, nil)
+	if status != 200 || !strings.Contains(string(b), "BAL-4") || !strings.Contains(string(b), "data-metric-chart") {
+		t.Fatalf("run page: %d", status)
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs/"+id+"/metric.json?key=loss&buckets=100", nil)
+	var series struct{ Step, Min, Max []float64 }
+	if err := json.Unmarshal(b, &series); status != 200 || err != nil || len(series.Step) != 100 || series.Max[0] != 1000 || series.Min[99] != 1 {
+		t.Fatalf("chart series: %d %v %d", status, err, len(series.Step))
+	}
+	status, b = f.do("viewer", "GET", "/p/BAL/runs/"+id+"/metric.json?key=loss&start=10&end=19&buckets=100", nil)
+	if err := json.Unmarshal(b, &series); status != 200 || err != nil || len(series.Step) != 10 {
+		t.Fatalf("zoomed series: %d %v %d", status, err, len(series.Step))
+	}
+	if status, _ := f.do("other", "GET", "/p/BAL/runs/"+id, nil); status != 404 {
+		t.Fatalf("non-member run page: %d", status)
 	}
 }

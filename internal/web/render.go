@@ -148,6 +148,24 @@ func (ui *UI) funcs() template.FuncMap {
 			return t.Local().Format("2 Jan 2006")
 		},
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"msdate": func(v any) string {
+			var ms int64
+			switch x := v.(type) {
+			case int64:
+				ms = x
+			case *int64:
+				if x == nil {
+					return ""
+				}
+				ms = *x
+			}
+			if ms == 0 {
+				return ""
+			}
+			return time.UnixMilli(ms).Local().Format("2 Jan 2006 15:04")
+		},
+		"sortArgs":  sortArgs,
+		"pageQuery": pageQuery,
 	}
 }
 

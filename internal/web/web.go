@@ -103,7 +103,16 @@ func (ui *UI) routes() []route.Route {
 
 		{Method: "GET", Pattern: "/p/{key}", Access: route.ProjectViewer, Handler: ui.projectPage},
 	}
+	if ui.track != nil {
+		rs = append(rs,
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs", Access: route.ProjectViewer, Handler: ui.runsPage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}", Access: route.ProjectViewer, Handler: ui.runPage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/metric.json", Access: route.ProjectViewer, Handler: ui.runMetricJSON})
+	}
 	for _, c := range capabilities {
+		if c.Slug == "runs" && ui.track != nil {
+			continue // the real pages above replace the placeholder
+		}
 		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
 	}
 	return append(rs, []route.Route{
