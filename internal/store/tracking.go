@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -716,4 +717,20 @@ func (db *DB) FindMetricBuckets(ctx context.Context, q tracking.BucketQuery) ([]
 		out = append(out, bk)
 	}
 	return out, mapErr(rows.Err(), "Metric")
+}
+
+// IntegrityCheck runs SQLite's integrity_check and fails unless it answers
+// "ok". PostgreSQL keeps its own consistency; there it only pings.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return db.Ping(ctx)
+	}
+	var result string
+	if err := db.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&result); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if result != "ok" {
+		return fmt.Errorf("integrity check failed: %s", result)
+	}
+	return nil
 }
