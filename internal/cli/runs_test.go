@@ -150,6 +150,19 @@ func TestRunsPages(t *testing.T) {
 	if err := json.Unmarshal(b, &series); status != 200 || err != nil || len(series.Step) != 10 {
 		t.Fatalf("zoomed series: %d %v %d", status, err, len(series.Step))
 	}
+	// A second run to compare with.
+	status, b = f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/create", strings.NewReader(`{"run_name":"other run"}`))
+	_ = json.Unmarshal(b, &created)
+	id2 := created.Run.Info.RunID
+	f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/log-parameter", strings.NewReader(`{"run_id":"`+id2+`","key":"lr","value":"0.1"}`))
+	f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/log-parameter", strings.NewReader(`{"run_id":"`+id2+`","key":"opt","value":"sgd"}`))
+	status, b = f.do("viewer", "GET", "/p/BAL/runs/compare?diff=1&run="+id+"&run="+id2, nil)
+	if status != 200 || !strings.Contains(string(b), "params.opt") || strings.Contains(string(b), "<th scope=\"row\">params.lr") || !strings.Contains(string(b), "data-compare-chart") {
+		t.Fatalf("compare --diff page: %d %s", status, b)
+	}
+	if status, _ := f.do("viewer", "GET", "/p/BAL/runs/compare?run="+id, nil); status != 400 {
+		t.Fatalf("compare of one run: %d", status)
+	}
 	if status, _ := f.do("other", "GET", "/p/BAL/runs/"+id, nil); status != 404 {
 		t.Fatalf("non-member run page: %d", status)
 	}

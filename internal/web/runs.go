@@ -285,3 +285,94 @@ func pageQuery(q url.Values, token string) string {
 	n.Set("page", token)
 	return n.Encode()
 }
+
+type compareView struct {
+	layout
+	Runs     []*tracking.Run
+	DiffOnly bool
+	Rows     []compareRow
+	Charts   []compareChart
+}
+
+type compareRow struct {
+	Key    string
+	Values []string
+	Differ bool
+}
+
+type compareChart struct {
+	Key    string
+	Series string // JSON: [{"name":..., "url":...}]
+}
+
+// comparePage shows 2–20 runs side by side: params, latest metrics and
+// tags (optionally only the keys that differ) and one overlaid chart per
+// metric.
+func (ui *UI) comparePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	ids := r.URL.Query()["run"]
+	if len(ids) < 2 || len(ids) > 20 {
+		return trellis.Invalid("run", "choose between 2 and 20 runs to compare")
+	}
+	v := &compareView{layout: ui.base(r, "Compare runs · "+proj.Name, "runs"), DiffOnly: r.URL.Query().Get("diff") == "1"}
+	for _, id := range ids {
+		run, err := ui.track.Run(ctx, proj, id)
+		if err != nil {
+			return err
+		}
+		v.Runs = append(v.Runs, run)
+	}
+	for _, col := range compareKeys(v.Runs) {
+		row := compareRow{Key: col}
+		for _, run := range v.Runs {
+			row.Values = append(row.Values, cell(run, col))
+			if row.Values[len(row.Values)-1] != row.Values[0] {
+				row.Differ = true
+			}
+		}
+		if !v.DiffOnly || row.Differ {
+			v.Rows = append(v.Rows, row)
+		}
+		if key, ok := strings.CutPrefix(col, "metrics."); ok {
+			type series struct {
+				Name string `json:"name"`
+				URL  string `json:"url"`
+			}
+			var ss []series
+			for _, run := range v.Runs {
+				ss = append(ss, series{run.Info.Name, "/p/" + proj.Key + "/runs/" + run.Info.ID + "/metric.json?key=" + url.QueryEscape(key)})
+			}
+			b, _ := json.Marshal(ss)
+			v.Charts = append(v.Charts, compareChart{Key: key, Series: string(b)})
+		}
+	}
+	return ui.render(w, http.StatusOK, "compare", v)
+}
+
+// compareKeys lists every params., metrics. and tags. key of the runs.
+func compareKeys(runs []*tracking.Run) []string {
+	seen := map[string]bool{}
+	var params, metrics, tags []string
+	add := func(list *[]string, k string) {
+		if !seen[k] {
+			seen[k] = true
+			*list = append(*list, k)
+		}
+	}
+	for _, r := range runs {
+		for _, p := range r.Params {
+			add(&params, "params."+p.Key)
+		}
+		for _, m := range r.Metrics {
+			add(&metrics, "metrics."+m.Key)
+		}
+		for _, t := range r.Tags {
+			add(&tags, "tags."+t.Key)
+		}
+	}
+	sort.Strings(params)
+	sort.Strings(metrics)
+	sort.Strings(tags)
+	return append(append(params, metrics...), tags...)
+}

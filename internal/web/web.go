@@ -106,6 +106,7 @@ func (ui *UI) routes() []route.Route {
 	if ui.track != nil {
 		rs = append(rs,
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs", Access: route.ProjectViewer, Handler: ui.runsPage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/compare", Access: route.ProjectViewer, Handler: ui.comparePage},
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}", Access: route.ProjectViewer, Handler: ui.runPage},
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/metric.json", Access: route.ProjectViewer, Handler: ui.runMetricJSON})
 	}
