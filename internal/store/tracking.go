@@ -379,6 +379,9 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 // value aborts everything), then tags, then for each metric key the series
 // row with its latest point, then the points as multi-row INSERTs.
 func (db *DB) LogBatch(ctx context.Context, runID string, b tracking.Batch) error {
+	if db.dialect == Postgres {
+		return db.logBatchPostgres(ctx, runID, b)
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := logParams(ctx, tx, runID, b.Params); err != nil {
 			return err
@@ -438,6 +441,23 @@ func newer(a, b tracking.Metric) bool {
 	return a.Value > b.Value || math.IsNaN(b.Value)
 }
 
+// latestPoints returns each key's latest point of a batch, and the keys in
+// first-seen order.
+func latestPoints(ms []tracking.Metric) (map[string]tracking.Metric, []string) {
+	latest := map[string]tracking.Metric{}
+	var order []string
+	for _, m := range ms {
+		l, ok := latest[m.Key]
+		if !ok {
+			order = append(order, m.Key)
+		}
+		if !ok || newer(m, l) {
+			latest[m.Key] = m
+		}
+	}
+	return latest, order
+}
+
 const upsertSeries = `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (run_id, key) DO UPDATE SET
   value     = CASE WHEN ` + seriesNewer + ` THEN excluded.value ELSE l.value END,
@@ -452,17 +472,7 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 	if len(ms) == 0 {
 		return nil
 	}
-	latest := map[string]tracking.Metric{}
-	var order []string
-	for _, m := range ms {
-		l, ok := latest[m.Key]
-		if !ok {
-			order = append(order, m.Key)
-		}
-		if !ok || newer(m, l) {
-			latest[m.Key] = m
-		}
-	}
+	latest, order := latestPoints(ms)
 	series := make(map[string]int64, len(order))
 	for _, k := range order {
 		m := latest[k]
@@ -472,9 +482,6 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 			return mapErr(err, "Metric")
 		}
 		series[k] = id
-	}
-	if db.dialect == Postgres {
-		return copyPoints(ctx, tx, series, ms)
 	}
 	const chunk = 1000
 	for start := 0; start < len(ms); start += chunk {

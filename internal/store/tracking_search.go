@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"strconv"
 	"strings"
 
@@ -191,27 +189,4 @@ func (b *sqlBuilder) experimentComparison(c *tracking.Comparison) (string, error
 		return b.numCondition(col, c), nil
 	}
 	return b.textCondition(col, c), nil
-}
-
-// copyPoints appends metric points on PostgreSQL in one statement: the
-// columns travel as five arrays that unnest turns back into rows, so a
-// 1,000-point batch is one round trip and one plan.
-func copyPoints(ctx context.Context, tx *sql.Tx, series map[string]int64, ms []tracking.Metric) error {
-	ids := make([]int64, len(ms))
-	steps := make([]int64, len(ms))
-	tss := make([]int64, len(ms))
-	vals := make([]*float64, len(ms))
-	nans := make([]bool, len(ms))
-	for i, m := range ms {
-		ids[i], steps[i], tss[i] = series[m.Key], m.Step, m.Timestamp
-		if v, isNaN := storedValue(m.Value); isNaN {
-			nans[i] = true
-		} else {
-			f := v.(float64)
-			vals[i] = &f
-		}
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO tracking_metrics (series_id, step, timestamp, value, is_nan)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::double precision[], $5::boolean[])`, ids, steps, tss, vals, nans)
-	return mapErr(err, "Metric")
 }
