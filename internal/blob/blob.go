@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"syscall"
 
 	"github.com/trellisml/trellis/internal/trellis"
 )
@@ -100,13 +101,13 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
 	}
 	if dir := path.Dir(key); dir != "." {
 		if err := d.root.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("put %s: %w", key, err)
+			return rootErr("put", key, err)
 		}
 	}
 	tmp := key + ".tmp-upload"
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return rootErr("put", key, err)
 	}
 	_, err = io.Copy(f, readerCtx{ctx, r})
 	if err == nil {
@@ -120,7 +121,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
 	}
 	if err != nil {
 		_ = d.root.Remove(tmp)
-		return fmt.Errorf("put %s: %w", key, err)
+		return rootErr("put", key, err)
 	}
 	return nil
 }
@@ -136,7 +137,7 @@ func (d *Dir) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Artifact %s not found.", key)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, rootErr("get", key, err)
 	}
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		f.Close()
@@ -152,7 +153,7 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := d.root.RemoveAll(key); err != nil {
-		return fmt.Errorf("delete %s: %w", key, err)
+		return rootErr("delete", key, err)
 	}
 	return nil
 }
@@ -171,7 +172,7 @@ func (d *Dir) List(ctx context.Context, dir string) ([]Entry, error) {
 		return []Entry{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
+		return nil, rootErr("list", dir, err)
 	}
 	defer f.Close()
 	des, err := f.ReadDir(-1)
@@ -190,6 +191,19 @@ func (d *Dir) List(ctx context.Context, dir string) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// rootErr turns os.Root's refusal to leave the root (a symlink or a path
+// pointing outside) into EINVALID; the attempt is the client's mistake or
+// attack, not a server fault. Other errors are wrapped as they are.
+func rootErr(op, key string, err error) error {
+	if strings.Contains(err.Error(), "path escapes from parent") || errors.Is(err, syscall.ELOOP) {
+		return trellis.Invalid("path", "artifact path %q leads outside the artifact store", key)
+	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return trellis.Errorf(trellis.ENOTFOUND, "Artifact %s not found.", key)
+	}
+	return fmt.Errorf("%s %s: %w", op, key, err)
 }
 
 // readerCtx stops a copy when the request is cancelled.

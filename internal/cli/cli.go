@@ -93,6 +93,8 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		projectCmd(),
 		specCmd(),
 		itemCmd(stdin), sprintCmd(), importCmd(),
+		runsCmd(),
+		artifactsCmd(),
 	)
 	// Unknown subcommands and bad arguments are usage errors.
 	for _, c := range root.Commands() {

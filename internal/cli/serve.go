@@ -16,6 +16,7 @@ import (
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/server"
 	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/web"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -65,12 +66,13 @@ type app struct {
 	db    *store.DB
 	auth  *auth.Service
 	work  *work.Service
+	track *tracking.Service
 	blobs blob.Store
 }
 
 func wire(db *store.DB, hash auth.HashParams) *app {
 	a := auth.NewService(db, hash)
-	return &app{db: db, auth: a, work: work.NewService(db, a)}
+	return &app{db: db, auth: a, work: work.NewService(db, a), track: tracking.NewService(db)}
 }
 
 // running is a server bound to its address, with what it was built from.
@@ -104,13 +106,13 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	if base == "" {
 		base = "http://" + addr.String()
 	}
-	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, BaseURL: base, Logger: log})
+	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, BaseURL: base, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	surfaces := []route.Surface{httpapi.New(a.auth, a.work, log).Surface()}
-	surfaces = append(surfaces, mlflowapi.New(a.work, log).Surfaces()...)
+	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, log).Surface()}
+	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, log).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
 	srv.UseListener(probe)

@@ -12,6 +12,8 @@ type meResponse struct {
 	User  *auth.User `json:"user"`
 	Scope auth.Scope `json:"scope"`
 	Via   string     `json:"via"` // session, token or password
+	// DefaultProject is the key of the project /api/2.0/mlflow serves.
+	DefaultProject string `json:"default_project,omitempty"`
 }
 
 func (api *API) me(w http.ResponseWriter, r *http.Request) error {
@@ -23,7 +25,25 @@ func (api *API) me(w http.ResponseWriter, r *http.Request) error {
 	case p.Session != "":
 		via = "session"
 	}
-	return writeJSON(w, http.StatusOK, meResponse{User: p.User, Scope: p.Scope, Via: via})
+	out := meResponse{User: p.User, Scope: p.Scope, Via: via}
+	if api.track != nil {
+		id, err := api.track.DefaultProjectID(r.Context())
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			ps, err := api.work.Projects(r.Context(), false)
+			if err != nil {
+				return err
+			}
+			for _, proj := range ps {
+				if proj.ID == id {
+					out.DefaultProject = proj.Key
+				}
+			}
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 type tokenList struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -14,14 +15,15 @@ const Prefix = "/api/v1"
 
 // API serves /api/v1.
 type API struct {
-	auth *auth.Service
-	work *work.Service
-	log  *slog.Logger
+	auth  *auth.Service
+	work  *work.Service
+	track *tracking.Service
+	log   *slog.Logger
 }
 
 // New returns the JSON API over the services.
-func New(a *auth.Service, w *work.Service, log *slog.Logger) *API {
-	return &API{auth: a, work: w, log: log}
+func New(a *auth.Service, w *work.Service, t *tracking.Service, log *slog.Logger) *API {
+	return &API{auth: a, work: w, track: t, log: log}
 }
 
 // Routes is the /api/v1 route table. Every row names its authorization rule;
@@ -30,6 +32,7 @@ func (api *API) Routes() []route.Route {
 	rs := []route.Route{
 		{Method: "GET", Pattern: "/openapi.json", Access: route.Public, Handler: api.openAPI},
 		{Method: "GET", Pattern: "/me", Access: route.Authenticated, Handler: api.me},
+		{Method: "PATCH", Pattern: "/me", Access: route.Authenticated, Handler: api.updateMe},
 
 		{Method: "GET", Pattern: "/tokens", Access: route.Authenticated, Handler: api.listTokens},
 		{Method: "POST", Pattern: "/tokens", Access: route.Authenticated, Handler: api.createToken},
@@ -49,6 +52,11 @@ func (api *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/members", Access: route.ProjectViewer, Handler: api.listMembers},
 		{Method: "PUT", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.setMember},
 		{Method: "DELETE", Pattern: "/projects/{key}/members/{user}", Access: route.ProjectAdmin, Handler: api.removeMember},
+
+		{Method: "GET", Pattern: "/projects/{key}/runs/{run}/items", Access: route.ProjectViewer, Handler: api.listRunItems},
+		{Method: "PUT", Pattern: "/projects/{key}/runs/{run}/items/{item}", Access: route.ProjectEditor, Handler: api.linkRunItem},
+		{Method: "DELETE", Pattern: "/projects/{key}/runs/{run}/items/{item}", Access: route.ProjectEditor, Handler: api.unlinkRunItem},
+		{Method: "GET", Pattern: "/projects/{key}/items/{item}/runs", Access: route.ProjectViewer, Handler: api.listItemRuns},
 	}
 	rs = append(rs, api.itemRoutes()...)
 	// Unknown paths get a JSON 404 rather than the mux's plain-text one.

@@ -1,18 +1,23 @@
 // Package mlflowapi is the MLflow-compatible surface: /api/2.0/mlflow and
 // /api/2.0/mlflow-artifacts, both also under a project's tracking URI
 // /p/{key}. It speaks MLflow's wire shapes and error codes so that the MLflow
-// client works unchanged. The tracking endpoints arrive with the tracking
-// capability; until then every path is mounted, authenticated and answers
-// MLflow's ENDPOINT_NOT_FOUND.
+// client works unchanged: MLflow's field names and types, GET query strings
+// and POST bodies as MLflow's handlers read them, unknown fields ignored, and
+// MLflow's error codes. Unknown paths answer ENDPOINT_NOT_FOUND.
 package mlflowapi
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
 )
 
 // MLflow error codes Trellis answers with.
@@ -27,6 +32,8 @@ const (
 	codeInternal      = "INTERNAL_ERROR"
 	codeTemporarily   = "TEMPORARILY_UNAVAILABLE"
 	maxBody           = 1 << 20 // MLflow's log-batch limit is 1 MB
+	maxArtifactBody   = 5 << 30 // one artifact upload
+	bulkPrefix        = "/api/2.11/mlflow"
 	trackingPrefix    = "/api/2.0/mlflow"
 	artifactsPrefix   = "/api/2.0/mlflow-artifacts"
 	projectURIPrefix  = "/p/{key}"
@@ -81,35 +88,131 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Projects is what the surface needs from the work capability: the route
+// guard's authorization and the caller's projects, to find the default
+// project of the unprefixed /api/2.0/mlflow.
+type Projects interface {
+	route.Projects
+	Projects(ctx context.Context, includeArchived bool) ([]*work.Project, error)
+}
+
 // API is the MLflow-compatible surface.
 type API struct {
 	log      *slog.Logger
-	projects route.Projects
+	projects Projects
+	tracking *tracking.Service
+	blobs    blob.Store
 }
 
-// New returns the MLflow surface. projects authorizes /p/{key} tracking URIs.
-func New(projects route.Projects, log *slog.Logger) *API {
-	return &API{log: log, projects: projects}
+// New returns the MLflow surface over the tracking service; projects
+// authorizes /p/{key} tracking URIs and resolves the default project;
+// blobs keeps artifacts.
+func New(projects Projects, tr *tracking.Service, blobs blob.Store, log *slog.Logger) *API {
+	return &API{log: log, projects: projects, tracking: tr, blobs: blobs}
 }
 
 func endpointNotFound(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusNotFound, errorBody{ErrorCode: codeEndpoint, Message: "No MLflow endpoint " + r.Method + " " + r.URL.Path + " on this server yet."})
+	writeJSON(w, http.StatusNotFound, errorBody{ErrorCode: codeEndpoint, Message: "No MLflow endpoint " + r.Method + " " + r.URL.Path + " on this server."})
 	return nil
+}
+
+// endpoint is one MLflow call, mounted under both the unprefixed and the
+// project-scoped prefix.
+type endpoint struct {
+	method  string
+	pattern string
+	write   bool // needs an editor; reads need a viewer
+	handler func(w http.ResponseWriter, r *http.Request, proj *work.Project) error
+}
+
+// project returns the project a request acts on: the one the /p/{key}
+// guard authorized, else the caller's default project with the role need.
+func (api *API) project(r *http.Request, need auth.Role) (*work.Project, error) {
+	if p := route.ProjectFrom(r.Context()); p != nil {
+		return p, nil
+	}
+	ctx := r.Context()
+	def, err := api.tracking.DefaultProjectID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := api.projects.Projects(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var chosen *work.Project
+	for _, p := range ps {
+		if p.ID == def {
+			chosen = p
+		}
+	}
+	if chosen == nil && len(ps) == 1 {
+		chosen = ps[0]
+	}
+	if chosen == nil {
+		base := "http://" + r.Host
+		if len(ps) == 0 {
+			return nil, trellis.Invalid("project", "You are not a member of any project yet; create one or ask to be added, then set MLFLOW_TRACKING_URI=%s/p/KEY.", base)
+		}
+		return nil, trellis.Invalid("project", "You belong to %d projects and have no default project: set MLFLOW_TRACKING_URI=%s/p/KEY (for example %s/p/%s), or choose a default with PATCH /api/v1/me {\"default_project\":\"KEY\"}.", len(ps), base, base, ps[0].Key)
+	}
+	return api.projects.Authorize(ctx, chosen.Key, need)
 }
 
 // Surfaces returns the four mounts: tracking and artifacts, each at the
 // root (the caller's default project) and under a project's tracking URI.
+// Unknown paths under each answer MLflow's ENDPOINT_NOT_FOUND.
 func (api *API) Surfaces() []route.Surface {
-	mk := func(prefix string, access route.Access) route.Surface {
-		return route.Surface{
-			Name: defaultSurfaceTag, Prefix: prefix, WriteError: writeError(api.log), Projects: api.projects, MaxBody: maxBody,
-			Routes: []route.Route{{Pattern: "/", Access: access, Handler: endpointNotFound}},
+	mk := func(prefix string, scoped bool, eps []endpoint, maxBody int64) route.Surface {
+		s := route.Surface{Name: defaultSurfaceTag, Prefix: prefix, WriteError: writeError(api.log), Projects: api.projects, MaxBody: maxBody}
+		any := route.Authenticated
+		if scoped {
+			any = route.ProjectViewer
 		}
+		for _, ep := range eps {
+			access := route.Authenticated
+			if scoped {
+				access = route.ProjectViewer
+				if ep.write {
+					access = route.ProjectEditor
+				}
+			}
+			need := auth.RoleViewer
+			if ep.write {
+				need = auth.RoleEditor
+			}
+			h := ep.handler
+			s.Routes = append(s.Routes, route.Route{Method: ep.method, Pattern: ep.pattern, Access: access, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				proj, err := api.project(r, need)
+				if err != nil {
+					return err
+				}
+				return h(w, r, proj)
+			}})
+		}
+		s.Routes = append(s.Routes, route.Route{Pattern: "/", Access: any, Handler: endpointNotFound})
+		return s
 	}
+	tr, art := api.trackingEndpoints(), api.artifactEndpoints()
 	return []route.Surface{
-		mk(trackingPrefix, route.Authenticated),
-		mk(artifactsPrefix, route.Authenticated),
-		mk(projectURIPrefix+trackingPrefix, route.ProjectViewer),
-		mk(projectURIPrefix+artifactsPrefix, route.ProjectViewer),
+		mk(trackingPrefix, false, tr, maxBody),
+		mk(artifactsPrefix, false, art, maxArtifactBody),
+		mk(projectURIPrefix+trackingPrefix, true, tr, maxBody),
+		mk(projectURIPrefix+artifactsPrefix, true, art, maxArtifactBody),
+		mk(bulkPrefix, false, api.bulkEndpoints(), maxBody),
+		mk(projectURIPrefix+bulkPrefix, true, api.bulkEndpoints(), maxBody),
+		// MLflow serves /health and /version at the server root.
+		{Name: defaultSurfaceTag, Prefix: "", WriteError: writeError(api.log), Projects: api.projects, Routes: []route.Route{
+			{Method: "GET", Pattern: "/health", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				_, err := w.Write([]byte("OK"))
+				return err
+			}},
+			{Method: "GET", Pattern: "/version", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				_, err := w.Write([]byte(Version))
+				return err
+			}},
+		}},
 	}
 }

@@ -49,6 +49,11 @@ func Run(t *testing.T, open Open) {
 		{"Search", testSearch},
 		{"Bulk", testBulk},
 		{"SavedFilters", testSavedFilters},
+		{"TrackingExperiments", testTrackingExperiments},
+		{"TrackingRuns", testTrackingRuns},
+		{"TrackingHistoryPaging", testTrackingHistoryPaging},
+		{"TrackingSearch", testTrackingSearch},
+		{"TrackingConcurrentBatches", testTrackingConcurrentBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

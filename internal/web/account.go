@@ -7,6 +7,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
 )
 
 type accountView struct {
@@ -18,6 +19,10 @@ type accountView struct {
 	// response only: the store keeps its hash.
 	NewToken     string
 	NewTokenName string
+	// Projects and DefaultProject feed the default tracking project picker.
+	Projects       []*work.Project
+	DefaultProject string // project id
+	BaseURL        string
 }
 
 // tokenFields maps auth's field names to the create-token inputs.
@@ -40,7 +45,36 @@ func (ui *UI) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 	if v.Tokens, err = ui.auth.Tokens(r.Context()); err != nil {
 		return err
 	}
+	v.BaseURL = ui.baseURL
+	if ui.track != nil {
+		if v.Projects, err = ui.work.Projects(r.Context(), false); err != nil {
+			return err
+		}
+		if v.DefaultProject, err = ui.track.DefaultProjectID(r.Context()); err != nil {
+			return err
+		}
+	}
 	return ui.render(w, status, "account", v)
+}
+
+// accountDefaultProject chooses the project the unprefixed MLflow tracking
+// URI serves.
+func (ui *UI) accountDefaultProject(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if ui.track == nil {
+		return trellis.Errorf(trellis.ENOTFOUND, "Tracking is not enabled on this server.")
+	}
+	proj, err := ui.work.Authorize(r.Context(), r.PostForm.Get("project"), auth.RoleViewer)
+	if err != nil {
+		return err
+	}
+	if err := ui.track.SetDefaultProject(r.Context(), proj); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/account#tracking", http.StatusSeeOther)
+	return nil
 }
 
 // accountPassword changes the password. The service ends every session of

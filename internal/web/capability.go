@@ -19,7 +19,7 @@ type capability struct {
 var capabilities = []capability{
 	{"runs", "Runs",
 		"Training and evaluation runs with their params, metrics, tags and artifacts, grouped by tracking experiment and logged by unchanged MLflow code.",
-		"Runs arrive with the tracking capability."},
+		"Logged by MLflow clients at the project tracking URI."},
 	{"goals", "Goals",
 		"Measurable goals and Gherkin acceptance specs, checked on every run and in CI, so that progress is a chart instead of a feeling.",
 		"Goals arrive with the goals capability."},

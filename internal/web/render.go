@@ -167,6 +167,24 @@ func (ui *UI) funcs() template.FuncMap {
 		"join":     strings.Join,
 		"dict":     dict,
 		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"msdate": func(v any) string {
+			var ms int64
+			switch x := v.(type) {
+			case int64:
+				ms = x
+			case *int64:
+				if x == nil {
+					return ""
+				}
+				ms = *x
+			}
+			if ms == 0 {
+				return ""
+			}
+			return time.UnixMilli(ms).Local().Format("2 Jan 2006 15:04")
+		},
+		"sortArgs":  sortArgs,
+		"pageQuery": pageQuery,
 	}
 }
 

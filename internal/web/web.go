@@ -14,6 +14,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -25,6 +26,9 @@ const SessionCookie = "trellis_session"
 type Options struct {
 	Auth *auth.Service
 	Work *work.Service
+	// Tracking, when set, lets the account page choose the default
+	// tracking project.
+	Tracking *tracking.Service
 	// BaseURL is the external URL without a trailing slash, e.g.
 	// http://127.0.0.1:8420; it goes into the MLflow tracking URI shown to
 	// users and decides whether cookies are Secure behind a TLS proxy.
@@ -37,6 +41,7 @@ type Options struct {
 type UI struct {
 	auth    *auth.Service
 	work    *work.Service
+	track   *tracking.Service
 	baseURL string
 	https   bool
 	log     *slog.Logger
@@ -53,6 +58,7 @@ func New(opts Options) (*UI, error) {
 	ui := &UI{
 		auth:    opts.Auth,
 		work:    opts.Work,
+		track:   opts.Tracking,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
 		log:     opts.Logger,
@@ -97,7 +103,17 @@ func (ui *UI) routes() []route.Route {
 
 		{Method: "GET", Pattern: "/p/{key}", Access: route.ProjectViewer, Handler: ui.projectPage},
 	}
+	if ui.track != nil {
+		rs = append(rs,
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs", Access: route.ProjectViewer, Handler: ui.runsPage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/compare", Access: route.ProjectViewer, Handler: ui.comparePage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}", Access: route.ProjectViewer, Handler: ui.runPage},
+			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/metric.json", Access: route.ProjectViewer, Handler: ui.runMetricJSON})
+	}
 	for _, c := range capabilities {
+		if c.Slug == "runs" && ui.track != nil {
+			continue // the real pages above replace the placeholder
+		}
 		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
 	}
 	return append(rs, []route.Route{
@@ -143,6 +159,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "GET", Pattern: "/account", Access: route.Authenticated, Handler: ui.accountPage},
 		{Method: "POST", Pattern: "/account/password", Access: route.Authenticated, Handler: ui.accountPassword},
 		{Method: "POST", Pattern: "/account/tokens", Access: route.Authenticated, Handler: ui.tokenCreate},
+		{Method: "POST", Pattern: "/account/default-project", Access: route.Authenticated, Handler: ui.accountDefaultProject},
 		{Method: "POST", Pattern: "/account/tokens/{id}/revoke", Access: route.Authenticated, Handler: ui.tokenRevoke},
 
 		{Method: "GET", Pattern: "/admin/users", Access: route.InstanceAdmin, Handler: ui.usersPage},

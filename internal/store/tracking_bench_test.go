@@ -1,0 +1,143 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/storetest"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+func benchBackends(b *testing.B, fn func(b *testing.B, db *store.DB)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, OpenSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, OpenPostgres(b)) })
+}
+
+func benchFixture(b *testing.B, db *store.DB) (context.Context, *tracking.Service, *work.Project) {
+	b.Helper()
+	ctx := context.Background()
+	as := auth.NewService(db, storetest.FastHash)
+	u, err := as.CreateUser(ctx, auth.NewUser{Name: "bench", Password: "a long enough bench password"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx = storetest.As(ctx, u)
+	p, err := work.NewService(db, as).CreateProject(ctx, work.NewProject{Key: "BEN", Name: "Bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ctx, tracking.NewService(db), p
+}
+
+// BenchmarkLogBatch1000 logs batches of 1,000 points of one metric to one
+// run through the service (validation, one transaction, commit).
+func BenchmarkLogBatch1000(b *testing.B) {
+	benchBackends(b, func(b *testing.B, db *store.DB) {
+		ctx, svc, p := benchFixture(b, db)
+		r, err := svc.CreateRun(ctx, p, tracking.NewRun{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ms := make([]tracking.Metric, 1000)
+		b.ResetTimer()
+		for i := range b.N {
+			for j := range ms {
+				ms[j] = tracking.Metric{Key: "loss", Value: float64(j), Timestamp: int64(i), Step: int64(i*1000 + j)}
+			}
+			if err := svc.LogBatch(ctx, p, r.Info.ID, tracking.Batch{Metrics: ms}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "points/s")
+	})
+}
+
+// BenchmarkRawSQLiteInsert1000 is the ceiling for BenchmarkLogBatch1000 on
+// SQLite: the same 1,000 rows per transaction into the same table shape,
+// written with plain multi-row INSERTs and no service, no checks, no upsert.
+func BenchmarkRawSQLiteInsert1000(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "raw.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE points (series_id INTEGER NOT NULL, step INTEGER NOT NULL, timestamp INTEGER NOT NULL, value REAL, is_nan INTEGER NOT NULL DEFAULT 0) STRICT;
+		CREATE INDEX points_series ON points (series_id, step, timestamp)`); err != nil {
+		b.Fatal(err)
+	}
+	const rows = 1000
+	ph := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", rows), ", ")
+	if os.Getenv("RAW_DOLLAR") != "" {
+		var sb strings.Builder
+		for r := range rows {
+			if r > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", 5*r+1, 5*r+2, 5*r+3, 5*r+4, 5*r+5)
+		}
+		ph = sb.String()
+	}
+	args := make([]any, 0, 5*rows)
+	b.ResetTimer()
+	for i := range b.N {
+		args = args[:0]
+		for j := range rows {
+			args = append(args, 1, i*rows+j, i, float64(j), 0)
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO points (series_id, step, timestamp, value, is_nan) VALUES `+ph, args...); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkSearchRuns runs the issue's search over 2,000 runs.
+func BenchmarkSearchRuns(b *testing.B) {
+	benchBackends(b, func(b *testing.B, db *store.DB) {
+		ctx, svc, p := benchFixture(b, db)
+		e, err := svc.CreateExperiment(ctx, p, "search", "", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		eid := fmt.Sprint(e.ID)
+		for i := range 2000 {
+			r, err := svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid})
+			if err != nil {
+				b.Fatal(err)
+			}
+			bt := tracking.Batch{Params: []tracking.Param{{Key: "p0", Value: []string{"x", "y"}[i%2]}}}
+			for j := range 10 {
+				bt.Metrics = append(bt.Metrics, tracking.Metric{Key: fmt.Sprintf("m%d", j), Value: float64((i*7919+j*104729)%1000) / 1000})
+			}
+			if err := svc.LogBatch(ctx, p, r.Info.ID, bt); err != nil {
+				b.Fatal(err)
+			}
+		}
+		in := tracking.SearchRunsInput{ExperimentIDs: []string{eid}, SearchInput: tracking.SearchInput{
+			Filter: "metrics.m0 > 0.5 and params.p0 = 'x'", OrderBy: []string{"metrics.m0 DESC"}, MaxResults: 100}}
+		b.ResetTimer()
+		for range b.N {
+			rs, _, err := svc.SearchRuns(ctx, p, in)
+			if err != nil || len(rs) != 100 {
+				b.Fatal(len(rs), err)
+			}
+		}
+	})
+}

@@ -1,0 +1,216 @@
+// Package tracking is experiment tracking as MLflow defines it — tracking
+// experiments, runs, params, tags and metric series — scoped to a project,
+// with MLflow's validation rules and limits, the search language and the
+// links from runs to backlog items. Times are int64 milliseconds UTC, exactly
+// as MLflow clients send and expect them.
+package tracking
+
+import (
+	"context"
+)
+
+// Lifecycle stages of experiments and runs.
+const (
+	StageActive  = "active"
+	StageDeleted = "deleted"
+)
+
+// Run statuses, MLflow's RunStatus enum.
+var runStatuses = map[string]bool{"RUNNING": true, "SCHEDULED": true, "FINISHED": true, "FAILED": true, "KILLED": true}
+
+// View types select by lifecycle stage.
+const (
+	ViewActive  = "ACTIVE_ONLY"
+	ViewDeleted = "DELETED_ONLY"
+	ViewAll     = "ALL"
+)
+
+// MLflow's limits (mlflow/utils/validation.py).
+const (
+	MaxMetricsPerBatch    = 1000
+	MaxParamsTagsPerBatch = 100
+	MaxEntitiesPerBatch   = 1000
+	MaxKeyLength          = 250
+	MaxParamValueLength   = 6000
+	MaxTagValueLength     = 8000
+	MaxExpTagValueLength  = 5000
+	MaxExperimentName     = 500
+	DefaultMaxResults     = 1000
+	MaxResults            = 50000
+)
+
+// Well-known MLflow tag keys.
+const (
+	TagRunName   = "mlflow.runName"
+	TagNote      = "mlflow.note.content"
+	TagUser      = "mlflow.user"
+	TagParentRun = "mlflow.parentRunId"
+	TagLogModel  = "mlflow.log-model.history"
+	TagItem      = "trellis.item"
+)
+
+// Experiment is an MLflow experiment inside a project.
+type Experiment struct {
+	ID               int64
+	ProjectID        string
+	Name             string
+	ArtifactLocation string // "" means the default, derived from project and id
+	LifecycleStage   string
+	CreatedAt        int64
+	UpdatedAt        int64
+	Tags             []Tag
+}
+
+// Tag is a key/value pair on an experiment or run; Param has the same shape.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Param is a run parameter: written once, never changed.
+type Param struct {
+	Key   string
+	Value string
+}
+
+// Metric is one point of a metric series. Value may be NaN or ±Inf.
+type Metric struct {
+	Key       string
+	Value     float64
+	Timestamp int64
+	Step      int64
+}
+
+// RunInfo is a run's own fields.
+type RunInfo struct {
+	ID             string // 32 lowercase hex digits
+	ExperimentID   int64
+	Name           string
+	UserID         string
+	Status         string
+	StartTime      int64
+	EndTime        *int64
+	LifecycleStage string
+	ArtifactURI    string
+}
+
+// Run is a run with its data; Metrics holds the latest point of each series.
+type Run struct {
+	Info    RunInfo
+	Params  []Param
+	Tags    []Tag
+	Metrics []Metric
+}
+
+// Batch is what one log-batch writes, all or nothing.
+type Batch struct {
+	Metrics []Metric
+	Params  []Param
+	Tags    []Tag
+}
+
+// ItemLink links a run to a backlog item by key.
+type ItemLink struct {
+	RunID     string
+	ProjectID string
+	ItemKey   string
+	Source    string // "auto" or "manual"
+	CreatedAt int64
+}
+
+// ExperimentQuery selects experiments of a project.
+type ExperimentQuery struct {
+	ProjectID string
+	View      string
+	Filter    Expr
+	OrderBy   []OrderKey
+	Offset    int
+	Limit     int
+}
+
+// RunQuery selects runs of some experiments of a project.
+type RunQuery struct {
+	ProjectID     string
+	ExperimentIDs []int64
+	View          string
+	Filter        Expr
+	OrderBy       []OrderKey
+	Offset        int
+	Limit         int
+}
+
+// HistoryQuery pages through one metric series in (step, timestamp) order.
+type HistoryQuery struct {
+	RunID string
+	Key   string
+	// After is the position of the last point already returned; nil starts
+	// at the beginning.
+	After *HistoryCursor
+	Limit int
+	// StartStep and EndStep, when set, bound the steps (inclusive).
+	StartStep, EndStep *int64
+}
+
+// HistoryCursor is a position in a series: a point's step, timestamp and
+// storage sequence, which together order the series totally.
+type HistoryCursor struct {
+	Step, Timestamp, Seq int64
+}
+
+// Store is the persistence tracking needs. Absent rows are ENOTFOUND; a taken
+// experiment name is ECONFLICT.
+type Store interface {
+	CreateExperiment(ctx context.Context, e *Experiment) error
+	FindExperiment(ctx context.Context, projectID string, id int64) (*Experiment, error)
+	FindExperimentByName(ctx context.Context, projectID, name string) (*Experiment, error)
+	FindExperiments(ctx context.Context, q ExperimentQuery) ([]*Experiment, error)
+	// UpdateExperiment saves name, lifecycle stage and update time.
+	UpdateExperiment(ctx context.Context, e *Experiment) error
+	SetExperimentTag(ctx context.Context, experimentID int64, t Tag, at int64) error
+	DeleteExperimentTag(ctx context.Context, experimentID int64, key string) error
+
+	// CreateRun inserts the run with its tags.
+	CreateRun(ctx context.Context, r *Run) error
+	// FindRun returns a run of the project with its params, tags and latest
+	// metrics.
+	FindRun(ctx context.Context, projectID, runID string) (*Run, error)
+	// UpdateRun saves name, status, end time and lifecycle stage.
+	UpdateRun(ctx context.Context, info *RunInfo) error
+	// LogBatch writes params, tags and metric points in one transaction.
+	// A param already logged with a different value is EINVALID and nothing
+	// is written.
+	LogBatch(ctx context.Context, runID string, b Batch) error
+	DeleteRunTag(ctx context.Context, runID, key string) error
+	FindRuns(ctx context.Context, q RunQuery) ([]*Run, error)
+	FindMetricHistory(ctx context.Context, q HistoryQuery) ([]Metric, error)
+	// FindMetricBuckets aggregates a series into step buckets in the
+	// database, so a million-point series never leaves it.
+	FindMetricBuckets(ctx context.Context, q BucketQuery) ([]Bucket, error)
+
+	// LinkRunItems adds links (existing ones are kept as they are).
+	LinkRunItems(ctx context.Context, links []ItemLink) error
+	UnlinkRunItem(ctx context.Context, runID, itemKey string) error
+	FindRunItems(ctx context.Context, runID string) ([]ItemLink, error)
+	FindItemRuns(ctx context.Context, projectID, itemKey string) ([]ItemLink, error)
+
+	SetDefaultProject(ctx context.Context, userID, projectID string) error
+	// FindDefaultProject returns "" when the user has none.
+	FindDefaultProject(ctx context.Context, userID string) (string, error)
+}
+
+// Bucket is one bucket of a downsampled series: the steps it spans and the
+// smallest, largest and mean value in it (NaN points are left out).
+type Bucket struct {
+	FirstStep, LastStep int64
+	Min, Max, Mean      float64
+	Count               int64
+}
+
+// BucketQuery asks for a series cut into at most Buckets equal step ranges
+// between StartStep and EndStep (inclusive; nil means the series' ends).
+type BucketQuery struct {
+	RunID              string
+	Key                string
+	StartStep, EndStep *int64
+	Buckets            int
+}

@@ -1,0 +1,378 @@
+package web
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/route"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/trellis"
+)
+
+// runsPageSize is how many runs one page of the runs table shows; the
+// table is paged on the server so it stays fast at 100,000 runs.
+const runsPageSize = 50
+
+type runsView struct {
+	layout
+	Experiments []*tracking.Experiment
+	Experiment  string // selected experiment id, "" for all
+	Filter      string
+	FilterError string
+	Order       string
+	Columns     []string // chosen columns: metrics.x, params.y, tags.z
+	Runs        []runRow
+	Next        string // page token of the next page
+	Query       url.Values
+}
+
+type runRow struct {
+	Run   *tracking.Run
+	Cells []string
+}
+
+// runsPage lists a project's runs: pick an experiment, filter with the
+// search language (errors shown under the box), sort by a column, page.
+func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	q := r.URL.Query()
+	v := &runsView{layout: ui.base(r, "Runs · "+proj.Name, "runs"), Experiment: q.Get("experiment"), Filter: q.Get("filter"),
+		Order: q.Get("order"), Query: q}
+	var err error
+	if v.Experiments, _, err = ui.track.SearchExperiments(ctx, proj, tracking.SearchInput{OrderBy: []string{"name"}, MaxResults: 1000}); err != nil {
+		return err
+	}
+	ids := []string{v.Experiment}
+	if v.Experiment == "" {
+		ids = ids[:0]
+		for _, e := range v.Experiments {
+			ids = append(ids, strconv.FormatInt(e.ID, 10))
+		}
+	}
+	in := tracking.SearchRunsInput{ExperimentIDs: ids, SearchInput: tracking.SearchInput{Filter: v.Filter, MaxResults: runsPageSize, PageToken: q.Get("page")}}
+	if v.Order != "" {
+		in.OrderBy = []string{v.Order}
+	}
+	runs, next, err := ui.track.SearchRuns(ctx, proj, in)
+	switch {
+	case trellis.ErrorCode(err) == trellis.EINVALID:
+		v.FilterError = trellis.ErrorMessage(err)
+	case err != nil:
+		return err
+	}
+	v.Next = next
+	v.Columns = chosenColumns(q.Get("columns"), runs)
+	for _, run := range runs {
+		row := runRow{Run: run}
+		for _, c := range v.Columns {
+			row.Cells = append(row.Cells, cell(run, c))
+		}
+		v.Runs = append(v.Runs, row)
+	}
+	status := http.StatusOK
+	if v.FilterError != "" {
+		status = http.StatusBadRequest
+	}
+	return ui.render(w, status, "runs", v)
+}
+
+// chosenColumns returns the columns the user asked for, else the metric
+// and param keys of the runs shown (at most eight).
+func chosenColumns(asked string, runs []*tracking.Run) []string {
+	if asked != "" {
+		var cols []string
+		for _, c := range strings.Split(asked, ",") {
+			if c = strings.TrimSpace(c); c != "" && len(cols) < 20 {
+				cols = append(cols, c)
+			}
+		}
+		return cols
+	}
+	seen := map[string]bool{}
+	var metrics, params []string
+	for _, r := range runs {
+		for _, m := range r.Metrics {
+			if !seen["metrics."+m.Key] {
+				seen["metrics."+m.Key] = true
+				metrics = append(metrics, "metrics."+m.Key)
+			}
+		}
+		for _, p := range r.Params {
+			if !seen["params."+p.Key] {
+				seen["params."+p.Key] = true
+				params = append(params, "params."+p.Key)
+			}
+		}
+	}
+	sort.Strings(metrics)
+	sort.Strings(params)
+	cols := append(metrics, params...)
+	return cols[:min(len(cols), 8)]
+}
+
+func cell(r *tracking.Run, col string) string {
+	entity, key, _ := strings.Cut(col, ".")
+	switch entity {
+	case "metrics":
+		for _, m := range r.Metrics {
+			if m.Key == key {
+				return formatValue(m.Value)
+			}
+		}
+	case "params":
+		for _, p := range r.Params {
+			if p.Key == key {
+				return p.Value
+			}
+		}
+	case "tags":
+		for _, t := range r.Tags {
+			if t.Key == key {
+				return t.Value
+			}
+		}
+	}
+	return ""
+}
+
+func formatValue(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "∞"
+	case math.IsInf(f, -1):
+		return "−∞"
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
+}
+
+type runView struct {
+	layout
+	Run      *tracking.Run
+	Items    []tracking.ItemLink
+	Metrics  []metricRow
+	Children []*tracking.Run
+	Parent   string
+}
+
+type metricRow struct {
+	Key   string
+	Value string
+	Step  int64
+}
+
+// runPage shows one run: its info, params, metrics with charts, tags and
+// the items it links to.
+func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	run, err := ui.track.Run(ctx, proj, r.PathValue("run"))
+	if err != nil {
+		return err
+	}
+	v := &runView{layout: ui.base(r, run.Info.Name+" · Runs · "+proj.Name, "runs"), Run: run}
+	if v.Items, err = ui.track.RunItems(ctx, proj, run.Info.ID); err != nil {
+		return err
+	}
+	for _, m := range run.Metrics {
+		v.Metrics = append(v.Metrics, metricRow{Key: m.Key, Value: formatValue(m.Value), Step: m.Step})
+	}
+	for _, t := range run.Tags {
+		if t.Key == tracking.TagParentRun {
+			v.Parent = t.Value
+		}
+	}
+	children, _, err := ui.track.SearchRuns(ctx, proj, tracking.SearchRunsInput{ExperimentIDs: []string{strconv.FormatInt(run.Info.ExperimentID, 10)},
+		SearchInput: tracking.SearchInput{Filter: "tags.`" + tracking.TagParentRun + "` = '" + run.Info.ID + "'", MaxResults: 100}})
+	if err != nil {
+		return err
+	}
+	v.Children = children
+	return ui.render(w, http.StatusOK, "run", v)
+}
+
+// runMetricJSON serves a downsampled metric series for the run page's
+// charts: arrays of step, min, max and mean per bucket, for uPlot.
+func (ui *UI) runMetricJSON(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	q := r.URL.Query()
+	buckets := 1000
+	if s := q.Get("buckets"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return trellis.Invalid("buckets", "buckets must be a number")
+		}
+		buckets = n
+	}
+	var start, end *int64
+	for name, dst := range map[string]**int64{"start": &start, "end": &end} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return trellis.Invalid(name, "%s must be a step number", name)
+			}
+			*dst = &n
+		}
+	}
+	bs, err := ui.track.ChartSeries(ctx, proj, r.PathValue("run"), q.Get("key"), start, end, buckets)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Step []int64   `json:"step"`
+		Min  []float64 `json:"min"`
+		Max  []float64 `json:"max"`
+		Mean []float64 `json:"mean"`
+	}{Step: []int64{}, Min: []float64{}, Max: []float64{}, Mean: []float64{}}
+	for _, b := range bs {
+		if math.IsInf(b.Min, 0) || math.IsInf(b.Max, 0) || math.IsNaN(b.Mean) || math.IsInf(b.Mean, 0) {
+			continue // JSON has no infinities; the table shows them
+		}
+		out.Step = append(out.Step, b.FirstStep)
+		out.Min, out.Max, out.Mean = append(out.Min, b.Min), append(out.Max, b.Max), append(out.Mean, b.Mean)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(out)
+}
+
+type sortLink struct {
+	Query string
+	Label string
+	Arrow string
+}
+
+// sortArgs builds a column header link: sorting by key descending first,
+// then ascending on the second click, keeping the other query values.
+func sortArgs(v *runsView, key, label string) sortLink {
+	q := url.Values{}
+	for k, vs := range v.Query {
+		if k != "order" && k != "page" {
+			q[k] = vs
+		}
+	}
+	l := sortLink{Label: label}
+	if !strings.Contains(key, ".") {
+		key = "attributes." + key
+	}
+	switch v.Order {
+	case key + " DESC":
+		q.Set("order", key+" ASC")
+		l.Arrow = " ↓"
+	case key + " ASC":
+		q.Set("order", key+" DESC")
+		l.Arrow = " ↑"
+	default:
+		q.Set("order", key+" DESC")
+	}
+	l.Query = q.Encode()
+	return l
+}
+
+// pageQuery is the query of the next page's link.
+func pageQuery(q url.Values, token string) string {
+	n := url.Values{}
+	for k, vs := range q {
+		n[k] = vs
+	}
+	n.Set("page", token)
+	return n.Encode()
+}
+
+type compareView struct {
+	layout
+	Runs     []*tracking.Run
+	DiffOnly bool
+	Rows     []compareRow
+	Charts   []compareChart
+}
+
+type compareRow struct {
+	Key    string
+	Values []string
+	Differ bool
+}
+
+type compareChart struct {
+	Key    string
+	Series string // JSON: [{"name":..., "url":...}]
+}
+
+// comparePage shows 2–20 runs side by side: params, latest metrics and
+// tags (optionally only the keys that differ) and one overlaid chart per
+// metric.
+func (ui *UI) comparePage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	proj := route.ProjectFrom(ctx)
+	ids := r.URL.Query()["run"]
+	if len(ids) < 2 || len(ids) > 20 {
+		return trellis.Invalid("run", "choose between 2 and 20 runs to compare")
+	}
+	v := &compareView{layout: ui.base(r, "Compare runs · "+proj.Name, "runs"), DiffOnly: r.URL.Query().Get("diff") == "1"}
+	for _, id := range ids {
+		run, err := ui.track.Run(ctx, proj, id)
+		if err != nil {
+			return err
+		}
+		v.Runs = append(v.Runs, run)
+	}
+	for _, col := range compareKeys(v.Runs) {
+		row := compareRow{Key: col}
+		for _, run := range v.Runs {
+			row.Values = append(row.Values, cell(run, col))
+			if row.Values[len(row.Values)-1] != row.Values[0] {
+				row.Differ = true
+			}
+		}
+		if !v.DiffOnly || row.Differ {
+			v.Rows = append(v.Rows, row)
+		}
+		if key, ok := strings.CutPrefix(col, "metrics."); ok {
+			type series struct {
+				Name string `json:"name"`
+				URL  string `json:"url"`
+			}
+			var ss []series
+			for _, run := range v.Runs {
+				ss = append(ss, series{run.Info.Name, "/p/" + proj.Key + "/runs/" + run.Info.ID + "/metric.json?key=" + url.QueryEscape(key)})
+			}
+			b, _ := json.Marshal(ss)
+			v.Charts = append(v.Charts, compareChart{Key: key, Series: string(b)})
+		}
+	}
+	return ui.render(w, http.StatusOK, "compare", v)
+}
+
+// compareKeys lists every params., metrics. and tags. key of the runs.
+func compareKeys(runs []*tracking.Run) []string {
+	seen := map[string]bool{}
+	var params, metrics, tags []string
+	add := func(list *[]string, k string) {
+		if !seen[k] {
+			seen[k] = true
+			*list = append(*list, k)
+		}
+	}
+	for _, r := range runs {
+		for _, p := range r.Params {
+			add(&params, "params."+p.Key)
+		}
+		for _, m := range r.Metrics {
+			add(&metrics, "metrics."+m.Key)
+		}
+		for _, t := range r.Tags {
+			add(&tags, "tags."+t.Key)
+		}
+	}
+	sort.Strings(params)
+	sort.Strings(metrics)
+	sort.Strings(tags)
+	return append(append(params, metrics...), tags...)
+}
