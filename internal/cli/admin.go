@@ -13,6 +13,20 @@ import (
 	"github.com/trellisml/trellis/internal/auth"
 )
 
+// withStore resolves the config, opens and migrates the store, runs fn with
+// the wired services, and closes the store: the frame of every admin command.
+func withStore(cmd *cobra.Command, c *Config, fn func(*app) error) error {
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	db, err := openStore(cmd.Context(), *c, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(wire(db, auth.DefaultHashParams))
+}
+
 func migrateCmd() *cobra.Command {
 	var c Config
 	cmd := &cobra.Command{
@@ -21,20 +35,14 @@ func migrateCmd() *cobra.Command {
 		Example: "  trellis migrate --db postgres://trellis@db/trellis",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.resolve(); err != nil {
-				return err
-			}
-			db, err := openStore(cmd.Context(), c, nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			cur, known, err := db.SchemaVersion(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "store %s is at schema version %d (this binary knows %d)\n", c.redacted().DB, cur, known)
-			return nil
+			return withStore(cmd, &c, func(a *app) error {
+				cur, known, err := a.db.SchemaVersion(cmd.Context())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "store %s is at schema version %d (this binary knows %d)\n", c.redacted().DB, cur, known)
+				return nil
+			})
 		},
 	}
 	c.storeFlags(cmd)
@@ -51,19 +59,13 @@ func backupCmd() *cobra.Command {
 		Example: "  trellis backup trellis-$(date +%F).db",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.resolve(); err != nil {
-				return err
-			}
-			db, err := openStore(cmd.Context(), c, nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.Backup(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (integrity check ok)\n", args[0])
-			return nil
+			return withStore(cmd, &c, func(a *app) error {
+				if err := a.db.Backup(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (integrity check ok)\n", args[0])
+				return nil
+			})
 		},
 	}
 	c.storeFlags(cmd)
@@ -115,28 +117,22 @@ func userCmd(stdin io.Reader) *cobra.Command {
 			"  TRELLIS_PASSWORD=... trellis user create bob",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.resolve(); err != nil {
-				return err
-			}
 			pw, err := readPassword(stdin, cmd.ErrOrStderr(), "Password for "+args[0]+": ", true)
 			if err != nil {
 				return err
 			}
-			db, err := openStore(cmd.Context(), c, nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			u, err := wire(db, auth.DefaultHashParams).auth.CreateUser(cmd.Context(), auth.NewUser{Name: args[0], Password: pw, Admin: admin})
-			if err != nil {
-				return err
-			}
-			kind := "user"
-			if u.Admin {
-				kind = "instance admin"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s %s\n", kind, u.Name)
-			return nil
+			return withStore(cmd, &c, func(a *app) error {
+				u, err := a.auth.CreateUser(cmd.Context(), auth.NewUser{Name: args[0], Password: pw, Admin: admin})
+				if err != nil {
+					return err
+				}
+				kind := "user"
+				if u.Admin {
+					kind = "instance admin"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created %s %s\n", kind, u.Name)
+				return nil
+			})
 		},
 	}
 	c.storeFlags(create)
@@ -149,23 +145,17 @@ func userCmd(stdin io.Reader) *cobra.Command {
 		Example: "  trellis user set-password ada",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pc.resolve(); err != nil {
-				return err
-			}
 			pw, err := readPassword(stdin, cmd.ErrOrStderr(), "New password for "+args[0]+": ", true)
 			if err != nil {
 				return err
 			}
-			db, err := openStore(cmd.Context(), pc, nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := wire(db, auth.DefaultHashParams).auth.SetPassword(cmd.Context(), args[0], pw); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended\n", args[0])
-			return nil
+			return withStore(cmd, &pc, func(a *app) error {
+				if err := a.auth.SetPassword(cmd.Context(), args[0], pw); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended\n", args[0])
+				return nil
+			})
 		},
 	}
 	pc.storeFlags(setPassword)
@@ -178,19 +168,13 @@ func userCmd(stdin io.Reader) *cobra.Command {
 			Example: "  trellis user " + use + " bob",
 			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if err := dc.resolve(); err != nil {
-					return err
-				}
-				db, err := openStore(cmd.Context(), dc, nil)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				if err := wire(db, auth.DefaultHashParams).auth.SetDisabled(cmd.Context(), args[0], disabled); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", use, args[0])
-				return nil
+				return withStore(cmd, &dc, func(a *app) error {
+					if err := a.auth.SetDisabled(cmd.Context(), args[0], disabled); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", use, args[0])
+					return nil
+				})
 			},
 		}
 		dc.storeFlags(sub)

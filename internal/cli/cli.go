@@ -91,6 +91,7 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		logoutCmd(),
 		tokenCmd(),
 		projectCmd(),
+		specCmd(),
 	)
 	// Unknown subcommands and bad arguments are usage errors.
 	for _, c := range root.Commands() {

@@ -12,36 +12,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 )
-
-// statusOf maps an error code to its HTTP status.
-func statusOf(code string) int {
-	switch code {
-	case trellis.EINVALID:
-		return http.StatusBadRequest
-	case trellis.EUNAUTHENTICATED:
-		return http.StatusUnauthorized
-	case trellis.EFORBIDDEN:
-		return http.StatusForbidden
-	case trellis.ENOTFOUND:
-		return http.StatusNotFound
-	case trellis.ECONFLICT:
-		return http.StatusConflict
-	case trellis.EGONE:
-		return http.StatusGone
-	case trellis.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case trellis.ETOOMANY:
-		return http.StatusTooManyRequests
-	case trellis.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
-// StatusOf maps err to the HTTP status the JSON surfaces answer with.
-func StatusOf(err error) int { return statusOf(trellis.ErrorCode(err)) }
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -58,7 +31,7 @@ type errorDetail struct {
 func ErrorWriter(log *slog.Logger) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		code := trellis.ErrorCode(err)
-		status := statusOf(code)
+		status := route.Status(err)
 		if status == http.StatusInternalServerError {
 			log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		}

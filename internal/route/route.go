@@ -196,3 +196,25 @@ func (s Surface) authorize(r *http.Request, a Access, p *auth.Principal) error {
 	}
 	return nil
 }
+
+// statuses maps error codes to HTTP status codes; anything else is a 500.
+var statuses = map[string]int{
+	trellis.EINVALID:         http.StatusBadRequest,
+	trellis.EUNAUTHENTICATED: http.StatusUnauthorized,
+	trellis.EFORBIDDEN:       http.StatusForbidden,
+	trellis.ENOTFOUND:        http.StatusNotFound,
+	trellis.ECONFLICT:        http.StatusConflict,
+	trellis.EGONE:            http.StatusGone,
+	trellis.ETOOLARGE:        http.StatusRequestEntityTooLarge,
+	trellis.ETOOMANY:         http.StatusTooManyRequests,
+	trellis.EUNAVAILABLE:     http.StatusServiceUnavailable,
+}
+
+// Status is the HTTP status every surface answers err with (the MLflow
+// surface keeps MLflow's own mapping).
+func Status(err error) int {
+	if s, ok := statuses[trellis.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

@@ -148,7 +148,7 @@ func (s *Server) opsSurface() route.Surface {
 	return route.Surface{
 		Name: "ops",
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) {
-			http.Error(w, trellis.ErrorMessage(err), statusOf(err))
+			http.Error(w, trellis.ErrorMessage(err), route.Status(err))
 		},
 		Routes: []route.Route{
 			{Method: "GET", Pattern: "/healthz", Access: route.Public, Handler: func(w http.ResponseWriter, r *http.Request) error {
@@ -173,20 +173,6 @@ func (s *Server) opsSurface() route.Surface {
 			}},
 		},
 	}
-}
-
-func statusOf(err error) int {
-	switch trellis.ErrorCode(err) {
-	case trellis.EUNAUTHENTICATED:
-		return http.StatusUnauthorized
-	case trellis.EFORBIDDEN:
-		return http.StatusForbidden
-	case trellis.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case trellis.ETOOMANY:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
 }
 
 // securityHeaders sets the headers every response carries. The CSP allows

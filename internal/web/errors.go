@@ -5,28 +5,9 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 )
-
-// statuses maps error codes to HTTP status codes; anything missing is a 500.
-var statuses = map[string]int{
-	trellis.EINVALID:         http.StatusBadRequest,
-	trellis.EUNAUTHENTICATED: http.StatusUnauthorized,
-	trellis.EFORBIDDEN:       http.StatusForbidden,
-	trellis.ENOTFOUND:        http.StatusNotFound,
-	trellis.ECONFLICT:        http.StatusConflict,
-	trellis.EGONE:            http.StatusGone,
-	trellis.ETOOLARGE:        http.StatusRequestEntityTooLarge,
-	trellis.ETOOMANY:         http.StatusTooManyRequests,
-	trellis.EUNAVAILABLE:     http.StatusServiceUnavailable,
-}
-
-func statusOf(err error) int {
-	if s, ok := statuses[trellis.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
 
 // headings title the error page; the message below says what happened.
 var headings = map[int]string{
@@ -53,7 +34,7 @@ type errorView struct {
 // for a page is sent to sign in and brought back; everything else gets an
 // error page with the status the code calls for.
 func (ui *UI) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
+	status := route.Status(err)
 	msg := trellis.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
 		ui.log.ErrorContext(r.Context(), "web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -40,10 +41,10 @@ func (ui *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	f := newForm(url.Values{"name": {r.PostForm.Get("name")}})
 	_, session, err := ui.auth.Login(r.Context(), r.PostForm.Get("name"), r.PostForm.Get("password"))
 	if err != nil {
-		switch code := trellis.ErrorCode(err); code {
+		switch trellis.ErrorCode(err) {
 		case trellis.EUNAUTHENTICATED, trellis.ETOOMANY:
 			f.fail("", trellis.ErrorMessage(err))
-			return ui.renderLogin(w, r, statuses[code], f, next)
+			return ui.renderLogin(w, r, route.Status(err), f, next)
 		}
 		return err
 	}
