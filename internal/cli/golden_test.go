@@ -1,0 +1,7 @@
+package cli
+
+import "flag"
+
+// update rewrites the golden files under testdata/ instead of comparing:
+// go test ./internal/cli -update
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
