@@ -12,7 +12,6 @@ import (
 	"testing"
 )
 
-
 // mlflowStep is one call of the golden conversation. Path and body may use
 // ${name} for values captured from earlier answers.
 type mlflowStep struct {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -91,6 +92,11 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	}
 	if f.report && (f.project == "" || f.item == "") {
 		return usagef("--report-to-server needs --project KEY and --item KEY")
+	}
+	// The server links a run to an item of its own project only, so a
+	// mismatch would log a run no item ever shows.
+	if f.report && !strings.HasPrefix(f.item, f.project+"-") {
+		return usagef("--item %s is not an item of --project %s (keys look like %s-12)", f.item, f.project, f.project)
 	}
 	// Run-based steps and --report-to-server use the server from the flag,
 	// TRELLIS_SERVER or the saved login; file-based specs need none.
@@ -184,8 +190,12 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	return nil
 }
 
-// specExperiment is the experiment --report-to-server logs its runs in.
-const specExperiment = "trellis spec check"
+// specExperiment is the experiment --report-to-server logs its runs in,
+// and specReportArtifact the run's artifact holding the JSON report.
+const (
+	specExperiment     = "trellis spec check"
+	specReportArtifact = "trellis-spec/report.json"
+)
 
 // reportToServer logs the check as a finished run linked to the item, so
 // each iteration's check is a point on the item's progress chart.
@@ -206,11 +216,23 @@ func reportToServer(cmd *cobra.Command, c *client.MLflowClient, f specCheckFlags
 		"mlflow.source.name": "trellis spec check",
 		"mlflow.source.type": "LOCAL",
 	}
-	id, err := c.CreateRun(ctx, exp, "spec check "+now.UTC().Format("2006-01-02 15:04"), now.Add(-rep.Duration), tags)
+	id, artifacts, err := c.CreateRun(ctx, exp, "spec check "+f.item+" "+now.UTC().Format("2006-01-02 15:04:05"), now.Add(-rep.Duration), tags)
 	if err != nil {
 		return fmt.Errorf("--report-to-server: %w", err)
 	}
 	if err := c.LogMetrics(ctx, id, now, metrics, map[string]string{"trellis.spec.result": fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)}); err != nil {
+		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
+	}
+	// The full report (every step with its measured value) goes with the
+	// run as an artifact; the metrics above are what charts plot.
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		return err
+	}
+	switch err := c.UploadArtifact(ctx, artifacts, specReportArtifact, buf.Bytes()); {
+	case errors.Is(err, client.ErrNoArtifactProxy):
+		fmt.Fprintf(cmd.ErrOrStderr(), "trellis: run %s: %v; %s not uploaded\n", id, err, specReportArtifact)
+	case err != nil:
 		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
 	}
 	if err := c.FinishRun(ctx, id, "FINISHED", time.Now()); err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 )
 
-
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
