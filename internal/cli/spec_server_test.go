@@ -302,3 +302,111 @@ func testSpecCheckReportToServer(t *testing.T, db string) {
 		t.Errorf("latest run of BAL-9: exit %d %s %s", code, out, errOut)
 	}
 }
+
+// TestGoalsEvaluate evaluates an item's goals on the real server as runs
+// are logged over the MLflow REST surface: no data, then not met, then met
+// when a better iteration arrives, with the best value and its run.
+func TestGoalsEvaluate(t *testing.T) { backends(t, testGoalsEvaluate) }
+
+func testGoalsEvaluate(t *testing.T, db string) {
+	f := startFixture(t, db)
+	spec := `Feature: churn goals
+  Scenario: ship it
+    Given the latest run of item "BAL-7"
+    Then metric "accuracy" should be at least 0.9
+    And metric "loss" should be at most 0.35
+    And metric "f1" should be at least 0.5
+`
+	body := func(spec string) string {
+		b, _ := json.Marshal(map[string]string{"spec": spec, "name": "churn.feature"})
+		return string(b)
+	}
+	type obs struct {
+		RunID string   `json:"run_id"`
+		Value *float64 `json:"value"`
+	}
+	type result struct {
+		Item  string `json:"item"`
+		Runs  int    `json:"runs"`
+		Goals []struct {
+			Text   string `json:"text"`
+			Status string `json:"status"`
+			Latest *obs   `json:"latest"`
+			Best   *obs   `json:"best"`
+		} `json:"goals"`
+	}
+	evaluate := func(user string) result {
+		t.Helper()
+		status, b := f.do(user, "POST", "/api/v1/projects/BAL/goals/evaluate?item=BAL-7", strings.NewReader(body(spec)), "Content-Type", "application/json")
+		var res result
+		if status != 200 || json.Unmarshal(b, &res) != nil {
+			t.Fatalf("evaluate as %s = %d %s", user, status, b)
+		}
+		return res
+	}
+	type want struct{ status, latest, best string }
+	check := func(res result, runs int, ws ...want) {
+		t.Helper()
+		if res.Item != "BAL-7" || res.Runs != runs || len(res.Goals) != len(ws) {
+			t.Fatalf("evaluation %+v, want %d runs and %d goals", res, runs, len(ws))
+		}
+		id := func(o *obs) string {
+			if o == nil {
+				return ""
+			}
+			return o.RunID
+		}
+		for i, w := range ws {
+			g := res.Goals[i]
+			if g.Status != w.status || id(g.Latest) != w.latest || id(g.Best) != w.best {
+				t.Errorf("%s: %s latest %q best %q; want %+v", g.Text, g.Status, id(g.Latest), id(g.Best), w)
+			}
+		}
+	}
+
+	check(evaluate("viewer"), 0, want{"no data", "", ""}, want{"no data", "", ""}, want{"no data", "", ""})
+
+	exp := f.mlflow("editor", "POST", "/p/BAL/api/2.0/mlflow/experiments/create", `{"name":"churn"}`)["experiment_id"].(string)
+	first := f.logRun(exp, "baseline", 1_700_000_000_000, map[string]string{"trellis.item": "BAL-7"},
+		map[string][]float64{"accuracy": {0.5, 0.80}, "loss": {0.9, 0.3}})
+	check(evaluate("viewer"), 1, want{"not met", first, first}, want{"met", first, first}, want{"no data", "", ""})
+
+	second := f.logRun(exp, "retrain for BAL-7", 1_700_000_100_000, nil,
+		map[string][]float64{"accuracy": {0.70, 0.92}, "loss": {0.4}})
+	deleted := f.logRun(exp, "broken", 1_700_000_300_000, map[string]string{"trellis.item": "BAL-7"}, map[string][]float64{"accuracy": {0.99}})
+	f.mlflow("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/delete", fmt.Sprintf(`{"run_id":%q}`, deleted))
+	f.logRun(exp, "other item", 1_700_000_400_000, map[string]string{"trellis.item": "BAL-8"}, map[string][]float64{"accuracy": {0.1}})
+	res := evaluate("editor")
+	// accuracy flips to met on the second run; loss regressed there (latest
+	// 0.4, not met) while the best stays the first run's 0.3.
+	check(res, 2, want{"met", second, second}, want{"not met", second, first}, want{"no data", "", ""})
+	if v := res.Goals[1].Best.Value; v == nil || *v != 0.3 {
+		t.Errorf("best loss = %v, want 0.3", v)
+	}
+
+	// Bad requests name the field and the rule; access follows the project.
+	for _, c := range []struct {
+		user, query, body string
+		status            int
+		want              string
+	}{
+		{"viewer", "", body(spec), 400, `"field":"item"`},
+		{"viewer", "?item=CAT-1", body(spec), 400, "not in project BAL"},
+		{"viewer", "?item=nope", body(spec), 400, `"field":"item"`},
+		{"viewer", "?item=BAL-7", `{"spec":""}`, 400, `"field":"spec"`},
+		{"viewer", "?item=BAL-7", `{"spec":3}`, 400, `"field":"spec"`},
+		{"viewer", "?item=BAL-7", `{"spec":"x","extra":1}`, 400, `"field":"extra"`},
+		{"viewer", "?item=BAL-7", body("Feature: f\n  Scenario: s\n    Given the run \"x\"\n    Then metric \"a\" shuold be at least 1\n"), 400, "churn.feature:4"},
+		{"viewer", "?item=BAL-7", body("Feature: f\n  Scenario: s\n    Given the run \"x\"\n"), 400, "has no Then step"},
+		{"viewer", "?item=BAL-7", body("# just a comment\nFeature: f\n"), 400, "states no goals"},
+		{"viewer", "?item=BAL-7", body(strings.Repeat("#", 2<<20)), 413, "larger than"},
+		{"", "?item=BAL-7", body(spec), 401, ""},
+		{"other", "?item=BAL-7", body(spec), 404, ""},
+		{"owner-read", "?item=BAL-7", body(spec), 403, ""},
+	} {
+		status, b := f.do(c.user, "POST", "/api/v1/projects/BAL/goals/evaluate"+c.query, strings.NewReader(c.body), "Content-Type", "application/json")
+		if status != c.status || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s %s %.60s = %d %s; want %d with %q", c.user, c.query, c.body, status, b, c.status, c.want)
+		}
+	}
+}
