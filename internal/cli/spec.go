@@ -22,7 +22,7 @@ import (
 
 func specCmd() *cobra.Command {
 	cmd := group("spec", "Check acceptance specs written in Gherkin")
-	cmd.AddCommand(specCheckCmd(), specStepsCmd())
+	cmd.AddCommand(specCheckCmd(), specStepsCmd(), specGoalsCmd())
 	return cmd
 }
 
@@ -337,4 +337,81 @@ func (p *progress) finish() {
 	for _, b := range p.bars {
 		_ = b.Finish()
 	}
+}
+
+func specGoalsCmd() *cobra.Command {
+	var r remote
+	var project, item string
+	cmd := &cobra.Command{
+		Use:   "goals FILE --project KEY --item KEY",
+		Short: "Evaluate a spec's goals against the runs linked to an item on the server",
+		Long: "Every distinct Then check of the spec is a goal. The server judges each against the runs\n" +
+			"linked to the item: met, not met, no data or undefined from the latest run that logged the\n" +
+			"metric, with the best value so far and its run.\n" +
+			"Exit status: 0 every goal met, 1 any goal not met or without data, 2 a bad spec or usage.",
+		Example: "  trellis spec goals churn.feature --project BAL --item BAL-7\n" +
+			"  trellis spec goals churn.feature --project BAL --item BAL-7 --json",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if project == "" || item == "" {
+				return usagef("goals needs --project KEY and --item KEY")
+			}
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return usagef("%s: %v", args[0], pathReason(err))
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ev, err := c.EvaluateGoals(cmd.Context(), project, item, args[0], src)
+			if err != nil {
+				var ce *client.Error
+				if errors.As(err, &ce) && ce.Status == 400 {
+					return usagef("%s", ce.Message)
+				}
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if r.asJSON {
+				err = printJSON(out, ev)
+			} else {
+				fmt.Fprintf(out, "%s: %d linked %s\n", ev.Item, ev.Runs, plural(ev.Runs, "run", "runs"))
+				rows := make([][]string, len(ev.Goals))
+				for i, g := range ev.Goals {
+					rows[i] = []string{g.Text, string(g.Status), observation(g.Latest), observation(g.Best)}
+				}
+				err = table(out, "GOAL\tSTATUS\tLATEST\tBEST", rows)
+			}
+			if err != nil {
+				return err
+			}
+			unmet := 0
+			for _, g := range ev.Goals {
+				if g.Status != goal.Met {
+					unmet++
+				}
+			}
+			if unmet > 0 {
+				return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
+			}
+			return nil
+		},
+	}
+	r.flags(cmd, true)
+	cmd.Flags().StringVar(&project, "project", "", "project key")
+	cmd.Flags().StringVar(&item, "item", "", "item key, e.g. BAL-7")
+	return cmd
+}
+
+// observation formats a goal's value and the run (first 8 hex digits)
+// that logged it.
+func observation(o *client.GoalObservation) string {
+	switch {
+	case o == nil:
+		return "-"
+	case o.Value == nil:
+		return "undefined (" + o.Undefined + ") run " + o.RunID[:min(8, len(o.RunID))]
+	}
+	return goal.FormatNumber(*o.Value) + " run " + o.RunID[:min(8, len(o.RunID))]
 }

@@ -384,6 +384,42 @@ func testGoalsEvaluate(t *testing.T, db string) {
 		t.Errorf("best loss = %v, want 0.3", v)
 	}
 
+	// The CLI: a table, exit 1 while a goal is unmet; --json; a bad spec
+	// is a usage error with its line.
+	specEnv(t)
+	t.Setenv("TRELLIS_SERVER", f.base)
+	t.Setenv("TRELLIS_TOKEN", f.tokens["viewer"])
+	dir := t.TempDir()
+	file := filepath.Join(dir, "churn.feature")
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "spec", "goals", file, "--project", "BAL", "--item", "BAL-7")
+	for _, w := range []string{"BAL-7: 2 linked runs", "accuracy at least 0.9", "met", "0.92 run " + second[:8], "not met", "0.3 run " + first[:8], "no data"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("spec goals output lacks %q:\n%s", w, out)
+		}
+	}
+	if code != ExitFailure || errOut != "trellis: 2 of 3 goals not met\n" {
+		t.Errorf("spec goals: exit %d, stderr %q", code, errOut)
+	}
+	met := filepath.Join(dir, "met.feature")
+	if err := os.WriteFile(met, []byte(strings.Split(spec, "    And")[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "", "spec", "goals", met, "--project", "BAL", "--item", "BAL-7", "--json")
+	var got result
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got.Goals) != 1 || got.Goals[0].Status != "met" {
+		t.Errorf("spec goals --json: exit %d %s %s", code, out, errOut)
+	}
+	bad := filepath.Join(dir, "bad.feature")
+	if err := os.WriteFile(bad, []byte("Feature: f\n  Scenario: s\n    Given the run \"x\"\n    Then metrc \"a\" should be at least 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "", "spec", "goals", bad, "--project", "BAL", "--item", "BAL-7"); code != ExitUsage || !strings.Contains(errOut, "bad.feature:4") {
+		t.Errorf("spec goals bad spec: exit %d %s", code, errOut)
+	}
+
 	// Bad requests name the field and the rule; access follows the project.
 	for _, c := range []struct {
 		user, query, body string
