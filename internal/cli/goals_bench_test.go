@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,6 +151,17 @@ func TestGoalsEvaluateManyRuns(t *testing.T) {
 			g := out.Goals[0]
 			if g.Status != "not met" || g.Latest.Value != float64(n-1)/float64(n+5) || g.Best.Value != 0 {
 				t.Errorf("goal %+v", g)
+			}
+
+			// trellis spec check finds the same latest run among all links.
+			specEnv(t)
+			t.Setenv("TRELLIS_TOKEN", token)
+			p := filepath.Join(t.TempDir(), "latest.feature")
+			if err := os.WriteFile(p, []byte("Feature: f\n  Scenario: s\n    Given the latest run of item \"BAL-7\"\n    Then metric \"accuracy\" should be more than 0.99\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, errOut, code := specCheck(t, p, "--server", base); code != 0 {
+				t.Errorf("spec check over %d links: exit %d %s %s", n, code, out, errOut)
 			}
 		})
 	}

@@ -113,6 +113,7 @@ type mlflowRun struct {
 		RunID        string `json:"run_id"`
 		ExperimentID string `json:"experiment_id"`
 		ArtifactURI  string `json:"artifact_uri"`
+		StartTime    int64  `json:"start_time"`
 	} `json:"info"`
 	Data struct {
 		Metrics []struct {
@@ -175,11 +176,6 @@ func (c *MLflowClient) LatestRunOfItem(ctx context.Context, itemKey string) (str
 	if len(links.Links) == 0 {
 		return "", nil, fmt.Errorf("no runs linked to item %q", itemKey)
 	}
-	// The links come newest first; the search's IN list holds at most 1000.
-	quoted := make([]string, 0, min(len(links.Links), 1000))
-	for _, l := range links.Links[:cap(quoted)] {
-		quoted = append(quoted, "'"+strings.ReplaceAll(l.RunID, "'", "\\'")+"'")
-	}
 	pc := NewMLflowClient(c.server, proj, c.token)
 	var ids []string
 	token := ""
@@ -201,23 +197,40 @@ func (c *MLflowClient) LatestRunOfItem(ctx context.Context, itemKey string) (str
 			break
 		}
 	}
-	var runs struct {
-		Runs []mlflowRun `json:"runs"`
+	if len(ids) == 0 {
+		return "", nil, fmt.Errorf("no active runs linked to item %q: project %s has no active experiments", itemKey, proj)
 	}
-	in := map[string]any{
-		"experiment_ids": ids,
-		"filter":         "attributes.run_id IN (" + strings.Join(quoted, ", ") + ")",
-		"order_by":       []string{"attributes.start_time DESC"},
-		"max_results":    1,
+	// The latest run of each chunk of 500 ids (500 quoted ids keep the
+	// filter under the search language's 20,000 characters), then the
+	// latest of those.
+	var latest *mlflowRun
+	for rest := links.Links; len(rest) > 0; {
+		n := min(len(rest), 500)
+		quoted := make([]string, n)
+		for i, l := range rest[:n] {
+			quoted[i] = "'" + strings.ReplaceAll(l.RunID, "'", "\\'") + "'"
+		}
+		rest = rest[n:]
+		var runs struct {
+			Runs []mlflowRun `json:"runs"`
+		}
+		in := map[string]any{
+			"experiment_ids": ids,
+			"filter":         "attributes.run_id IN (" + strings.Join(quoted, ",") + ")",
+			"order_by":       []string{"attributes.start_time DESC"},
+			"max_results":    1,
+		}
+		if err := pc.do(ctx, "POST", "runs/search", nil, in, &runs); err != nil {
+			return "", nil, err
+		}
+		if len(runs.Runs) > 0 && (latest == nil || runs.Runs[0].Info.StartTime > latest.Info.StartTime) {
+			latest = &runs.Runs[0]
+		}
 	}
-	if err := pc.do(ctx, "POST", "runs/search", nil, in, &runs); err != nil {
-		return "", nil, err
-	}
-	if len(runs.Runs) == 0 {
+	if latest == nil {
 		return "", nil, fmt.Errorf("no active runs linked to item %q", itemKey)
 	}
-	r := runs.Runs[0]
-	return r.Info.RunID, r.metrics(), nil
+	return latest.Info.RunID, latest.metrics(), nil
 }
 
 // ExperimentID returns the id of the experiment named name, creating it if
