@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,7 +22,7 @@ import (
 
 func specCmd() *cobra.Command {
 	cmd := group("spec", "Check acceptance specs written in Gherkin")
-	cmd.AddCommand(specCheckCmd(), specStepsCmd())
+	cmd.AddCommand(specCheckCmd(), specStepsCmd(), specGoalsCmd())
 	return cmd
 }
 
@@ -91,6 +92,11 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	}
 	if f.report && (f.project == "" || f.item == "") {
 		return usagef("--report-to-server needs --project KEY and --item KEY")
+	}
+	// The server links a run to an item of its own project only, so a
+	// mismatch would log a run no item ever shows.
+	if f.report && !strings.HasPrefix(f.item, f.project+"-") {
+		return usagef("--item %s is not an item of --project %s (keys look like %s-12)", f.item, f.project, f.project)
 	}
 	// Run-based steps and --report-to-server use the server from the flag,
 	// TRELLIS_SERVER or the saved login; file-based specs need none.
@@ -184,8 +190,12 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	return nil
 }
 
-// specExperiment is the experiment --report-to-server logs its runs in.
-const specExperiment = "trellis spec check"
+// specExperiment is the experiment --report-to-server logs its runs in,
+// and specReportArtifact the run's artifact holding the JSON report.
+const (
+	specExperiment     = "trellis spec check"
+	specReportArtifact = "trellis-spec/report.json"
+)
 
 // reportToServer logs the check as a finished run linked to the item, so
 // each iteration's check is a point on the item's progress chart.
@@ -206,11 +216,23 @@ func reportToServer(cmd *cobra.Command, c *client.MLflowClient, f specCheckFlags
 		"mlflow.source.name": "trellis spec check",
 		"mlflow.source.type": "LOCAL",
 	}
-	id, err := c.CreateRun(ctx, exp, "spec check "+now.UTC().Format("2006-01-02 15:04"), now.Add(-rep.Duration), tags)
+	id, artifacts, err := c.CreateRun(ctx, exp, "spec check "+f.item+" "+now.UTC().Format("2006-01-02 15:04:05"), now.Add(-rep.Duration), tags)
 	if err != nil {
 		return fmt.Errorf("--report-to-server: %w", err)
 	}
 	if err := c.LogMetrics(ctx, id, now, metrics, map[string]string{"trellis.spec.result": fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)}); err != nil {
+		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
+	}
+	// The full report (every step with its measured value) goes with the
+	// run as an artifact; the metrics above are what charts plot.
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		return err
+	}
+	switch err := c.UploadArtifact(ctx, artifacts, specReportArtifact, buf.Bytes()); {
+	case errors.Is(err, client.ErrNoArtifactProxy):
+		fmt.Fprintf(cmd.ErrOrStderr(), "trellis: run %s: %v; %s not uploaded\n", id, err, specReportArtifact)
+	case err != nil:
 		return fmt.Errorf("--report-to-server: run %s: %w", id, err)
 	}
 	if err := c.FinishRun(ctx, id, "FINISHED", time.Now()); err != nil {
@@ -315,4 +337,81 @@ func (p *progress) finish() {
 	for _, b := range p.bars {
 		_ = b.Finish()
 	}
+}
+
+func specGoalsCmd() *cobra.Command {
+	var r remote
+	var project, item string
+	cmd := &cobra.Command{
+		Use:   "goals FILE --project KEY --item KEY",
+		Short: "Evaluate a spec's goals against the runs linked to an item on the server",
+		Long: "Every distinct Then check of the spec is a goal. The server judges each against the runs\n" +
+			"linked to the item: met, not met, no data or undefined from the latest run that logged the\n" +
+			"metric, with the best value so far and its run.\n" +
+			"Exit status: 0 every goal met, 1 any goal not met or without data, 2 a bad spec or usage.",
+		Example: "  trellis spec goals churn.feature --project BAL --item BAL-7\n" +
+			"  trellis spec goals churn.feature --project BAL --item BAL-7 --json",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if project == "" || item == "" {
+				return usagef("goals needs --project KEY and --item KEY")
+			}
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return usagef("%s: %v", args[0], pathReason(err))
+			}
+			c, err := r.client()
+			if err != nil {
+				return err
+			}
+			ev, err := c.EvaluateGoals(cmd.Context(), project, item, args[0], src)
+			if err != nil {
+				var ce *client.Error
+				if errors.As(err, &ce) && ce.Status == 400 {
+					return usagef("%s", ce.Message)
+				}
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if r.asJSON {
+				err = printJSON(out, ev)
+			} else {
+				fmt.Fprintf(out, "%s: %d linked %s\n", ev.Item, ev.Runs, plural(ev.Runs, "run", "runs"))
+				rows := make([][]string, len(ev.Goals))
+				for i, g := range ev.Goals {
+					rows[i] = []string{g.Text, string(g.Status), observation(g.Latest), observation(g.Best)}
+				}
+				err = table(out, "GOAL\tSTATUS\tLATEST\tBEST", rows)
+			}
+			if err != nil {
+				return err
+			}
+			unmet := 0
+			for _, g := range ev.Goals {
+				if g.Status != goal.Met {
+					unmet++
+				}
+			}
+			if unmet > 0 {
+				return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
+			}
+			return nil
+		},
+	}
+	r.flags(cmd, true)
+	cmd.Flags().StringVar(&project, "project", "", "project key")
+	cmd.Flags().StringVar(&item, "item", "", "item key, e.g. BAL-7")
+	return cmd
+}
+
+// observation formats a goal's value and the run (first 8 hex digits)
+// that logged it.
+func observation(o *client.GoalObservation) string {
+	switch {
+	case o == nil:
+		return "-"
+	case o.Value == nil:
+		return "undefined (" + o.Undefined + ") run " + o.RunID[:min(8, len(o.RunID))]
+	}
+	return goal.FormatNumber(*o.Value) + " run " + o.RunID[:min(8, len(o.RunID))]
 }

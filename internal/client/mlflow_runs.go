@@ -20,9 +20,10 @@ import (
 // read the metrics of runs for run-based steps and to log its results as a
 // run linked to an item (tag trellis.item).
 type MLflowClient struct {
-	base  string // tracking URI
-	token string
-	http  *http.Client
+	server string
+	base   string // tracking URI
+	token  string
+	http   *http.Client
 }
 
 // NewMLflowClient returns a client for server's tracking URI of project
@@ -32,7 +33,7 @@ func NewMLflowClient(server, project, token string) *MLflowClient {
 	if project != "" {
 		base += "/p/" + url.PathEscape(project)
 	}
-	return &MLflowClient{base: base, token: token, http: &http.Client{Timeout: 60 * time.Second}}
+	return &MLflowClient{server: strings.TrimRight(server, "/"), base: base, token: token, http: &http.Client{Timeout: 60 * time.Second}}
 }
 
 // MLflowError is an MLflow error answer.
@@ -48,6 +49,11 @@ func (e *MLflowError) Error() string {
 }
 
 func (c *MLflowClient) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.doURL(ctx, method, c.base+"/api/2.0/mlflow/"+path, path, query, in, out)
+}
+
+// doURL sends a JSON request to u; name is what errors call it.
+func (c *MLflowClient) doURL(ctx context.Context, method, u, path string, query url.Values, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -56,7 +62,6 @@ func (c *MLflowClient) do(ctx context.Context, method, path string, query url.Va
 		}
 		body = bytes.NewReader(b)
 	}
-	u := c.base + "/api/2.0/mlflow/" + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
@@ -81,7 +86,16 @@ func (c *MLflowClient) do(ctx context.Context, method, path string, query url.Va
 	}
 	if resp.StatusCode >= 400 {
 		e := &MLflowError{Status: resp.StatusCode}
+		var v1 struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
 		if json.Unmarshal(raw, e) != nil || e.Message == "" {
+			// /api/v1 answers {"error":{"code","message"}}.
+			if json.Unmarshal(raw, &v1) == nil && v1.Error.Message != "" {
+				e.ErrorCode, e.Message = v1.Error.Code, v1.Error.Message
+			}
+		}
+		if e.Message == "" {
 			e.Message = fmt.Sprintf("%s %s: %s", method, path, strings.TrimSpace(string(raw)))
 		}
 		return e
@@ -98,6 +112,8 @@ type mlflowRun struct {
 	Info struct {
 		RunID        string `json:"run_id"`
 		ExperimentID string `json:"experiment_id"`
+		ArtifactURI  string `json:"artifact_uri"`
+		StartTime    int64  `json:"start_time"`
 	} `json:"info"`
 	Data struct {
 		Metrics []struct {
@@ -127,10 +143,40 @@ func (c *MLflowClient) RunMetrics(ctx context.Context, runID string) (map[string
 	return out.Run.metrics(), nil
 }
 
-// LatestRunOfItem returns the most recently started run tagged
-// trellis.item = itemKey in any experiment of the tracking URI, and its
-// metrics (experiments/search, then runs/search).
+// itemProject is the project key an item key belongs to ("BAL" of
+// "BAL-7"), "" when the key does not look like one.
+func itemProject(itemKey string) string {
+	i := strings.LastIndexByte(itemKey, '-')
+	if i <= 0 {
+		return ""
+	}
+	return itemKey[:i]
+}
+
+// LatestRunOfItem returns the most recently started active run linked to
+// the item — by its trellis.item tag, a mention of its key in the run or
+// experiment name or note, or by hand — and its metrics. The links come
+// from GET /api/v1/projects/{P}/items/{KEY}/runs of the item's project P;
+// the run from runs/search over P's tracking URI, so deleted runs are
+// skipped.
 func (c *MLflowClient) LatestRunOfItem(ctx context.Context, itemKey string) (string, map[string]float64, error) {
+	proj := itemProject(itemKey)
+	if proj == "" {
+		return "", nil, fmt.Errorf("item key %q must look like PROJECT-12", itemKey)
+	}
+	var links struct {
+		Links []struct {
+			RunID string `json:"run_id"`
+		} `json:"links"`
+	}
+	u := c.server + "/api/v1/projects/" + url.PathEscape(proj) + "/items/" + url.PathEscape(itemKey) + "/runs"
+	if err := c.doURL(ctx, "GET", u, "items/"+itemKey+"/runs", nil, nil, &links); err != nil {
+		return "", nil, fmt.Errorf("runs of item %q: %w", itemKey, err)
+	}
+	if len(links.Links) == 0 {
+		return "", nil, fmt.Errorf("no runs linked to item %q", itemKey)
+	}
+	pc := NewMLflowClient(c.server, proj, c.token)
 	var ids []string
 	token := ""
 	for {
@@ -141,7 +187,7 @@ func (c *MLflowClient) LatestRunOfItem(ctx context.Context, itemKey string) (str
 			NextPageToken string `json:"next_page_token"`
 		}
 		in := map[string]any{"max_results": 1000, "page_token": token}
-		if err := c.do(ctx, "POST", "experiments/search", nil, in, &exps); err != nil {
+		if err := pc.do(ctx, "POST", "experiments/search", nil, in, &exps); err != nil {
 			return "", nil, err
 		}
 		for _, e := range exps.Experiments {
@@ -152,25 +198,39 @@ func (c *MLflowClient) LatestRunOfItem(ctx context.Context, itemKey string) (str
 		}
 	}
 	if len(ids) == 0 {
-		return "", nil, fmt.Errorf("no runs of item %q: the project has no experiments", itemKey)
+		return "", nil, fmt.Errorf("no active runs linked to item %q: project %s has no active experiments", itemKey, proj)
 	}
-	var runs struct {
-		Runs []mlflowRun `json:"runs"`
+	// The latest run of each chunk of 500 ids (500 quoted ids keep the
+	// filter under the search language's 20,000 characters), then the
+	// latest of those.
+	var latest *mlflowRun
+	for rest := links.Links; len(rest) > 0; {
+		n := min(len(rest), 500)
+		quoted := make([]string, n)
+		for i, l := range rest[:n] {
+			quoted[i] = "'" + strings.ReplaceAll(l.RunID, "'", "\\'") + "'"
+		}
+		rest = rest[n:]
+		var runs struct {
+			Runs []mlflowRun `json:"runs"`
+		}
+		in := map[string]any{
+			"experiment_ids": ids,
+			"filter":         "attributes.run_id IN (" + strings.Join(quoted, ",") + ")",
+			"order_by":       []string{"attributes.start_time DESC"},
+			"max_results":    1,
+		}
+		if err := pc.do(ctx, "POST", "runs/search", nil, in, &runs); err != nil {
+			return "", nil, err
+		}
+		if len(runs.Runs) > 0 && (latest == nil || runs.Runs[0].Info.StartTime > latest.Info.StartTime) {
+			latest = &runs.Runs[0]
+		}
 	}
-	in := map[string]any{
-		"experiment_ids": ids,
-		"filter":         "tags.`trellis.item` = '" + strings.ReplaceAll(itemKey, "'", "\\'") + "'",
-		"order_by":       []string{"attributes.start_time DESC"},
-		"max_results":    1,
+	if latest == nil {
+		return "", nil, fmt.Errorf("no active runs linked to item %q", itemKey)
 	}
-	if err := c.do(ctx, "POST", "runs/search", nil, in, &runs); err != nil {
-		return "", nil, err
-	}
-	if len(runs.Runs) == 0 {
-		return "", nil, fmt.Errorf("no runs of item %q", itemKey)
-	}
-	r := runs.Runs[0]
-	return r.Info.RunID, r.metrics(), nil
+	return latest.Info.RunID, latest.metrics(), nil
 }
 
 // ExperimentID returns the id of the experiment named name, creating it if
@@ -200,8 +260,8 @@ func (c *MLflowClient) ExperimentID(ctx context.Context, name string) (string, e
 }
 
 // CreateRun starts a run in experiment with tags (runs/create) and
-// returns its id.
-func (c *MLflowClient) CreateRun(ctx context.Context, experimentID, name string, start time.Time, tags map[string]string) (string, error) {
+// returns its id and artifact URI.
+func (c *MLflowClient) CreateRun(ctx context.Context, experimentID, name string, start time.Time, tags map[string]string) (id, artifactURI string, err error) {
 	in := map[string]any{
 		"experiment_id": experimentID,
 		"run_name":      name,
@@ -212,9 +272,46 @@ func (c *MLflowClient) CreateRun(ctx context.Context, experimentID, name string,
 		Run mlflowRun `json:"run"`
 	}
 	if err := c.do(ctx, "POST", "runs/create", nil, in, &out); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return out.Run.Info.RunID, nil
+	return out.Run.Info.RunID, out.Run.Info.ArtifactURI, nil
+}
+
+// ErrNoArtifactProxy is UploadArtifact's answer for a run whose artifacts
+// live outside the server (an experiment with its own artifact location).
+var ErrNoArtifactProxy = errors.New("the run's artifacts are not stored on the Trellis server")
+
+// UploadArtifact stores data as the file name (a relative path) under the
+// run's artifact URI through the server's artifact proxy
+// (PUT mlflow-artifacts/artifacts/...), when that URI is a
+// mlflow-artifacts: one.
+func (c *MLflowClient) UploadArtifact(ctx context.Context, artifactURI, name string, data []byte) error {
+	rest, ok := strings.CutPrefix(artifactURI, "mlflow-artifacts:/")
+	if !ok {
+		return ErrNoArtifactProxy
+	}
+	var segs []string
+	for _, p := range strings.Split(strings.Trim(rest, "/")+"/"+name, "/") {
+		segs = append(segs, url.PathEscape(p))
+	}
+	u := c.base + "/api/2.0/mlflow-artifacts/artifacts/" + strings.Join(segs, "/")
+	req, err := http.NewRequestWithContext(ctx, "PUT", u, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("upload %s: HTTP %d: %s", name, resp.StatusCode, strings.TrimSpace(string(raw)))
+	}
+	return nil
 }
 
 // mlflowBatchLimit is MLflow's limit of metrics per log-batch call.

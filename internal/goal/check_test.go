@@ -196,6 +196,9 @@ func TestMetricsToLog(t *testing.T) {
 	if m["accuracy"] != 0.5 || m["recall.a"] != 1 || m["spec.passed"] != 1 || m["tp.b"] != 0 {
 		t.Errorf("metrics %v", m)
 	}
+	if v, ok := m["spec.scenario.s"]; !ok || v != 1 {
+		t.Errorf("spec.scenario.s = %v, %v; want 1 (passed)", v, ok)
+	}
 	if _, ok := m["precision.b"]; ok {
 		t.Error("undefined precision.b was logged")
 	}
@@ -214,4 +217,48 @@ func (s *Spec) rawForTest(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestMetricsToLogScenarios(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "l.csv", "id,label\n1,a\n2,b\n")
+	writeFile(t, dir, "p.csv", "id,prediction\n1,a\n2,a\n")
+	sp := mustSpec(t, dir, "Spam filter.feature", `Feature: f
+  Scenario: accuracy ≥ half (v2)
+    Given labels from "l.csv"
+    And predictions from "p.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 0.5
+
+  Scenario: accuracy ≥ half (v2)
+    Given labels from "l.csv"
+    And predictions from "p.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 0.9
+
+  Scenario: missing file
+    Given labels from "nope.csv"
+    And predictions from "p.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 0.9
+`)
+	m, err := NewChecker(Options{}).Check(context.Background(), []*Spec{sp}).MetricsToLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"spec.scenario.accuracy ___ half _v2_":               1,
+		"spec.scenario.accuracy ___ half _v2_ Spam filter:8": 0,
+		"spec.passed": 1, "spec.failed": 1, "spec.errors": 1,
+	}
+	for k, v := range want {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v, %v; want %v", k, got, ok, v)
+		}
+	}
+	for k := range m {
+		if strings.HasPrefix(k, "spec.scenario.missing") {
+			t.Errorf("errored scenario logged as %s", k)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -333,7 +334,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 
 // MetricsToLog returns what --report-to-server logs to a run: every
 // defined metric the scenarios computed or read, by name, plus
-// spec.passed, spec.failed and spec.errors. Undefined metrics are left out,
+// spec.passed, spec.failed and spec.errors, and for each passed or failed
+// scenario spec.scenario.<name> = 1 (passed) or 0 (failed), so a chart
+// shows which scenarios flipped between iterations. Undefined metrics are left out,
 // as MLflow metrics are numbers. Two scenarios that measured the same
 // metric differently (they scored different files) cannot share one run:
 // that is an error naming the metric.
@@ -353,8 +356,49 @@ func (r *Report) MetricsToLog() (map[string]float64, error) {
 			}
 		}
 	}
+	seen := map[string]bool{}
+	for _, f := range r.Features {
+		for _, s := range f.Scenarios {
+			if s.Outcome != Passed && s.Outcome != Failed {
+				continue // errored and skipped scenarios have no result; spec.errors counts the first
+			}
+			k := "spec.scenario." + metricSlug(s.Name)
+			if seen[k] {
+				line := s.Line
+				if s.RowLine != 0 {
+					line = s.RowLine
+				}
+				k += fmt.Sprintf(" %s:%d", metricSlug(strings.TrimSuffix(filepath.Base(f.Path), ".feature")), line)
+			}
+			seen[k] = true
+			out[k] = 0
+			if s.Outcome == Passed {
+				out[k] = 1
+			}
+		}
+	}
 	out["spec.passed"] = float64(r.Passed)
 	out["spec.failed"] = float64(r.Failed)
 	out["spec.errors"] = float64(r.Errors)
 	return out, nil
+}
+
+// metricSlug makes a scenario name a valid MLflow metric key: letters,
+// digits, _ - . space and : stay, anything else becomes _, and the result
+// is cut to 200 bytes, inside MLflow's 250 with the prefix.
+func metricSlug(name string) string {
+	b := []byte(strings.TrimSpace(name))
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-. :", c) >= 0
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
 }

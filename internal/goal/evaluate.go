@@ -1,0 +1,82 @@
+package goal
+
+import (
+	"context"
+	"math"
+)
+
+// LinkedRun is one active run linked to an item, with the latest value of
+// each metric it logged.
+type LinkedRun struct {
+	ID        string
+	StartTime int64 // ms UTC; orders the runs, as the latest-run spec step does
+	Metrics   map[string]float64
+}
+
+// ItemRuns reads the runs linked to an item. The server implements it over
+// the tracking service (run↔item links, then each run's latest metrics);
+// deleted runs are left out.
+type ItemRuns interface {
+	LinkedRuns(ctx context.Context, itemKey string) ([]LinkedRun, error)
+}
+
+// GoalResult is one goal judged against an item's linked runs.
+type GoalResult struct {
+	Goal Goal
+	Evaluation
+}
+
+// ItemEvaluation is the state of an item's goals.
+type ItemEvaluation struct {
+	Item  string
+	Runs  int // linked runs considered
+	Goals []GoalResult
+}
+
+// EvaluateItem judges goals against the runs linked to item: for each goal
+// the runs that logged its metric (under Goal.MetricKey) are its
+// observations, ordered by run start, so the status is that of the latest
+// run that measured it — met, not met, or no data when none did — with the
+// best value so far and the run that achieved it.
+func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) (*ItemEvaluation, error) {
+	runs, err := src.LinkedRuns(ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	out := &ItemEvaluation{Item: item, Runs: len(runs), Goals: make([]GoalResult, len(goals))}
+	for i, g := range goals {
+		var obs []Observation
+		for _, r := range runs {
+			v, ok := r.Metrics[g.MetricKey()]
+			switch {
+			case !ok:
+			case math.IsNaN(v): // MLflow accepts NaN; it is no measurement
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: undefined("logged as NaN")})
+			default:
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: defined(v)})
+			}
+		}
+		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs)}
+	}
+	return out, nil
+}
+
+// Goals returns the distinct goals the spec's Then steps state, in file
+// order: the acceptance criteria a spec uploaded for an item stands for.
+func (s *Spec) Goals() []Goal {
+	var out []Goal
+	seen := map[Goal]bool{}
+	for _, sc := range s.Scenarios {
+		for _, st := range sc.Steps {
+			if st.Check == nil {
+				continue
+			}
+			g := st.Check.Goal()
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
