@@ -4,7 +4,7 @@ BIN       := bin/trellis
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/trellisml/trellis/internal/cli.version=$(VERSION)
 
-.PHONY: run build assets e2e-deps test fmt-check vet gotest bench clean
+.PHONY: run build assets e2e-deps compat-deps test fmt-check vet gotest bench clean
 
 ## run: install the browser libraries, build, and serve on 127.0.0.1:8420 with SQLite under ./trellis-data
 run: build
@@ -21,9 +21,14 @@ assets:
 e2e-deps:
 	@if [ ! -d e2e/node_modules/playwright-core ]; then cd e2e && npm ci --no-audit --no-fund; fi
 
+## compat-deps: the npm MLflow client that compat/mlflow-js drives a live server with
+compat-deps:
+	@if [ ! -f compat/mlflow-js/node_modules/mlflow/package.json ]; then cd compat/mlflow-js && npm ci --no-audit --no-fund; fi
+
 ## test: formatting, vet, and every test with the race detector (PostgreSQL
-## suite when TRELLIS_TEST_POSTGRES is set, browser tests when Chromium is present)
-test: assets e2e-deps fmt-check vet gotest
+## suite when TRELLIS_TEST_POSTGRES is set, browser tests when Chromium is present,
+## the npm MLflow client test when node is present)
+test: assets e2e-deps compat-deps fmt-check vet gotest
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/node_modules/*')); \
