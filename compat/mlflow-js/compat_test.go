@@ -2,7 +2,8 @@
 // write: it boots a freshly built `trellis serve` (on SQLite, and on
 // PostgreSQL when TRELLIS_TEST_POSTGRES is set), creates a user, a project
 // and a write token, and runs mlflow.test.mjs, which drives the server with
-// the npm package `mlflow` (pinned in package-lock.json).
+// the npm package `mlflow` (pinned in package-lock.json), once at the
+// project's URI (/p/KEY) and once at the bare server URL.
 //
 // Requirements: node on PATH and `npm ci` run in this directory. Missing
 // requirements skip the test, unless TRELLIS_TEST_REQUIRE_ALL=1, which turns
@@ -316,11 +317,16 @@ func TestMLflowJSClient(t *testing.T) {
 				t.Fatalf("setup answered project %q, token %q", project.Key, token.Secret)
 			}
 
-			start := time.Now()
-			if err := runNode(t, lg, base+"/p/"+projectKey, token.Secret); err != nil {
-				t.Fatalf("the npm mlflow client failed against Trellis (see node: lines above): %v", err)
+			// The project's own mount, then the bare server URL, which
+			// serves the user's only project: what a user who sets
+			// MLFLOW_TRACKING_URI to the server's address gets.
+			for _, uri := range []string{base + "/p/" + projectKey, base} {
+				start := time.Now()
+				if err := runNode(t, lg, uri, token.Secret); err != nil {
+					t.Fatalf("the npm mlflow client failed against Trellis at %s (see node: lines above): %v", uri, err)
+				}
+				t.Logf("%s passed against %s in %s", testFile, uri, time.Since(start).Round(time.Millisecond))
 			}
-			t.Logf("%s passed in %s", testFile, time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
