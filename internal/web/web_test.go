@@ -265,6 +265,22 @@ func TestSetupFlow(t *testing.T) {
 	w = e.get("/projects", c.Value)
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, `id="user-menu"`, "admin", "Balloon detector", `href="/p/BAL"`)
+	// The demo has tracking runs, linked to its experiment items.
+	w = e.get("/p/BAL/runs", c.Value)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, "balloon-detector", "mosaic 640px", "metrics.recall", "FINISHED", "RUNNING")
+	ps, err := e.work.Projects(e.ctx(c.Value), true)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("projects = %v, %v", ps, err)
+	}
+	hires, err := e.work.Items(e.ctx(c.Value), ps[0], work.ItemFilter{Text: "Higher input resolution"})
+	if err != nil || len(hires) != 1 {
+		t.Fatalf("demo item: %v %v", hires, err)
+	}
+	w = e.get("/p/BAL/items/"+hires[0].Key, c.Value)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, hires[0].Key+" 1024px</a>", hires[0].Key+" 1024px fp16</a>", `<th scope="col">recall</th>`, "Compare these runs")
+	wantNoBody(t, w, "No runs linked")
 
 	// The token is single-use.
 	w = e.get("/setup?token="+url.QueryEscape(token), "")
