@@ -33,8 +33,9 @@ type itemRuns struct {
 // quoted ids keep the filter well under the search language's limits.
 const searchChunk = 500
 
-// itemRunsOf finds the active runs linked to an item, newest first, at most
-// itemRunsShown, with the latest value of the metrics they share most.
+// itemRunsOf finds the active runs of active experiments linked to an item
+// (as goal evaluation counts them), newest first, at most itemRunsShown,
+// with the latest value of the metrics they share most.
 func (ui *UI) itemRunsOf(ctx context.Context, proj *work.Project, key string) (itemRuns, error) {
 	ir := itemRuns{Enabled: ui.track != nil}
 	if ui.track == nil {
@@ -45,7 +46,7 @@ func (ui *UI) itemRunsOf(ctx context.Context, proj *work.Project, key string) (i
 		return ir, err
 	}
 	ir.Linked = len(links)
-	exps, _, err := ui.track.SearchExperiments(ctx, proj, tracking.SearchInput{View: tracking.ViewAll, MaxResults: tracking.MaxResults})
+	exps, _, err := ui.track.SearchExperiments(ctx, proj, tracking.SearchInput{MaxResults: tracking.MaxResults})
 	if err != nil {
 		return ir, err
 	}
@@ -76,11 +77,11 @@ func (ui *UI) itemRunsOf(ctx context.Context, proj *work.Project, key string) (i
 		ids.Add("run", r.Info.ID)
 	}
 	if len(runs) > 0 {
-		var quoted []string
-		for _, r := range runs {
-			quoted = append(quoted, "'"+r.Info.ID+"'")
+		shown := make([]tracking.ItemLink, len(runs))
+		for i, r := range runs {
+			shown[i].RunID = r.Info.ID
 		}
-		ir.RunsURL = "/p/" + proj.Key + "/runs?" + url.Values{"filter": {"attributes.run_id IN (" + strings.Join(quoted, ", ") + ")"}}.Encode()
+		ir.RunsURL = "/p/" + proj.Key + "/runs?" + url.Values{"filter": {runIDFilter(shown)}}.Encode()
 	}
 	if len(runs) >= 2 && len(runs) <= 20 {
 		ir.CompareURL = "/p/" + proj.Key + "/runs/compare?" + ids.Encode()
