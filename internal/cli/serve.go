@@ -172,9 +172,17 @@ func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.work.SeedDemo(auth.NewContext(ctx, &auth.Principal{User: owner, Scope: auth.ScopeWrite}), users)
+	ctx = auth.NewContext(ctx, &auth.Principal{User: owner, Scope: auth.ScopeWrite})
+	p, err := a.work.SeedDemo(ctx, users)
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
+	}
+	items, err := a.work.Items(ctx, p, work.ItemFilter{})
+	if err != nil {
+		return fmt.Errorf("seed demo runs: %w", err)
+	}
+	if err := a.track.SeedDemo(ctx, p, items); err != nil {
+		return fmt.Errorf("seed demo runs: %w", err)
 	}
 	fmt.Fprintf(stdout, "Seeded the demo project %s (%s).\n", p.Key, p.Name)
 	return nil

@@ -23,6 +23,7 @@ type itemView struct {
 	Comments    []renderedComment
 	Decision    *work.Decision
 	Sprint      *work.Sprint
+	Runs        itemRuns
 	CanEdit     bool
 	Form        form
 	SubtaskErr  string
@@ -59,7 +60,7 @@ func itemForm(it *work.Item) form {
 }
 
 // itemPage shows one item: its fields, rendered description, sub-tasks,
-// links, decision and history, with the edit forms for editors.
+// links, decision, linked runs and history, with the edit forms for editors.
 func (ui *UI) itemPage(w http.ResponseWriter, r *http.Request) error {
 	return ui.renderItem(w, r, http.StatusOK, r.PathValue("item"), form{}, "")
 }
@@ -97,6 +98,9 @@ func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref
 		if v.Decision, err = ui.work.DecisionOf(ctx, proj, it); err != nil {
 			return err
 		}
+	}
+	if v.Runs, err = ui.itemRunsOf(ctx, proj, it.Key); err != nil {
+		return err
 	}
 	if it.SprintID != "" {
 		if v.Sprint, err = ui.work.Sprint(ctx, proj, it.SprintID); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,7 +61,10 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ui.startSession(w, r, session)
 	if f.Checked("demo") {
 		ctx := auth.NewContext(r.Context(), &auth.Principal{User: u, Scope: auth.ScopeWrite})
-		_, err := ui.work.SeedDemo(ctx, work.DemoUsers(ui.auth))
+		p, err := ui.work.SeedDemo(ctx, work.DemoUsers(ui.auth))
+		if err == nil && ui.track != nil {
+			err = ui.seedDemoRuns(ctx, p)
+		}
 		// The admin exists and is signed in; a missing demo project is not
 		// worth failing setup over.
 		if err != nil {
@@ -68,4 +72,13 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return redirect(w, r, "/projects")
+}
+
+// seedDemoRuns logs the demo project's tracking runs, linked to its items.
+func (ui *UI) seedDemoRuns(ctx context.Context, p *work.Project) error {
+	items, err := ui.work.Items(ctx, p, work.ItemFilter{})
+	if err != nil {
+		return err
+	}
+	return ui.track.SeedDemo(ctx, p, items)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -27,12 +28,13 @@ const testPassword = "correct-horse-battery-9"
 // env is one UI over a fresh SQLite store, behind a stand-in for the
 // server's session middleware.
 type env struct {
-	t    *testing.T
-	ui   *UI
-	auth *auth.Service
-	work *work.Service
-	h    http.Handler
-	logs *syncBuffer
+	t     *testing.T
+	ui    *UI
+	auth  *auth.Service
+	work  *work.Service
+	track *tracking.Service
+	h     http.Handler
+	logs  *syncBuffer
 }
 
 type syncBuffer struct {
@@ -65,14 +67,15 @@ func newEnv(t *testing.T) *env {
 	}
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
 	w := work.NewService(db, a)
+	tr := tracking.NewService(db)
 	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	ui.Surface().Register(mux)
-	return &env{t: t, ui: ui, auth: a, work: w, h: withSession(a, mux), logs: logs}
+	return &env{t: t, ui: ui, auth: a, work: w, track: tr, h: withSession(a, mux), logs: logs}
 }
 
 // withSession stands in for the server's middleware: it resolves the
@@ -262,6 +265,22 @@ func TestSetupFlow(t *testing.T) {
 	w = e.get("/projects", c.Value)
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, `id="user-menu"`, "admin", "Balloon detector", `href="/p/BAL"`)
+	// The demo has tracking runs, linked to its experiment items.
+	w = e.get("/p/BAL/runs", c.Value)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, "balloon-detector", "mosaic 640px", "metrics.recall", "FINISHED", "RUNNING")
+	ps, err := e.work.Projects(e.ctx(c.Value), true)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("projects = %v, %v", ps, err)
+	}
+	hires, err := e.work.Items(e.ctx(c.Value), ps[0], work.ItemFilter{Text: "Higher input resolution"})
+	if err != nil || len(hires) != 1 {
+		t.Fatalf("demo item: %v %v", hires, err)
+	}
+	w = e.get("/p/BAL/items/"+hires[0].Key, c.Value)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, hires[0].Key+" 1024px</a>", hires[0].Key+" 1024px fp16</a>", `<th scope="col">recall</th>`, "Compare these runs")
+	wantNoBody(t, w, "No runs linked")
 
 	// The token is single-use.
 	w = e.get("/setup?token="+url.QueryEscape(token), "")
@@ -721,6 +740,9 @@ func TestPagesRender(t *testing.T) {
 		})
 	}
 	for _, c := range capabilities {
+		if c.Slug == "runs" {
+			continue // tracking is wired in: the real Runs page replaces the placeholder
+		}
 		wantBody(t, e.get("/p/BAL/"+c.Slug, s), c.Arrives)
 	}
 	for _, path := range []string{"/login", "/nope", "/setup?token=" + token} {

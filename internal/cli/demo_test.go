@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/storetest"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// TestSeedDemo seeds the demo as serve --demo does, on both databases, and
+// checks the tracking runs: in experiment balloon-detector, each linked to
+// the experiment or maintenance item its name mentions, with improving
+// metric series; a second seeding leaves the store alone.
+func TestSeedDemo(t *testing.T) {
+	backends(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		if dsn == "" {
+			dsn = filepath.Join(t.TempDir(), "t.db")
+		}
+		db, err := openStore(ctx, Config{DB: dsn}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		a := wire(db, storetest.FastHash)
+		var out bytes.Buffer
+		if err := seedDemo(ctx, a, &out); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "Seeded the demo project BAL") {
+			t.Fatalf("output = %q", out.String())
+		}
+		ada, err := a.auth.UserByName(ctx, "ada")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx = storetest.As(ctx, ada)
+		ps, err := a.work.Projects(ctx, false)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("projects = %v, %v", ps, err)
+		}
+		proj := ps[0]
+		e, err := a.track.ExperimentByName(ctx, proj, tracking.DemoExperiment)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs, _, err := a.track.SearchRuns(ctx, proj, tracking.SearchRunsInput{ExperimentIDs: []string{"0", strconv.FormatInt(e.ID, 10)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) < 5 {
+			t.Fatalf("%d demo runs, want a handful", len(runs))
+		}
+		finished := 0
+		for _, r := range runs {
+			if r.Info.ExperimentID != e.ID {
+				t.Errorf("run %s in experiment %d", r.Info.Name, r.Info.ExperimentID)
+			}
+			if r.Info.Status == "FINISHED" {
+				finished++
+			}
+			links, err := a.track.RunItems(ctx, proj, r.Info.ID)
+			if err != nil || len(links) != 1 || !strings.HasPrefix(r.Info.Name, links[0].ItemKey+" ") {
+				t.Fatalf("run %q links %v, %v; want the item its name starts with", r.Info.Name, links, err)
+			}
+			it, err := a.work.Item(ctx, proj, links[0].ItemKey)
+			if err != nil || (it.Kind != work.KindExperiment && it.Kind != work.KindMaintenance) {
+				t.Fatalf("run %q links %v (%v)", r.Info.Name, it, err)
+			}
+			if len(r.Params) == 0 {
+				t.Errorf("run %q has no params", r.Info.Name)
+			}
+			recall, _, err := a.track.MetricHistory(ctx, proj, r.Info.ID, "recall", 0, "")
+			if err != nil || len(recall) < 20 {
+				t.Fatalf("run %q recall series: %d points, %v", r.Info.Name, len(recall), err)
+			}
+			if first, last := recall[0].Value, recall[len(recall)-1].Value; last <= first+0.2 {
+				t.Errorf("run %q recall %v → %v, want it to improve", r.Info.Name, first, last)
+			}
+			loss, _, err := a.track.MetricHistory(ctx, proj, r.Info.ID, "loss", 0, "")
+			if err != nil || len(loss) != len(recall) || loss[len(loss)-1].Value >= loss[0].Value {
+				t.Errorf("run %q loss series %v, %v; want it to fall", r.Info.Name, loss, err)
+			}
+		}
+		if finished == 0 || finished == len(runs) {
+			t.Errorf("%d of %d runs finished; want finished runs and one still running", finished, len(runs))
+		}
+
+		out.Reset()
+		if err := seedDemo(context.Background(), a, &out); err != nil || !strings.Contains(out.String(), "already has projects") {
+			t.Fatalf("second seed: %q, %v", out.String(), err)
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package tracking
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// DemoExperiment is the tracking experiment of the demo project.
+const DemoExperiment = "balloon-detector"
+
+// demoRun is one training run of the demo story: the item it belongs to (by
+// the item's title in work.SeedDemo), where its recall and precision end,
+// and when it ran.
+type demoRun struct {
+	item      string // title of the demo item the run mentions
+	name      string // run name after the item key
+	params    map[string]string
+	recall    float64
+	precision float64
+	latency   float64 // p95 ms; 0 when not measured
+	daysAgo   int
+	running   bool
+}
+
+var demoRuns = []demoRun{
+	{item: "Mosaic augmentation", name: "baseline 640px", params: map[string]string{"input_px": "640", "augment": "flip", "loss": "bce", "lr": "0.001", "epochs": "30"},
+		recall: 0.71, precision: 0.88, latency: 120, daysAgo: 16},
+	{item: "Mosaic augmentation", name: "mosaic 640px", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30"},
+		recall: 0.76, precision: 0.88, latency: 121, daysAgo: 13},
+	{item: "Train on grayscale images", name: "grayscale 640px", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30", "channels": "1"},
+		recall: 0.58, precision: 0.81, latency: 95, daysAgo: 11},
+	{item: "Focal loss against class imbalance", name: "focal loss gamma 2", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "focal", "gamma": "2", "lr": "0.001", "epochs": "30"},
+		recall: 0.79, precision: 0.87, latency: 121, daysAgo: 3},
+	{item: "Retrain on the July photo drop", name: "retrain july drop", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "bce", "lr": "0.0005", "epochs": "20", "data": "balloons-v3+july"},
+		recall: 0.78, precision: 0.89, latency: 120, daysAgo: 2},
+	{item: "Higher input resolution (1024 px)", name: "1024px", params: map[string]string{"input_px": "1024", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30"},
+		recall: 0.81, precision: 0.88, latency: 231, daysAgo: 1},
+	{item: "Higher input resolution (1024 px)", name: "1024px fp16", params: map[string]string{"input_px": "1024", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30", "precision": "fp16"},
+		recall: 0.80, precision: 0.88, daysAgo: 0, running: true},
+}
+
+// demoSteps is the length of each demo run's metric series.
+const demoSteps = 30
+
+// SeedDemo logs the demo project's training runs in the experiment
+// "balloon-detector" through the Service, so every rule applies: each run
+// names its item's key, which links it to the item, and logs params and
+// loss/recall/precision series that improve over the steps. items are the
+// demo project's items (from work.SeedDemo); a demo item that is missing is
+// an error, since the story would not hold together.
+func (s *Service) SeedDemo(ctx context.Context, proj *work.Project, items []*work.Item) error {
+	keys := map[string]string{}
+	for _, it := range items {
+		keys[it.Title] = it.Key
+	}
+	e, err := s.CreateExperiment(ctx, proj, DemoExperiment, "", []Tag{{Key: TagNote, Value: "Training runs of the balloon detector on balloons v3."}})
+	if err != nil {
+		return err
+	}
+	exp := strconv.FormatInt(e.ID, 10)
+	now := s.now().UTC()
+	for _, d := range demoRuns {
+		key, ok := keys[d.item]
+		if !ok {
+			return fmt.Errorf("demo runs: no demo item %q", d.item)
+		}
+		start := now.AddDate(0, 0, -d.daysAgo).Add(-3 * time.Hour)
+		if d.running {
+			start = now.Add(-40 * time.Minute)
+		}
+		r, err := s.CreateRun(ctx, proj, NewRun{ExperimentID: exp, Name: key + " " + d.name, StartTime: start.UnixMilli(), UserID: "ada"})
+		if err != nil {
+			return err
+		}
+		steps := demoSteps
+		if d.running {
+			steps = demoSteps * 2 / 3
+		}
+		var b Batch
+		for k, v := range d.params {
+			b.Params = append(b.Params, Param{Key: k, Value: v})
+		}
+		for i := 0; i < steps; i++ {
+			// Exponential approach to the final value, with a small
+			// deterministic wobble so the charts look like training.
+			f := (1 - math.Exp(-4*float64(i+1)/demoSteps)) / (1 - math.Exp(-4))
+			wobble := 0.01 * math.Sin(float64(i)*1.7+float64(d.daysAgo))
+			ts := start.Add(time.Duration(i) * 4 * time.Minute).UnixMilli()
+			step := int64(i)
+			b.Metrics = append(b.Metrics,
+				Metric{Key: "loss", Value: round3(0.12 + 1.1*(1-f) + wobble), Timestamp: ts, Step: step},
+				Metric{Key: "recall", Value: round3(0.3 + (d.recall-0.3)*f + wobble), Timestamp: ts, Step: step},
+				Metric{Key: "precision", Value: round3(0.5 + (d.precision-0.5)*f - wobble), Timestamp: ts, Step: step})
+		}
+		if d.latency > 0 {
+			b.Metrics = append(b.Metrics, Metric{Key: "p95_latency_ms", Value: d.latency, Timestamp: start.Add(2 * time.Hour).UnixMilli(), Step: 0})
+		}
+		if err := s.LogBatch(ctx, proj, r.Info.ID, b); err != nil {
+			return err
+		}
+		if d.running {
+			continue
+		}
+		status, end := "FINISHED", start.Add(2*time.Hour).UnixMilli()
+		if _, err := s.UpdateRun(ctx, proj, r.Info.ID, RunUpdate{Status: &status, EndTime: &end}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
