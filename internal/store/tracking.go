@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -281,57 +283,60 @@ func (db *DB) FindRun(ctx context.Context, projectID, runID string) (*tracking.R
 	return r, db.loadRunData(ctx, []*tracking.Run{r})
 }
 
-// loadRunData fills params, tags and latest metrics of runs, in key order.
+// loadRunData fills params, tags and latest metrics of runs, in key order,
+// with one query whose only argument is the list of run ids (a JSON array
+// on SQLite, an array on PostgreSQL), so a page of runs costs one parse and
+// one round trip instead of three of each with a placeholder per run.
 func (db *DB) loadRunData(ctx context.Context, runs []*tracking.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
 	byID := make(map[string]*tracking.Run, len(runs))
-	ids := make([]any, 0, len(runs))
+	ids := make([]string, 0, len(runs))
 	for _, r := range runs {
 		byID[r.Info.ID] = r
 		ids = append(ids, r.Info.ID)
 	}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		in := placeholders(1, len(chunk), 1)
-		err := db.eachRow(ctx, `SELECT run_id, key, value FROM tracking_params WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
-			var id string
-			var p tracking.Param
-			if err := rows.Scan(&id, &p.Key, &p.Value); err != nil {
-				return err
-			}
-			byID[id].Params = append(byID[id].Params, p)
-			return nil
-		})
+	var arg any = ids
+	in := "= ANY($1)"
+	if db.dialect == SQLite {
+		j, err := json.Marshal(ids)
 		if err != nil {
-			return mapErr(err, "Params")
+			return err
 		}
-		err = db.eachRow(ctx, `SELECT run_id, key, value FROM tracking_run_tags WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
-			var id string
-			var t tracking.Tag
-			if err := rows.Scan(&id, &t.Key, &t.Value); err != nil {
-				return err
-			}
-			byID[id].Tags = append(byID[id].Tags, t)
-			return nil
-		})
-		if err != nil {
-			return mapErr(err, "Tags")
+		arg, in = string(j), "IN (SELECT value FROM json_each($1))"
+	}
+	query := `SELECT 0, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_params WHERE run_id ` + in + `
+		UNION ALL SELECT 1, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_run_tags WHERE run_id ` + in + `
+		UNION ALL SELECT 2, run_id, key, CAST(NULL AS TEXT), value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE run_id ` + in
+	err := db.eachRow(ctx, query, []any{arg}, func(rows *sql.Rows) error {
+		var kind int
+		var id, key string
+		var text sql.NullString
+		var v sql.NullFloat64
+		var isNaN bool
+		var ts, step int64
+		if err := rows.Scan(&kind, &id, &key, &text, &v, &isNaN, &ts, &step); err != nil {
+			return err
 		}
-		err = db.eachRow(ctx, `SELECT run_id, key, value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
-			var id string
-			var m tracking.Metric
-			var v sql.NullFloat64
-			var isNaN bool
-			if err := rows.Scan(&id, &m.Key, &v, &isNaN, &m.Timestamp, &m.Step); err != nil {
-				return err
-			}
-			m.Value = metricValue(v, isNaN)
-			byID[id].Metrics = append(byID[id].Metrics, m)
-			return nil
-		})
-		if err != nil {
-			return mapErr(err, "Metrics")
+		r := byID[id]
+		switch kind {
+		case 0:
+			r.Params = append(r.Params, tracking.Param{Key: key, Value: text.String})
+		case 1:
+			r.Tags = append(r.Tags, tracking.Tag{Key: key, Value: text.String})
+		default:
+			r.Metrics = append(r.Metrics, tracking.Metric{Key: key, Value: metricValue(v, isNaN), Timestamp: ts, Step: step})
 		}
+		return nil
+	})
+	if err != nil {
+		return mapErr(err, "Run data")
+	}
+	for _, r := range runs {
+		slices.SortFunc(r.Params, func(a, b tracking.Param) int { return strings.Compare(a.Key, b.Key) })
+		slices.SortFunc(r.Tags, func(a, b tracking.Tag) int { return strings.Compare(a.Key, b.Key) })
+		slices.SortFunc(r.Metrics, func(a, b tracking.Metric) int { return strings.Compare(a.Key, b.Key) })
 	}
 	return nil
 }
