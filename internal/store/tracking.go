@@ -284,12 +284,15 @@ func (db *DB) FindRun(ctx context.Context, projectID, runID string) (*tracking.R
 }
 
 // loadRunData fills params, tags and latest metrics of runs, in key order,
-// with one query whose only argument is the list of run ids (a JSON array
-// on SQLite, an array on PostgreSQL), so a page of runs costs one parse and
-// one round trip instead of three of each with a placeholder per run.
+// with one query whose only argument is the list of run ids as a JSON array,
+// so a page of runs costs one parse instead of three with a placeholder per
+// run (SQLite; PostgreSQL keeps loadRunDataLists).
 func (db *DB) loadRunData(ctx context.Context, runs []*tracking.Run) error {
 	if len(runs) == 0 {
 		return nil
+	}
+	if db.dialect != SQLite {
+		return db.loadRunDataLists(ctx, runs)
 	}
 	byID := make(map[string]*tracking.Run, len(runs))
 	ids := make([]string, 0, len(runs))
@@ -297,19 +300,15 @@ func (db *DB) loadRunData(ctx context.Context, runs []*tracking.Run) error {
 		byID[r.Info.ID] = r
 		ids = append(ids, r.Info.ID)
 	}
-	var arg any = ids
-	in := "= ANY($1)"
-	if db.dialect == SQLite {
-		j, err := json.Marshal(ids)
-		if err != nil {
-			return err
-		}
-		arg, in = string(j), "IN (SELECT value FROM json_each($1))"
+	j, err := json.Marshal(ids)
+	if err != nil {
+		return err
 	}
+	arg, in := string(j), "IN (SELECT value FROM json_each($1))"
 	query := `SELECT 0, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_params WHERE run_id ` + in + `
 		UNION ALL SELECT 1, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_run_tags WHERE run_id ` + in + `
 		UNION ALL SELECT 2, run_id, key, CAST(NULL AS TEXT), value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE run_id ` + in
-	err := db.eachRow(ctx, query, []any{arg}, func(rows *sql.Rows) error {
+	err = db.eachRow(ctx, query, []any{arg}, func(rows *sql.Rows) error {
 		var kind int
 		var id, key string
 		var text sql.NullString
@@ -337,6 +336,64 @@ func (db *DB) loadRunData(ctx context.Context, runs []*tracking.Run) error {
 		slices.SortFunc(r.Params, func(a, b tracking.Param) int { return strings.Compare(a.Key, b.Key) })
 		slices.SortFunc(r.Tags, func(a, b tracking.Tag) int { return strings.Compare(a.Key, b.Key) })
 		slices.SortFunc(r.Metrics, func(a, b tracking.Metric) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return nil
+}
+
+// loadRunDataLists is loadRunData on PostgreSQL: three queries with a
+// placeholder per run. The one-query form with an array argument measured
+// slower there over HTTP on tables without statistics yet (p50 23 ms against
+// 15 ms at 2,000 runs), though faster once analyzed (store benchmark).
+func (db *DB) loadRunDataLists(ctx context.Context, runs []*tracking.Run) error {
+	byID := make(map[string]*tracking.Run, len(runs))
+	ids := make([]any, 0, len(runs))
+	for _, r := range runs {
+		byID[r.Info.ID] = r
+		ids = append(ids, r.Info.ID)
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		in := placeholders(1, len(chunk), 1)
+		err := db.eachRow(ctx, `SELECT run_id, key, value FROM tracking_params WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
+			var id string
+			var p tracking.Param
+			if err := rows.Scan(&id, &p.Key, &p.Value); err != nil {
+				return err
+			}
+			byID[id].Params = append(byID[id].Params, p)
+			return nil
+		})
+		if err != nil {
+			return mapErr(err, "Params")
+		}
+		err = db.eachRow(ctx, `SELECT run_id, key, value FROM tracking_run_tags WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
+			var id string
+			var t tracking.Tag
+			if err := rows.Scan(&id, &t.Key, &t.Value); err != nil {
+				return err
+			}
+			byID[id].Tags = append(byID[id].Tags, t)
+			return nil
+		})
+		if err != nil {
+			return mapErr(err, "Tags")
+		}
+		err = db.eachRow(ctx, `SELECT run_id, key, value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE run_id IN `+in+` ORDER BY run_id, key`, chunk, func(rows *sql.Rows) error {
+			var id string
+			var m tracking.Metric
+			var v sql.NullFloat64
+			var isNaN bool
+			if err := rows.Scan(&id, &m.Key, &v, &isNaN, &m.Timestamp, &m.Step); err != nil {
+				return err
+			}
+			m.Value = metricValue(v, isNaN)
+			byID[id].Metrics = append(byID[id].Metrics, m)
+			return nil
+		})
+		if err != nil {
+			return mapErr(err, "Metrics")
+		}
 	}
 	return nil
 }
@@ -519,8 +576,13 @@ func (db *DB) DeleteRunTag(ctx context.Context, runID, key string) error {
 // value (missing or NaN), which sort last in both directions as in MLflow.
 // A single query would sort on "(value IS NULL)" first, which no index
 // serves, and so visit every run of the experiments.
+//
+// PostgreSQL keeps the single query: its planner picks the index-driven plan
+// by itself once the tables have statistics, and without them (a freshly
+// filled database before autovacuum) the split query measured slower over
+// HTTP (p50 36.5 ms against 21.6 ms at 2,000 runs).
 func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
-	if len(q.OrderBy) == 0 || q.OrderBy[0].Entity != tracking.EntityMetric {
+	if len(q.OrderBy) == 0 || q.OrderBy[0].Entity != tracking.EntityMetric || db.dialect != SQLite {
 		runs, err := db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
 		if err != nil {
 			return nil, err
