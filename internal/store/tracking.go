@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -281,8 +283,68 @@ func (db *DB) FindRun(ctx context.Context, projectID, runID string) (*tracking.R
 	return r, db.loadRunData(ctx, []*tracking.Run{r})
 }
 
-// loadRunData fills params, tags and latest metrics of runs, in key order.
+// loadRunData fills params, tags and latest metrics of runs, in key order,
+// with one query whose only argument is the list of run ids as a JSON array,
+// so a page of runs costs one parse instead of three with a placeholder per
+// run (SQLite; PostgreSQL keeps loadRunDataLists).
 func (db *DB) loadRunData(ctx context.Context, runs []*tracking.Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	if db.dialect != SQLite {
+		return db.loadRunDataLists(ctx, runs)
+	}
+	byID := make(map[string]*tracking.Run, len(runs))
+	ids := make([]string, 0, len(runs))
+	for _, r := range runs {
+		byID[r.Info.ID] = r
+		ids = append(ids, r.Info.ID)
+	}
+	j, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	arg, in := string(j), "IN (SELECT value FROM json_each($1))"
+	query := `SELECT 0, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_params WHERE run_id ` + in + `
+		UNION ALL SELECT 1, run_id, key, value, CAST(NULL AS DOUBLE PRECISION), FALSE, 0, 0 FROM tracking_run_tags WHERE run_id ` + in + `
+		UNION ALL SELECT 2, run_id, key, CAST(NULL AS TEXT), value, is_nan, timestamp, step FROM tracking_latest_metrics WHERE run_id ` + in
+	err = db.eachRow(ctx, query, []any{arg}, func(rows *sql.Rows) error {
+		var kind int
+		var id, key string
+		var text sql.NullString
+		var v sql.NullFloat64
+		var isNaN bool
+		var ts, step int64
+		if err := rows.Scan(&kind, &id, &key, &text, &v, &isNaN, &ts, &step); err != nil {
+			return err
+		}
+		r := byID[id]
+		switch kind {
+		case 0:
+			r.Params = append(r.Params, tracking.Param{Key: key, Value: text.String})
+		case 1:
+			r.Tags = append(r.Tags, tracking.Tag{Key: key, Value: text.String})
+		default:
+			r.Metrics = append(r.Metrics, tracking.Metric{Key: key, Value: metricValue(v, isNaN), Timestamp: ts, Step: step})
+		}
+		return nil
+	})
+	if err != nil {
+		return mapErr(err, "Run data")
+	}
+	for _, r := range runs {
+		slices.SortFunc(r.Params, func(a, b tracking.Param) int { return strings.Compare(a.Key, b.Key) })
+		slices.SortFunc(r.Tags, func(a, b tracking.Tag) int { return strings.Compare(a.Key, b.Key) })
+		slices.SortFunc(r.Metrics, func(a, b tracking.Metric) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return nil
+}
+
+// loadRunDataLists is loadRunData on PostgreSQL: three queries with a
+// placeholder per run. The one-query form with an array argument measured
+// slower there over HTTP on tables without statistics yet (p50 23 ms against
+// 15 ms at 2,000 runs), though faster once analyzed (store benchmark).
+func (db *DB) loadRunDataLists(ctx context.Context, runs []*tracking.Run) error {
 	byID := make(map[string]*tracking.Run, len(runs))
 	ids := make([]any, 0, len(runs))
 	for _, r := range runs {
@@ -505,7 +567,65 @@ func (db *DB) DeleteRunTag(ctx context.Context, runID, key string) error {
 }
 
 // FindRuns returns a page of runs matching q, with their data.
+//
+// When the first order key is a metric, the search runs in two parts that
+// together give the order of the single query: first the runs holding a
+// value of that metric, driven from the tracking_latest_metrics (key, value)
+// index in value order so the page is found after visiting about as many
+// runs as it needs; then, if the page is not full, the runs lacking the
+// value (missing or NaN), which sort last in both directions as in MLflow.
+// A single query would sort on "(value IS NULL)" first, which no index
+// serves, and so visit every run of the experiments.
+//
+// PostgreSQL keeps the single query: its planner picks the index-driven plan
+// by itself once the tables have statistics, and without them (a freshly
+// filled database before autovacuum) the split query measured slower over
+// HTTP (p50 36.5 ms against 21.6 ms at 2,000 runs).
 func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
+	if len(q.OrderBy) == 0 || q.OrderBy[0].Entity != tracking.EntityMetric || db.dialect != SQLite {
+		runs, err := db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
+		if err != nil {
+			return nil, err
+		}
+		return runs, db.loadRunData(ctx, runs)
+	}
+	runs, err := db.queryRuns(ctx, q, runsWithMetric, q.Limit, q.Offset)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) < q.Limit {
+		// The runs with the metric are exhausted: offset+len(runs) of them
+		// exist, unless the page starts past their end, where only a count
+		// tells how many to skip among the rest.
+		offset := 0
+		if len(runs) == 0 && q.Offset > 0 {
+			n, err := db.countRunsWithMetric(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			offset = q.Offset - n
+		}
+		rest, err := db.queryRuns(ctx, q, runsWithoutMetric, q.Limit-len(runs), offset)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, rest...)
+	}
+	return runs, db.loadRunData(ctx, runs)
+}
+
+// runsPart selects which runs a run query returns (see FindRuns).
+type runsPart int
+
+const (
+	runsAll           runsPart = iota // every matching run
+	runsWithMetric                    // runs holding a value of the first order key, a metric
+	runsWithoutMetric                 // runs lacking it
+)
+
+// runsSQL compiles q to a query of one part of its runs; columns are the
+// selected columns; order reports whether to sort.
+func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order bool) (string, *sqlBuilder, error) {
 	b := &sqlBuilder{dialect: db.dialect}
 	var where []string
 	exp := make([]string, len(q.ExperimentIDs))
@@ -519,18 +639,32 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 	if q.Filter != nil {
 		cond, err := b.runExpr(q.Filter)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		where = append(where, cond)
 	}
-	var joins, order []string
+	from := "tracking_runs r"
+	var joins, terms []string
 	for i, k := range q.OrderBy {
 		alias := "o" + strconv.Itoa(i)
 		var col string
 		switch k.Entity {
 		case tracking.EntityMetric:
-			joins = append(joins, "LEFT JOIN tracking_latest_metrics "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
 			col = alias + ".value"
+			switch {
+			case i == 0 && part == runsWithMetric:
+				// CROSS JOIN makes SQLite start from the metric's index;
+				// PostgreSQL plans it as an inner join.
+				from = "tracking_latest_metrics o0 CROSS JOIN tracking_runs r"
+				where = append(where, "o0.run_id = r.id", "o0.key = "+b.arg(k.Key), "o0.value IS NOT NULL")
+				terms = append(terms, col+dir(k.Desc))
+				continue
+			case i == 0 && part == runsWithoutMetric:
+				joins = append(joins, "LEFT JOIN tracking_latest_metrics o0 ON o0.run_id = r.id AND o0.key = "+b.arg(k.Key))
+				where = append(where, "o0.value IS NULL")
+				continue
+			}
+			joins = append(joins, "LEFT JOIN tracking_latest_metrics "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
 		case tracking.EntityParam:
 			joins = append(joins, "LEFT JOIN tracking_params "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
 			col = alias + ".value"
@@ -541,13 +675,26 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 			col = runAttributeColumn(k.Key)
 		}
 		// Missing values sort last in both directions, as in MLflow.
-		order = append(order, "("+col+" IS NULL)", col+dir(k.Desc))
+		terms = append(terms, "("+col+" IS NULL)", col+dir(k.Desc))
 	}
-	order = append(order, "r.start_time DESC", "r.id ASC")
-	query := `SELECT ` + runColumns + ` FROM tracking_runs r ` + strings.Join(joins, " ") + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ` + b.arg(q.Limit) + ` OFFSET ` + b.arg(q.Offset)
+	terms = append(terms, "r.start_time DESC", "r.id ASC")
+	query := `SELECT ` + columns + ` FROM ` + from + ` ` + strings.Join(joins, " ") + ` WHERE ` + strings.Join(where, " AND ")
+	if order {
+		query += ` ORDER BY ` + strings.Join(terms, ", ")
+	}
+	return query, b, nil
+}
+
+// queryRuns returns up to limit runs of one part of q after offset, without
+// their data.
+func (db *DB) queryRuns(ctx context.Context, q tracking.RunQuery, part runsPart, limit, offset int) ([]*tracking.Run, error) {
+	query, b, err := db.runsSQL(q, part, runColumns, true)
+	if err != nil {
+		return nil, err
+	}
+	query += ` LIMIT ` + b.arg(limit) + ` OFFSET ` + b.arg(offset)
 	var runs []*tracking.Run
-	err := db.eachRow(ctx, query, b.args, func(rows *sql.Rows) error {
+	err = db.eachRow(ctx, query, b.args, func(rows *sql.Rows) error {
 		r, err := scanRun(rows)
 		if err == nil {
 			runs = append(runs, r)
@@ -557,7 +704,21 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 	if err != nil {
 		return nil, mapErr(err, "Runs")
 	}
-	return runs, db.loadRunData(ctx, runs)
+	return runs, nil
+}
+
+// countRunsWithMetric counts the runs of q holding a value of its first
+// order key.
+func (db *DB) countRunsWithMetric(ctx context.Context, q tracking.RunQuery) (int, error) {
+	query, b, err := db.runsSQL(q, runsWithMetric, "COUNT(*)", false)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, query, b.args...).Scan(&n); err != nil {
+		return 0, mapErr(err, "Runs")
+	}
+	return n, nil
 }
 
 // FindMetricHistory returns up to q.Limit points of a series after q.After,

@@ -108,36 +108,83 @@ func BenchmarkRawSQLiteInsert1000(b *testing.B) {
 	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "points/s")
 }
 
-// BenchmarkSearchRuns runs the search over 2,000 runs.
+// BenchmarkSearchRuns runs the search over 2,000 and 100,000 runs
+// (the larger corpus only with TRELLIS_BENCH_100K set: seeding takes minutes).
+// Runs are created by 8 concurrent writers through the service.
 func BenchmarkSearchRuns(b *testing.B) {
-	benchBackends(b, func(b *testing.B, db *store.DB) {
-		ctx, svc, p := benchFixture(b, db)
-		e, err := svc.CreateExperiment(ctx, p, "search", "", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		eid := fmt.Sprint(e.ID)
-		for i := range 2000 {
-			r, err := svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid})
+	sizes := []int{2000}
+	if os.Getenv("TRELLIS_BENCH_100K") != "" {
+		sizes = append(sizes, 100000)
+	}
+	b.Run("sqlite", func(b *testing.B) { benchSearchRuns(b, OpenSQLite(b), sizes, func() {}) })
+	b.Run("postgres", func(b *testing.B) {
+		dsn := storetest.PostgresDSN(b)
+		// Statistics as autovacuum would have gathered them on a corpus
+		// this size; without them the planner guesses one row per table.
+		benchSearchRuns(b, openMigrated(b, dsn), sizes, func() {
+			raw, err := sql.Open("pgx", dsn)
 			if err != nil {
 				b.Fatal(err)
 			}
-			bt := tracking.Batch{Params: []tracking.Param{{Key: "p0", Value: []string{"x", "y"}[i%2]}}}
-			for j := range 10 {
-				bt.Metrics = append(bt.Metrics, tracking.Metric{Key: fmt.Sprintf("m%d", j), Value: float64((i*7919+j*104729)%1000) / 1000})
-			}
-			if err := svc.LogBatch(ctx, p, r.Info.ID, bt); err != nil {
+			defer raw.Close()
+			if _, err := raw.Exec("ANALYZE"); err != nil {
 				b.Fatal(err)
 			}
-		}
-		in := tracking.SearchRunsInput{ExperimentIDs: []string{eid}, SearchInput: tracking.SearchInput{
-			Filter: "metrics.m0 > 0.5 and params.p0 = 'x'", OrderBy: []string{"metrics.m0 DESC"}, MaxResults: 100}}
-		b.ResetTimer()
-		for range b.N {
-			rs, _, err := svc.SearchRuns(ctx, p, in)
-			if err != nil || len(rs) != 100 {
-				b.Fatal(len(rs), err)
-			}
-		}
+		})
 	})
+}
+
+func benchSearchRuns(b *testing.B, db *store.DB, sizes []int, analyze func()) {
+	{
+		ctx, svc, p := benchFixture(b, db)
+		for _, n := range sizes {
+			e, err := svc.CreateExperiment(ctx, p, fmt.Sprintf("search%d", n), "", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			eid := fmt.Sprint(e.ID)
+			seedSearch(b, ctx, svc, p, eid, n)
+			analyze()
+			in := tracking.SearchRunsInput{ExperimentIDs: []string{eid}, SearchInput: tracking.SearchInput{
+				Filter: "metrics.m0 > 0.5 and params.p0 = 'x'", OrderBy: []string{"metrics.m0 DESC"}, MaxResults: 100}}
+			b.Run(fmt.Sprintf("runs=%d", n), func(b *testing.B) {
+				for range b.N {
+					rs, _, err := svc.SearchRuns(ctx, p, in)
+					if err != nil || len(rs) != 100 {
+						b.Fatal(len(rs), err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func seedSearch(b *testing.B, ctx context.Context, svc *tracking.Service, p *work.Project, eid string, n int) {
+	b.Helper()
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			for i := w; i < n; i += 8 {
+				r, err := svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid})
+				if err != nil {
+					errs <- err
+					return
+				}
+				bt := tracking.Batch{Params: []tracking.Param{{Key: "p0", Value: []string{"x", "y"}[i%2]}}}
+				for j := range 10 {
+					bt.Metrics = append(bt.Metrics, tracking.Metric{Key: fmt.Sprintf("m%d", j), Value: float64((i*7919+j*104729)%1000) / 1000})
+				}
+				if err := svc.LogBatch(ctx, p, r.Info.ID, bt); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 		{"TrackingRuns", testTrackingRuns},
 		{"TrackingHistoryPaging", testTrackingHistoryPaging},
 		{"TrackingSearch", testTrackingSearch},
+		{"TrackingSearchByMetric", testTrackingSearchByMetric},
 		{"TrackingConcurrentBatches", testTrackingConcurrentBatches},
 	}
 	for _, tt := range tests {

@@ -396,3 +396,84 @@ func testTrackingConcurrentBatches(t *testing.T, db *store.DB) {
 		}
 	}
 }
+
+// testTrackingSearchByMetric pins the order of searches sorted by a metric,
+// which the store answers in two parts (runs with a value, then runs
+// without): ties fall back to start time, missing and NaN values sort last
+// in both directions, other experiments and deleted runs stay out, and
+// every page size walks the same sequence.
+func testTrackingSearchByMetric(t *testing.T, db *store.DB) {
+	ctx, svc, p := trackingFixture(t, db)
+	e := must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "exp", "", nil))
+	other := must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "other", "", nil))
+	eid := fmt.Sprint(e.ID)
+	for i := range 14 {
+		exp := eid
+		if i == 13 {
+			exp = fmt.Sprint(other.ID)
+		}
+		r := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: exp, Name: fmt.Sprintf("run-%02d", i), StartTime: int64(1000 + i)}))
+		b := tracking.Batch{Params: []tracking.Param{{Key: "p1", Value: fmt.Sprintf("%02d", i)}}}
+		switch {
+		case i >= 12:
+			b.Metrics = []tracking.Metric{{Key: "m0", Value: 5}}
+		case i == 3:
+			b.Metrics = []tracking.Metric{{Key: "m0", Value: math.NaN()}}
+		case i%4 != 0:
+			b.Metrics = []tracking.Metric{{Key: "m0", Value: float64(i % 3)}, {Key: "m1", Value: 1}}
+		}
+		if err := svc.LogBatch(ctx, p, r.Info.ID, b); err != nil {
+			t.Fatal(err)
+		}
+		if i == 12 {
+			if err := svc.SetRunStage(ctx, p, r.Info.ID, tracking.StageDeleted); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	search := func(filter string, order []string, max int64, tok string) ([]string, string) {
+		t.Helper()
+		rs, next, err := svc.SearchRuns(ctx, p, tracking.SearchRunsInput{ExperimentIDs: []string{eid}, SearchInput: tracking.SearchInput{Filter: filter, OrderBy: order, MaxResults: max, PageToken: tok}})
+		if err != nil {
+			t.Fatalf("%q %v: %v", filter, order, err)
+		}
+		var ns []string
+		for _, r := range rs {
+			ns = append(ns, r.Info.Name[4:])
+		}
+		return ns, next
+	}
+	tests := []struct {
+		filter string
+		order  []string
+		want   string
+	}{
+		{"", []string{"metrics.m0 DESC"}, "[11 05 02 10 07 01 09 06 08 04 03 00]"},
+		{"", []string{"metrics.m0 ASC"}, "[09 06 10 07 01 11 05 02 08 04 03 00]"},
+		{"", []string{"metrics.m0 DESC", "params.p1 ASC"}, "[02 05 11 01 07 10 06 09 00 03 04 08]"},
+		{"params.p1 != '05' AND metrics.m1 = 1", []string{"metrics.m0 DESC"}, "[11 02 10 07 01 09 06]"},
+		{"metrics.m0 IS NULL OR metrics.m0 < 1", []string{"metrics.m0 DESC"}, "[09 06 08 04 00]"}, // IS NULL asks for the key's absence; 03 holds NaN
+		{"metrics.m0 IS NULL", []string{"metrics.m0 ASC"}, "[08 04 00]"},
+		{"", []string{"metrics.nope DESC"}, "[11 10 09 08 07 06 05 04 03 02 01 00]"},
+	}
+	for _, tt := range tests {
+		got, _ := search(tt.filter, tt.order, 0, "")
+		if fmt.Sprint(got) != tt.want {
+			t.Errorf("%q %v: got %v, want %s", tt.filter, tt.order, got, tt.want)
+		}
+		for size := int64(1); size <= 5; size++ {
+			var all []string
+			tok := ""
+			for {
+				page, next := search(tt.filter, tt.order, size, tok)
+				all = append(all, page...)
+				if tok = next; tok == "" {
+					break
+				}
+			}
+			if fmt.Sprint(all) != tt.want {
+				t.Errorf("%q %v in pages of %d: got %v, want %s", tt.filter, tt.order, size, all, tt.want)
+			}
+		}
+	}
+}
