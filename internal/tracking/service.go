@@ -243,28 +243,53 @@ func checkView(v string) (string, error) {
 	return "", trellis.Invalid("view_type", "Invalid view type '%s'; use ACTIVE_ONLY, DELETED_ONLY or ALL.", v)
 }
 
+// parsedSearch is a search request checked and parsed, common to
+// experiments and runs.
+type parsedSearch struct {
+	view          string
+	offset, limit int
+	filter        Expr
+	order         []OrderKey
+}
+
+// parse checks the view and page, and parses the filter (whose attributes
+// must be in attrs) and the order.
+func (in SearchInput) parse(attrs map[string]bool) (parsedSearch, error) {
+	var q parsedSearch
+	var err error
+	if q.view, err = checkView(in.View); err != nil {
+		return q, err
+	}
+	if q.offset, q.limit, err = in.page(DefaultMaxResults); err != nil {
+		return q, err
+	}
+	if q.filter, err = ParseFilter(in.Filter); err != nil {
+		return q, err
+	}
+	if err = checkAttributes("filter", q.filter, attrs); err != nil {
+		return q, err
+	}
+	q.order, err = ParseOrderBy(in.OrderBy)
+	return q, err
+}
+
+// trimPage cuts a result fetched with limit+1 rows to limit and returns the
+// token of the next page, "" when this was the last.
+func trimPage[T any](xs []T, offset, limit int) ([]T, string) {
+	if len(xs) <= limit {
+		return xs, ""
+	}
+	return xs[:limit], encodeToken(pageToken{Offset: offset + limit})
+}
+
 // SearchExperiments lists experiments of proj. Errors: EINVALID (filter and
 // order syntax, with the column).
 func (s *Service) SearchExperiments(ctx context.Context, proj *work.Project, in SearchInput) ([]*Experiment, string, error) {
-	view, err := checkView(in.View)
+	q, err := in.parse(experimentAttributes)
 	if err != nil {
 		return nil, "", err
 	}
-	offset, limit, err := in.page(DefaultMaxResults)
-	if err != nil {
-		return nil, "", err
-	}
-	filter, err := ParseFilter(in.Filter)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := checkAttributes("filter", filter, experimentAttributes); err != nil {
-		return nil, "", err
-	}
-	order, err := ParseOrderBy(in.OrderBy)
-	if err != nil {
-		return nil, "", err
-	}
+	view, offset, limit, filter, order := q.view, q.offset, q.limit, q.filter, q.order
 	for _, k := range order {
 		if _, ok := experimentAttributes[k.Key]; k.Entity != EntityAttribute || !ok {
 			return nil, "", trellis.Invalid("order_by", "Invalid order_by entity for experiments: %s.%s; use name, experiment_id, creation_time or last_update_time", k.Entity, k.Key)
@@ -279,11 +304,7 @@ func (s *Service) SearchExperiments(ctx context.Context, proj *work.Project, in 
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(es) > limit {
-		es = es[:limit]
-		next = encodeToken(pageToken{Offset: offset + limit})
-	}
+	es, next := trimPage(es, offset, limit)
 	return es, next, nil
 }
 
@@ -649,25 +670,11 @@ type SearchRunsInput struct {
 // SearchRuns finds runs of proj's experiments. Errors: EINVALID (with the
 // column of a syntax error), ENOTFOUND (an experiment).
 func (s *Service) SearchRuns(ctx context.Context, proj *work.Project, in SearchRunsInput) ([]*Run, string, error) {
-	view, err := checkView(in.View)
+	q, err := in.parse(runAttributes)
 	if err != nil {
 		return nil, "", err
 	}
-	offset, limit, err := in.page(DefaultMaxResults)
-	if err != nil {
-		return nil, "", err
-	}
-	filter, err := ParseFilter(in.Filter)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := checkAttributes("filter", filter, runAttributes); err != nil {
-		return nil, "", err
-	}
-	order, err := ParseOrderBy(in.OrderBy)
-	if err != nil {
-		return nil, "", err
-	}
+	view, offset, limit, filter, order := q.view, q.offset, q.limit, q.filter, q.order
 	for _, k := range order {
 		if _, ok := runAttributes[k.Key]; k.Entity == EntityAttribute && !ok {
 			return nil, "", trellis.Invalid("order_by", "Invalid order_by attribute %q", k.Key)
@@ -688,11 +695,7 @@ func (s *Service) SearchRuns(ctx context.Context, proj *work.Project, in SearchR
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(runs) > limit {
-		runs = runs[:limit]
-		next = encodeToken(pageToken{Offset: offset + limit})
-	}
+	runs, next := trimPage(runs, offset, limit)
 	return runs, next, nil
 }
 
