@@ -116,10 +116,16 @@ func gzipped(body []byte) []byte {
 
 // url returns the hashed URL of a static file; templates call it as asset.
 // An unknown name is an error so that a typo fails the template test rather
-// than shipping a broken link.
+// than shipping a broken link — except a vendored library, which `make`
+// copies from npm and a plain `go build` lacks: its pages still render, with
+// a link that 404s, and only the library's feature (charts, drag and drop)
+// is missing.
 func (as *assets) url(name string) (string, error) {
 	if a := as.byName[name]; a != nil {
 		return a.url, nil
+	}
+	if strings.HasPrefix(name, "vendor/") {
+		return "/static/" + name, nil
 	}
 	return "", fmt.Errorf("no static file %q", name)
 }
