@@ -406,7 +406,7 @@ func specGoalsCmd() *cobra.Command {
 
 // observation formats a goal's value and the run (first 8 hex digits)
 // that logged it.
-func observation(o *client.GoalObservation) string {
+func observation(o *goal.ObservationJSON) string {
 	switch {
 	case o == nil:
 		return "-"

@@ -198,35 +198,10 @@ func (c *Client) RemoveMember(ctx context.Context, key, user string) error {
 	return c.do(ctx, "DELETE", "/projects/"+url.PathEscape(key)+"/members/"+url.PathEscape(user), nil, nil)
 }
 
-// GoalObservation is one run's value of a goal's metric.
-type GoalObservation struct {
-	RunID     string    `json:"run_id"`
-	Value     *float64  `json:"value"` // nil when undefined
-	Undefined string    `json:"undefined,omitempty"`
-	StartedAt time.Time `json:"run_started_at"`
-}
-
-// GoalResult is a goal judged against an item's linked runs.
-type GoalResult struct {
-	goal.Goal
-	Key    string           `json:"key"`
-	Text   string           `json:"text"`
-	Status goal.Status      `json:"status"`
-	Latest *GoalObservation `json:"latest"`
-	Best   *GoalObservation `json:"best"`
-}
-
-// GoalsEvaluation is the state of an item's goals.
-type GoalsEvaluation struct {
-	Item  string       `json:"item"`
-	Runs  int          `json:"runs"`
-	Goals []GoalResult `json:"goals"`
-}
-
 // EvaluateGoals evaluates the goals a spec states (its Then steps) against
 // the runs linked to item in project.
-func (c *Client) EvaluateGoals(ctx context.Context, project, item, name string, spec []byte) (*GoalsEvaluation, error) {
-	var out GoalsEvaluation
+func (c *Client) EvaluateGoals(ctx context.Context, project, item, name string, spec []byte) (*goal.EvaluationJSON, error) {
+	var out goal.EvaluationJSON
 	in := map[string]string{"spec": string(spec), "name": name}
 	return &out, c.do(ctx, "POST", "/projects/"+url.PathEscape(project)+"/goals/evaluate?item="+url.QueryEscape(item), in, &out)
 }

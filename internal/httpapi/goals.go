@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
@@ -83,42 +82,6 @@ type goalsRequest struct {
 	Name string `json:"name"` // the spec's file name, for error messages
 }
 
-type goalObservation struct {
-	RunID     string    `json:"run_id"`
-	Value     *float64  `json:"value"` // null when undefined
-	Undefined string    `json:"undefined,omitempty"`
-	StartedAt time.Time `json:"run_started_at"`
-}
-
-type goalResult struct {
-	goal.Goal
-	Key    string           `json:"key"`
-	Text   string           `json:"text"`
-	Status goal.Status      `json:"status"`
-	Latest *goalObservation `json:"latest"`
-	Best   *goalObservation `json:"best"`
-}
-
-type goalsEvaluation struct {
-	Item  string       `json:"item"`
-	Runs  int          `json:"runs"`
-	Goals []goalResult `json:"goals"`
-}
-
-func toObservation(o *goal.Observation) *goalObservation {
-	if o == nil {
-		return nil
-	}
-	w := &goalObservation{RunID: o.RunID, StartedAt: trellis.FromMillis(o.At)}
-	if o.Value.Defined {
-		v := o.Value.V
-		w.Value = &v
-	} else {
-		w.Undefined = o.Value.Reason
-	}
-	return w
-}
-
 func (api *API) evaluateGoals(w http.ResponseWriter, r *http.Request) error {
 	item := r.URL.Query().Get("item")
 	if item == "" {
@@ -147,10 +110,5 @@ func (api *API) evaluateGoals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := goalsEvaluation{Item: ev.Item, Runs: ev.Runs, Goals: make([]goalResult, len(ev.Goals))}
-	for i, g := range ev.Goals {
-		out.Goals[i] = goalResult{Goal: g.Goal, Key: g.Goal.MetricKey(), Text: g.Goal.String(), Status: g.Status,
-			Latest: toObservation(g.Latest), Best: toObservation(g.Best)}
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, http.StatusOK, ev.JSON())
 }
