@@ -11,6 +11,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/blob"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/httpapi"
 	"github.com/trellisml/trellis/internal/mlflowapi"
 	"github.com/trellisml/trellis/internal/route"
@@ -67,12 +68,14 @@ type app struct {
 	auth  *auth.Service
 	work  *work.Service
 	track *tracking.Service
+	goals *goal.Service
 	blobs blob.Store
 }
 
 func wire(db *store.DB, hash auth.HashParams) *app {
 	a := auth.NewService(db, hash)
-	return &app{db: db, auth: a, work: work.NewService(db, a), track: tracking.NewService(db)}
+	track := tracking.NewService(db)
+	return &app{db: db, auth: a, work: work.NewService(db, a), track: track, goals: goal.NewService(db, track)}
 }
 
 // running is a server bound to its address, with what it was built from.
@@ -106,12 +109,12 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	if base == "" {
 		base = "http://" + addr.String()
 	}
-	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, BaseURL: base, Logger: log})
+	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, Goals: a.goals, BaseURL: base, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, log).Surface()}
+	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, a.goals, log).Surface()}
 	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, log).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -18,12 +19,13 @@ type API struct {
 	auth  *auth.Service
 	work  *work.Service
 	track *tracking.Service
+	goals *goal.Service
 	log   *slog.Logger
 }
 
 // New returns the JSON API over the services.
-func New(a *auth.Service, w *work.Service, t *tracking.Service, log *slog.Logger) *API {
-	return &API{auth: a, work: w, track: t, log: log}
+func New(a *auth.Service, w *work.Service, t *tracking.Service, g *goal.Service, log *slog.Logger) *API {
+	return &API{auth: a, work: w, track: t, goals: g, log: log}
 }
 
 // Routes is the /api/v1 route table. Every row names its authorization rule;

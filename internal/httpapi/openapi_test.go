@@ -23,7 +23,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	api := New(nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := New(nil, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	routed := map[string]string{}
 	for _, rt := range api.Routes() {
 		if rt.Method == "" {

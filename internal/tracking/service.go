@@ -22,8 +22,9 @@ import (
 // Callers (the HTTP surfaces) authorize the project first; the service
 // checks that every experiment and run it touches belongs to that project.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store       Store
+	now         func() time.Time
+	runFinished []func(context.Context, RunFinished)
 }
 
 // NewService returns a Service.
@@ -533,6 +534,7 @@ func (s *Service) UpdateRun(ctx context.Context, proj *work.Project, runID strin
 	if err != nil {
 		return nil, err
 	}
+	wasTerminal := terminal[r.Info.Status]
 	if upd.Status != nil {
 		if !runStatuses[*upd.Status] {
 			return nil, trellis.Invalid("status", "Invalid run status '%s'; use RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.", *upd.Status)
@@ -550,6 +552,9 @@ func (s *Service) UpdateRun(ctx context.Context, proj *work.Project, runID strin
 	}
 	if err := s.store.UpdateRun(ctx, &r.Info); err != nil {
 		return nil, err
+	}
+	if terminal[r.Info.Status] && !wasTerminal {
+		s.finished(ctx, RunFinished{Project: proj, RunID: runID, Status: r.Info.Status})
 	}
 	return &r.Info, nil
 }

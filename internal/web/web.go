@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -29,6 +30,8 @@ type Options struct {
 	// Tracking, when set, lets the account page choose the default
 	// tracking project.
 	Tracking *tracking.Service
+	// Goals, when set, shows the goals and specs of items.
+	Goals *goal.Service
 	// BaseURL is the external URL without a trailing slash, e.g.
 	// http://127.0.0.1:8420; it goes into the MLflow tracking URI shown to
 	// users and decides whether cookies are Secure behind a TLS proxy.
@@ -42,6 +45,7 @@ type UI struct {
 	auth    *auth.Service
 	work    *work.Service
 	track   *tracking.Service
+	goals   *goal.Service
 	baseURL string
 	https   bool
 	log     *slog.Logger
@@ -59,6 +63,7 @@ func New(opts Options) (*UI, error) {
 		auth:    opts.Auth,
 		work:    opts.Work,
 		track:   opts.Tracking,
+		goals:   opts.Goals,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
 		log:     opts.Logger,

@@ -1,0 +1,4 @@
+package goal
+
+// GoalStore keeps goals attached to items and projects.
+type GoalStore interface{}

@@ -1,0 +1,31 @@
+package goal
+
+import (
+	"time"
+
+	"github.com/trellisml/trellis/internal/tracking"
+)
+
+// Service keeps the goals and specs attached to items and projects, and
+// judges them against the runs the tracking service holds. Callers (the
+// HTTP surfaces) authorize the project first.
+type Service struct {
+	store Store
+	track *tracking.Service
+	now   func() time.Time
+}
+
+// Store is what the goal capability keeps in the database: goals, and
+// specs with their versions and latest results.
+type Store interface {
+	GoalStore
+	SpecStore
+}
+
+// NewService returns a Service over store, reading runs from track.
+func NewService(store Store, track *tracking.Service) *Service {
+	return &Service{store: store, track: track, now: time.Now}
+}
+
+// SetClock replaces the clock, for tests.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
