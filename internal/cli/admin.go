@@ -24,7 +24,7 @@ func withStore(cmd *cobra.Command, c *Config, fn func(*app) error) error {
 		return err
 	}
 	defer db.Close()
-	return fn(wire(db, auth.DefaultHashParams))
+	return fn(wire(db, auth.DefaultHashParams, nil))
 }
 
 func migrateCmd() *cobra.Command {

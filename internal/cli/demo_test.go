@@ -28,7 +28,7 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		a := wire(db, storetest.FastHash)
+		a := wire(db, storetest.FastHash, nil)
 		var out bytes.Buffer
 		if err := seedDemo(ctx, a, &out); err != nil {
 			t.Fatal(err)

@@ -72,10 +72,23 @@ type app struct {
 	blobs blob.Store
 }
 
-func wire(db *store.DB, hash auth.HashParams) *app {
+// wire builds the services over db. Cross-capability reactions are wired
+// here, so tracking never imports goal: a run that finishes re-checks the
+// specs of its items; a failure there is logged to log (nil: slog's
+// default) and never fails the run's update.
+func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
+	if log == nil {
+		log = slog.Default()
+	}
 	a := auth.NewService(db, hash)
 	track := tracking.NewService(db)
-	return &app{db: db, auth: a, work: work.NewService(db, a), track: track, goals: goal.NewService(db, track)}
+	goals := goal.NewService(db, track)
+	track.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
+		if err := goals.SpecRunFinished(ctx, ev); err != nil {
+			log.Error("spec check after run finished", "project", ev.Project.Key, "run", ev.RunID, "err", err)
+		}
+	})
+	return &app{db: db, auth: a, work: work.NewService(db, a), track: track, goals: goals}
 }
 
 // running is a server bound to its address, with what it was built from.
@@ -92,7 +105,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	if err != nil {
 		return nil, err
 	}
-	a := wire(db, hash)
+	a := wire(db, hash, log)
 	if a.blobs, err = blob.Open(c.Artifacts); err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,414 @@
+package goal
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// maxSpecName bounds a spec's file name.
+const maxSpecName = 200
+
+// ItemSpec is the spec attached to an item as the item page and the API
+// show it: the latest version and the latest result of each scenario.
+type ItemSpec struct {
+	Spec    *SpecVersion  `json:"spec"`
+	Results []*SpecResult `json:"results"`
+	Summary *SpecSummary  `json:"summary"`
+	// Created tells, after an upload, whether the text was new (a
+	// version was added) or the latest version's (nothing changed).
+	Created bool `json:"created"`
+}
+
+// FileSkipReason is the message of a scenario the server does not run.
+const FileSkipReason = "reads labels and predictions files, which are not on the server: check it with trellis spec check"
+
+// specItem resolves an item key of proj to the stored item.
+func (s *Service) specItem(ctx context.Context, proj *work.Project, ref string) (*work.Item, error) {
+	n, err := work.ParseItemRef(proj.Key, ref)
+	if err != nil {
+		return nil, trellis.Invalid("item", "%s", trellis.ErrorMessage(err))
+	}
+	it, err := s.store.FindItem(ctx, proj.ID, n)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", work.ItemKey(proj.Key, n))
+	}
+	if err != nil {
+		return nil, err
+	}
+	it.Key = work.ItemKey(proj.Key, it.Number)
+	return it, nil
+}
+
+// ParseSpecText parses a spec before it is stored: a spec that does not
+// parse or uses an unknown step is an EINVALID error on field "text" whose
+// message lists every problem as name:line: message, with the closest
+// known steps for an unknown one.
+func ParseSpecText(name, text string) (*Spec, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return nil, trellis.Invalid("name", "name is required: the spec's file name, e.g. churn.feature")
+	case len(name) > maxSpecName || strings.ContainsAny(name, "/\\\n\r"):
+		return nil, trellis.Invalid("name", "name must be a file name of at most %d characters without slashes", maxSpecName)
+	case strings.TrimSpace(text) == "":
+		return nil, trellis.Invalid("text", "text is required: the Gherkin text of %s", name)
+	}
+	sp, err := ParseSpec(name, []byte(text))
+	if err != nil {
+		return nil, trellis.Invalid("text", "%s", err.Error())
+	}
+	if len(sp.Scenarios) == 0 {
+		return nil, trellis.Invalid("text", "%s has no scenarios", name)
+	}
+	return sp, nil
+}
+
+// AttachSpec stores text as the next version of the item's spec (nothing
+// changes when it equals the latest version) and checks it. A spec that
+// does not parse is never stored. Errors: EINVALID, ENOTFOUND.
+func (s *Service) AttachSpec(ctx context.Context, proj *work.Project, ref, name, text string) (*ItemSpec, error) {
+	if _, err := ParseSpecText(name, text); err != nil {
+		return nil, err
+	}
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	v := &SpecVersion{ItemID: it.ID, ProjectID: proj.ID, Item: it.Key, Name: strings.TrimSpace(name), Text: text, CreatedAt: s.now()}
+	if p := auth.FromContext(ctx); p != nil && p.User != nil {
+		v.Author = p.User.Name
+	}
+	created, err := s.store.AddSpecVersion(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		out, err := s.itemSpec(ctx, it, v)
+		if out != nil {
+			out.Created = false
+		}
+		return out, err
+	}
+	out, err := s.check(ctx, proj, it, v)
+	if out != nil {
+		out.Created = true
+	}
+	return out, err
+}
+
+// ItemSpecOf returns the latest version of an item's spec with its latest
+// results. Errors: ENOTFOUND (no item, or no spec).
+func (s *Service) ItemSpecOf(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.latestSpec(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	return s.itemSpec(ctx, it, v)
+}
+
+func (s *Service) latestSpec(ctx context.Context, it *work.Item) (*SpecVersion, error) {
+	v, err := s.store.FindSpecVersion(ctx, it.ID, 0)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s has no spec.", it.Key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Item = it.Key
+	return v, nil
+}
+
+func (s *Service) itemSpec(ctx context.Context, it *work.Item, v *SpecVersion) (*ItemSpec, error) {
+	if v.Text == "" {
+		full, err := s.store.FindSpecVersion(ctx, it.ID, v.Version)
+		if err != nil {
+			return nil, err
+		}
+		v = full
+		v.Item = it.Key
+	}
+	rs, err := s.store.FindSpecResults(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &ItemSpec{Spec: v, Results: rs, Summary: Summarize(rs)}, nil
+}
+
+// Summarize counts results by outcome.
+func Summarize(rs []*SpecResult) *SpecSummary {
+	sum := &SpecSummary{}
+	for _, r := range rs {
+		sum.Version = max(sum.Version, r.Version)
+		if r.CheckedAt.After(sum.CheckedAt) {
+			sum.CheckedAt = r.CheckedAt
+		}
+		switch r.Outcome {
+		case Passed:
+			sum.Passed++
+		case Failed:
+			sum.Failed++
+		case Errored:
+			sum.Errors++
+		default:
+			sum.Skipped++
+		}
+	}
+	return sum
+}
+
+// SpecVersions lists the versions of an item's spec, newest first, without
+// their text. Errors: ENOTFOUND.
+func (s *Service) SpecVersions(ctx context.Context, proj *work.Project, ref string) ([]*SpecVersion, error) {
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.store.FindSpecVersions(ctx, it.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		v.Item = it.Key
+	}
+	return vs, nil
+}
+
+// SpecVersion returns version n of an item's spec with its text.
+// Errors: EINVALID (n < 1), ENOTFOUND.
+func (s *Service) SpecVersion(ctx context.Context, proj *work.Project, ref string, n int) (*SpecVersion, error) {
+	if n < 1 {
+		return nil, trellis.Invalid("version", "version must be a number from 1")
+	}
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.store.FindSpecVersion(ctx, it.ID, n)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s has no spec version %d.", it.Key, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Item = it.Key
+	return v, nil
+}
+
+// CheckItemSpec checks the latest version of an item's spec against the
+// project's runs now and stores the results. Errors: ENOTFOUND.
+func (s *Service) CheckItemSpec(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.latestSpec(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	return s.check(ctx, proj, it, v)
+}
+
+// SpecSummaries counts the latest spec results of every item of proj that
+// has any, by item id: one query however many cards a board shows.
+func (s *Service) SpecSummaries(ctx context.Context, proj *work.Project) (map[string]*SpecSummary, error) {
+	return s.store.FindSpecSummaries(ctx, proj.ID)
+}
+
+// SpecRunFinished re-checks the specs of the items a finished run is
+// linked to. The tracking service calls it (wired in internal/cli) after
+// the run's terminal status is committed; its error is for the log only.
+func (s *Service) SpecRunFinished(ctx context.Context, ev tracking.RunFinished) error {
+	links, err := s.track.RunItems(ctx, ev.Project, ev.RunID)
+	if err != nil {
+		return fmt.Errorf("specs of the items of run %s: %w", ev.RunID, err)
+	}
+	var errs []string
+	for _, l := range links {
+		_, err := s.CheckItemSpec(ctx, ev.Project, l.ItemKey)
+		switch trellis.ErrorCode(err) {
+		case "", trellis.ENOTFOUND: // no spec, or a link to an item that does not exist
+		default:
+			errs = append(errs, fmt.Sprintf("%s: %v", l.ItemKey, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("re-checking specs after run %s finished: %s", ev.RunID, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// check runs the run-based scenarios of version v against proj's runs,
+// marks the file-based ones skipped, and stores the results.
+func (s *Service) check(ctx context.Context, proj *work.Project, it *work.Item, v *SpecVersion) (*ItemSpec, error) {
+	sp, err := ParseSpec(v.Name, []byte(v.Text))
+	if err != nil {
+		// Stored versions parsed when attached; a vocabulary change since
+		// then makes every scenario an error rather than the check fail.
+		rs := []*SpecResult{{Version: v.Version, Scenario: "(spec)", Outcome: Errored, Message: err.Error(), Checks: []CheckValue{}, CheckedAt: s.now()}}
+		return s.save(ctx, proj, it, v, rs)
+	}
+	runBased := &Spec{Path: sp.Path, Feature: sp.Feature, Line: sp.Line}
+	for _, sc := range sp.Scenarios {
+		if readsRuns(sc) {
+			runBased.Scenarios = append(runBased.Scenarios, sc)
+		}
+	}
+	checked := map[*Scenario]*ScenarioResult{}
+	if len(runBased.Scenarios) > 0 {
+		rep := NewChecker(Options{Runs: ServerRuns{Track: s.track, Project: proj}, Now: s.now}).Check(ctx, []*Spec{runBased})
+		for _, f := range rep.Features {
+			for _, r := range f.Scenarios {
+				checked[r.Scenario] = r
+			}
+		}
+	}
+	now := s.now()
+	rs := make([]*SpecResult, 0, len(sp.Scenarios))
+	for _, sc := range sp.Scenarios {
+		r := &SpecResult{Version: v.Version, Scenario: sc.Name, Line: sc.Line, RowLine: sc.RowLine, Checks: []CheckValue{}, CheckedAt: now}
+		sr := checked[sc]
+		if sr == nil {
+			r.Outcome, r.Message = Skipped, FileSkipReason
+			for _, st := range sc.Steps {
+				if st.Check != nil {
+					r.Checks = append(r.Checks, CheckValue{Step: st.Keyword + " " + st.Text, Line: st.Line, Metric: st.Check.Key(),
+						Comparator: st.Check.Comparator, Threshold: st.Check.Threshold, Outcome: Skipped})
+				}
+			}
+			rs = append(rs, r)
+			continue
+		}
+		r.Outcome, r.RunID = sr.Outcome, sr.RunID
+		for _, st := range sr.Steps {
+			if r.Message == "" && (st.Outcome == Failed || st.Outcome == Errored) {
+				r.Message = st.Message
+				if st.Check != nil && st.Message != "" {
+					r.Message = st.Check.Key() + ": " + st.Message
+				}
+			}
+			if st.Check == nil {
+				continue
+			}
+			cv := CheckValue{Step: st.Keyword + " " + st.Text, Line: st.Line, Metric: st.Check.Key(), Comparator: st.Check.Comparator,
+				Threshold: st.Check.Threshold, Outcome: st.Outcome, Message: st.Message}
+			if m := st.Measured; m != nil {
+				if m.Defined {
+					val := m.V
+					cv.Measured = &val
+				} else {
+					cv.Undefined = m.Reason
+				}
+			}
+			r.Checks = append(r.Checks, cv)
+		}
+		rs = append(rs, r)
+	}
+	return s.save(ctx, proj, it, v, rs)
+}
+
+func (s *Service) save(ctx context.Context, proj *work.Project, it *work.Item, v *SpecVersion, rs []*SpecResult) (*ItemSpec, error) {
+	if _, err := s.store.SaveSpecResults(ctx, it.ID, proj.ID, v.Version, rs); err != nil {
+		return nil, err
+	}
+	// A newer version attached meanwhile keeps its own results: show
+	// whatever is stored now.
+	return s.itemSpec(ctx, it, v)
+}
+
+// readsRuns reports whether the server can check a scenario: it reads a
+// run and scores no files.
+func readsRuns(sc *Scenario) bool {
+	run := false
+	for _, st := range sc.Steps {
+		switch st.Kind {
+		case StepLabels, StepPredictions, StepScore:
+			return false
+		case StepRun, StepLatestRun:
+			run = true
+		}
+	}
+	return run
+}
+
+// ServerRuns is the RunSource of checks on the server: the tracking
+// service's runs of one project. Only active runs count, as on the Runs
+// page and in goal evaluation.
+type ServerRuns struct {
+	Track   *tracking.Service
+	Project *work.Project
+}
+
+// RunMetrics returns the latest metrics of an active run of the project.
+func (sr ServerRuns) RunMetrics(ctx context.Context, runID string) (map[string]float64, error) {
+	r, err := sr.Track.Run(ctx, sr.Project, runID)
+	if err != nil {
+		return nil, fmt.Errorf("run %q: %s", runID, trellis.ErrorMessage(err))
+	}
+	if r.Info.LifecycleStage != tracking.StageActive {
+		return nil, fmt.Errorf("run %q is deleted", runID)
+	}
+	return metricMap(r), nil
+}
+
+// runIDChunk is how many run ids one run_id IN (...) filter names: 500
+// quoted ids keep it under the search language's 20,000 characters.
+const runIDChunk = 500
+
+// LatestRunOfItem returns the most recently started active run of an
+// active tracking experiment linked to an item of the project.
+func (sr ServerRuns) LatestRunOfItem(ctx context.Context, itemKey string) (string, map[string]float64, error) {
+	links, err := sr.Track.ItemRuns(ctx, sr.Project, itemKey)
+	if err != nil {
+		return "", nil, fmt.Errorf("runs of item %q: %s", itemKey, trellis.ErrorMessage(err))
+	}
+	if len(links) == 0 {
+		return "", nil, fmt.Errorf("no runs linked to item %q", itemKey)
+	}
+	exps, _, err := sr.Track.SearchExperiments(ctx, sr.Project, tracking.SearchInput{MaxResults: tracking.MaxResults})
+	if err != nil {
+		return "", nil, err
+	}
+	ids := make([]string, len(exps))
+	for i, e := range exps {
+		ids[i] = fmt.Sprint(e.ID)
+	}
+	var latest *tracking.Run
+	for rest := links; len(rest) > 0 && len(ids) > 0; {
+		n := min(len(rest), runIDChunk)
+		quoted := make([]string, n)
+		for i, l := range rest[:n] {
+			quoted[i] = "'" + l.RunID + "'" // 32 hex digits: nothing to escape
+		}
+		rest = rest[n:]
+		runs, _, err := sr.Track.SearchRuns(ctx, sr.Project, tracking.SearchRunsInput{ExperimentIDs: ids, SearchInput: tracking.SearchInput{
+			Filter: "attributes.run_id IN (" + strings.Join(quoted, ",") + ")", OrderBy: []string{"attributes.start_time DESC"}, MaxResults: 1}})
+		if err != nil {
+			return "", nil, err
+		}
+		if len(runs) > 0 && (latest == nil || runs[0].Info.StartTime > latest.Info.StartTime) {
+			latest = runs[0]
+		}
+	}
+	if latest == nil {
+		return "", nil, fmt.Errorf("no active runs linked to item %q", itemKey)
+	}
+	return latest.Info.ID, metricMap(latest), nil
+}
+
+func metricMap(r *tracking.Run) map[string]float64 {
+	m := make(map[string]float64, len(r.Metrics))
+	for _, x := range r.Metrics {
+		m[x.Key] = x.Value
+	}
+	return m
+}
