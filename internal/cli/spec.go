@@ -22,7 +22,7 @@ import (
 
 func specCmd() *cobra.Command {
 	cmd := group("spec", "Check acceptance specs written in Gherkin")
-	cmd.AddCommand(specCheckCmd(), specStepsCmd(), specGoalsCmd())
+	cmd.AddCommand(specCheckCmd(), specStepsCmd(), specGoalsCmd(), specPushCmd(), specShowCmd(), specVersionsCmd())
 	return cmd
 }
 

@@ -64,6 +64,7 @@ func (api *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, Handler: api.evaluateGoals},
 	}
 	rs = append(rs, api.itemRoutes()...)
+	rs = append(rs, api.specRoutes()...)
 	// Unknown paths get a JSON 404 rather than the mux's plain-text one.
 	return append(rs, route.Route{Pattern: "/", Access: route.Public, Handler: api.notFound})
 }
