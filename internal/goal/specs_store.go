@@ -99,3 +99,18 @@ func (s *SpecSummary) Status() Outcome {
 	}
 	return Skipped
 }
+
+// MeasuredText formats the measured value for people: the number,
+// "undefined (why)", or "" when the step was not measured.
+func (c CheckValue) MeasuredText() string {
+	switch {
+	case c.Measured != nil:
+		return FormatNumber(*c.Measured)
+	case c.Undefined != "":
+		return "undefined (" + c.Undefined + ")"
+	}
+	return ""
+}
+
+// ThresholdText formats the threshold as specs write it.
+func (c CheckValue) ThresholdText() string { return FormatNumber(c.Threshold) }

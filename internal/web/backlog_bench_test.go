@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -31,7 +33,8 @@ func benchProject(b *testing.B, n int) (http.Handler, string) {
 	}
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
 	w := work.NewService(db, a)
-	ui, err := New(Options{Auth: a, Work: w, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	g := goal.NewService(db, tracking.NewService(db))
+	ui, err := New(Options{Auth: a, Work: w, Goals: g, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,14 +74,41 @@ func benchProject(b *testing.B, n int) (http.Handler, string) {
 		if i%10 == 0 {
 			in.Sprint = "S1"
 		}
-		if _, err := w.CreateItem(actx, p, in); err != nil {
+		if in.Kind == work.KindResearch {
+			in.Learning = "What the time box taught us" // closing research needs it
+		}
+		it, err := w.CreateItem(actx, p, in)
+		if err != nil {
 			b.Fatal(err)
+		}
+		// Every tenth card carries a checked spec: the board fetches the
+		// badges of all its cards in one query.
+		if i%10 == 5 {
+			if _, err := g.AttachSpec(actx, p, it.Key, "bench.feature", benchSpec); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	mux := http.NewServeMux()
 	ui.Surface().Register(mux)
 	return withSession(a, mux), session
 }
+
+// benchSpec is a spec of two scenarios the server checks (and finds no
+// runs for) and one it skips.
+const benchSpec = `Feature: bench
+  Scenario: accurate
+    Given the latest run of item "BIG-1"
+    Then metric "acc" should be at least 0.8
+  Scenario: fast
+    Given the latest run of item "BIG-1"
+    Then metric "latency_ms" should be at most 50
+  Scenario: offline
+    Given labels from "l.csv"
+    And predictions from "p.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 0.9
+`
 
 // BenchmarkPages10k renders the backlog and board pages of a project with
 // 10,000 items, server-side, through the real handlers and store.

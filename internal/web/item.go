@@ -24,6 +24,7 @@ type itemView struct {
 	Decision    *work.Decision
 	Sprint      *work.Sprint
 	Runs        itemRuns
+	Spec        itemSpecView
 	CanEdit     bool
 	Form        form
 	SubtaskErr  string
@@ -100,6 +101,9 @@ func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref
 		}
 	}
 	if v.Runs, err = ui.itemRunsOf(ctx, proj, it.Key); err != nil {
+		return err
+	}
+	if v.Spec, err = ui.itemSpecOf(ctx, r, proj, it); err != nil {
 		return err
 	}
 	if it.SprintID != "" {

@@ -121,6 +121,7 @@ func (ui *UI) routes() []route.Route {
 		}
 		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
 	}
+	rs = append(rs, ui.specRoutes()...)
 	return append(rs, []route.Route{
 		{Method: "GET", Pattern: "/p/{key}/backlog", Access: route.ProjectViewer, Handler: ui.backlogPage},
 		{Method: "POST", Pattern: "/p/{key}/backlog", Access: route.ProjectEditor, Handler: ui.backlogCreate},
