@@ -105,27 +105,28 @@ func (s *Service) AttachSpec(ctx context.Context, proj *work.Project, ref, name,
 // ItemSpecOf returns the latest version of an item's spec with its latest
 // results. Errors: ENOTFOUND (no item, or no spec).
 func (s *Service) ItemSpecOf(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
-	it, err := s.specItem(ctx, proj, ref)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.latestSpec(ctx, it)
+	it, v, err := s.latestSpec(ctx, proj, ref)
 	if err != nil {
 		return nil, err
 	}
 	return s.itemSpec(ctx, it, v)
 }
 
-func (s *Service) latestSpec(ctx context.Context, it *work.Item) (*SpecVersion, error) {
+// latestSpec resolves an item key and the latest version of its spec.
+func (s *Service) latestSpec(ctx context.Context, proj *work.Project, ref string) (*work.Item, *SpecVersion, error) {
+	it, err := s.specItem(ctx, proj, ref)
+	if err != nil {
+		return nil, nil, err
+	}
 	v, err := s.store.FindSpecVersion(ctx, it.ID, 0)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s has no spec.", it.Key)
+		return nil, nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s has no spec.", it.Key)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v.Item = it.Key
-	return v, nil
+	return it, v, nil
 }
 
 func (s *Service) itemSpec(ctx context.Context, it *work.Item, v *SpecVersion) (*ItemSpec, error) {
@@ -207,11 +208,7 @@ func (s *Service) SpecVersion(ctx context.Context, proj *work.Project, ref strin
 // CheckItemSpec checks the latest version of an item's spec against the
 // project's runs now and stores the results. Errors: ENOTFOUND.
 func (s *Service) CheckItemSpec(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
-	it, err := s.specItem(ctx, proj, ref)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.latestSpec(ctx, it)
+	it, v, err := s.latestSpec(ctx, proj, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -19,16 +19,11 @@ import (
 // re-checks specs as internal/cli wires it.
 func specFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service, *goal.Service, *work.Project) {
 	t.Helper()
-	ctx := context.Background()
-	as := auth.NewService(db, FastHash)
-	ws := work.NewService(db, as)
-	ada := must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
-	ctx = As(ctx, ada)
-	p := must[*work.Project](t)(ws.CreateProject(ctx, work.NewProject{Key: "BAL", Name: "Balloons"}))
+	ctx, track, p := trackingFixture(t, db)
+	ws := work.NewService(db, auth.NewService(db, FastHash))
 	for _, title := range []string{"Churn model", "Serve it"} {
 		must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: work.KindDevelopment, Title: title}))
 	}
-	track := tracking.NewService(db)
 	goals := goal.NewService(db, track)
 	track.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
 		if err := goals.SpecRunFinished(ctx, ev); err != nil {

@@ -2,55 +2,18 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trellisml/trellis/internal/auth"
-	"github.com/trellisml/trellis/internal/goal"
-	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
-
-// newSpecEnv is newEnv with the goal service wired in as the server wires
-// it: specs on item pages and boards, re-checked when a linked run ends.
-func newSpecEnv(t *testing.T) (*env, *goal.Service) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	w := work.NewService(db, a)
-	tr := tracking.NewService(db)
-	g := goal.NewService(db, tr)
-	tr.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
-		if err := g.SpecRunFinished(ctx, ev); err != nil {
-			t.Errorf("spec hook: %v", err)
-		}
-	})
-	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: g, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	ui.Surface().Register(mux)
-	return &env{t: t, ui: ui, auth: a, work: w, track: tr, h: withSession(a, mux), logs: logs}, g
-}
 
 const webSpec = `Feature: churn
   Scenario: accurate enough
@@ -62,7 +25,7 @@ const webSpec = `Feature: churn
 // and edit), shows a refused one with its error on its line, the results
 // as runs linked to the item finish, old versions, and the board badge.
 func TestItemSpecPage(t *testing.T) {
-	e, _ := newSpecEnv(t)
+	e := newEnv(t)
 	s := e.mustUser("ada", false)
 	p := e.mustProject(s, "BAL", "Balloons")
 	ctx := e.ctx(s)

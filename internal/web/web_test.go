@@ -16,6 +16,7 @@ import (
 	"testing/fstest"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -68,8 +69,15 @@ func newEnv(t *testing.T) *env {
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
 	w := work.NewService(db, a)
 	tr := tracking.NewService(db)
+	// Goals as the server wires them: a run that finishes re-checks specs.
+	g := goal.NewService(db, tr)
+	tr.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
+		if err := g.SpecRunFinished(ctx, ev); err != nil {
+			t.Errorf("spec hook: %v", err)
+		}
+	})
 	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: g, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
