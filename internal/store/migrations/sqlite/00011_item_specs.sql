@@ -30,7 +30,7 @@ CREATE TABLE item_spec_results (
     PRIMARY KEY (item_id, ordinal),
     FOREIGN KEY (item_id, version) REFERENCES item_specs (item_id, version) ON DELETE CASCADE
 ) STRICT;
-CREATE INDEX item_spec_results_project ON item_spec_results (project_id);
+CREATE INDEX item_spec_results_project ON item_spec_results (project_id, item_id, outcome, version, checked_at);
 
 -- +goose Down
 DROP TABLE item_spec_results;
