@@ -93,6 +93,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		return nil, err
 	}
 	a := wire(db, hash)
+	a.track.AllowArtifactLocations(c.AllowArtifactLocation)
 	if a.blobs, err = blob.Open(c.Artifacts); err != nil {
 		db.Close()
 		return nil, err

@@ -182,7 +182,9 @@ func (api *API) Surfaces() []route.Surface {
 				need = auth.RoleEditor
 			}
 			h := ep.handler
-			s.Routes = append(s.Routes, route.Route{Method: ep.method, Pattern: ep.pattern, Access: access, Handler: func(w http.ResponseWriter, r *http.Request) error {
+			// A read is read-only whatever its method, so read tokens may
+			// search with MLflow's POST bodies.
+			s.Routes = append(s.Routes, route.Route{Method: ep.method, Pattern: ep.pattern, Access: access, ReadOnly: !ep.write, Handler: func(w http.ResponseWriter, r *http.Request) error {
 				proj, err := api.project(r, need)
 				if err != nil {
 					return err
