@@ -90,7 +90,11 @@ var mlflowConversation = []mlflowStep{
 	{name: "artifacts proxy list", user: "viewer", method: "GET", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=${exp}/${run}/artifacts/model"},
 	{name: "artifacts download", user: "viewer", method: "GET", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/notes.txt"},
 	{name: "artifacts delete", user: "editor", method: "DELETE", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/notes.txt"},
-	{name: "artifacts mpu create", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/big.bin", body: `{"path":"big.bin","num_parts":2}`},
+	{name: "artifacts mpu create", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/model", body: `{"path":"/home/ada/big.bin","num_parts":2}`},
+	{name: "artifacts mpu create too many parts", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/model", body: `{"path":"big.bin","num_parts":10001}`},
+	{name: "artifacts mpu complete unknown upload", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/complete/${exp}/${run}/artifacts/model",
+		body: `{"path":"big.bin","upload_id":"00000000000000000000000000000000","parts":[{"part_number":1,"etag":"x"}]}`},
+	{name: "artifacts mpu abort malformed upload id", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/abort/${exp}/${run}/artifacts/model", body: `{"path":"big.bin","upload_id":"../x"}`},
 	{name: "runs delete", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/delete", body: `{"run_id":"${run2}"}`},
 	{name: "runs log-metric to deleted run", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-metric", body: `{"run_id":"${run2}","key":"x","value":1,"timestamp":1}`},
 	{name: "runs restore", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/restore", body: `{"run_id":"${run2}"}`},
@@ -226,7 +230,7 @@ func scrub(v any, key string, vars map[string]string) any {
 		}
 	case string:
 		switch key {
-		case "created_at", "updated_at", "id":
+		case "created_at", "updated_at", "id", "upload_id", "X-Trellis-Upload-Secret":
 			return "<" + key + ">"
 		case "next_page_token":
 			return "<token>"
