@@ -32,21 +32,29 @@ func read(t *testing.T, d *Dir, key string) string {
 	return string(b)
 }
 
-// TestMultipartUpload uploads parts out of order, completes them in part
-// order, and checks the rules: the secret, the part range, ETags, missing
-// parts, abort, and that nothing half-assembled ever becomes visible.
-func TestMultipartUpload(t *testing.T) {
-	ctx := context.Background()
+// startUpload opens a directory store in a temporary directory and starts
+// an upload of key in parts parts.
+func startUpload(t *testing.T, key string, parts int) (string, *Dir, *Upload, string) {
+	t.Helper()
 	dir := t.TempDir()
 	d, err := OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
-	u, secret, err := d.CreateUpload(ctx, "mlflow/1/r/artifacts/big.bin", 3)
+	t.Cleanup(func() { d.Close() })
+	u, secret, err := d.CreateUpload(context.Background(), key, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, d, u, secret
+}
+
+// TestMultipartUpload uploads parts out of order, completes them in part
+// order, and checks the rules: the secret, the part range, ETags, missing
+// parts, abort, and that nothing half-assembled ever becomes visible.
+func TestMultipartUpload(t *testing.T) {
+	ctx := context.Background()
+	dir, d, u, secret := startUpload(t, "mlflow/1/r/artifacts/big.bin", 3)
 	etags := map[int]string{}
 	for _, n := range []int{3, 1, 2} {
 		etag, err := d.PutPart(ctx, u.ID, secret, n, strings.NewReader(strings.Repeat(string(rune('a'+n-1)), n)))
@@ -55,7 +63,7 @@ func TestMultipartUpload(t *testing.T) {
 		}
 		etags[n] = etag
 	}
-	_, err = d.PutPart(ctx, u.ID, "wrong", 1, strings.NewReader("x"))
+	_, err := d.PutPart(ctx, u.ID, "wrong", 1, strings.NewReader("x"))
 	wantCode(t, err, trellis.EFORBIDDEN)
 	_, err = d.PutPart(ctx, u.ID, secret, 4, strings.NewReader("x"))
 	wantCode(t, err, trellis.EINVALID)
@@ -115,16 +123,7 @@ func TestMultipartUpload(t *testing.T) {
 // and that the next CreateUpload removes its parts.
 func TestMultipartExpiry(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := OpenDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	u, secret, err := d.CreateUpload(ctx, "k", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, d, u, secret := startUpload(t, "k", 1)
 	if _, err := d.PutPart(ctx, u.ID, secret, 1, strings.NewReader("x")); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +132,7 @@ func TestMultipartExpiry(t *testing.T) {
 	if err := d.Put(ctx, uploadPath(u.ID, "upload.json"), bytes.NewReader(b)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = d.PutPart(ctx, u.ID, secret, 1, strings.NewReader("y"))
+	_, err := d.PutPart(ctx, u.ID, secret, 1, strings.NewReader("y"))
 	wantCode(t, err, trellis.ENOTFOUND)
 	wantCode(t, d.CompleteUpload(ctx, u.ID, []Part{{1, ""}}), trellis.ENOTFOUND)
 	if _, _, err := d.CreateUpload(ctx, "k2", 1); err != nil {

@@ -23,22 +23,8 @@ func TestArtifactPathTricks(t *testing.T) {
 	if err := os.WriteFile(canary, []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/create", strings.NewReader(`{}`))
-	if status != 200 {
-		t.Fatalf("create run: %d %s", status, b)
-	}
-	var created struct {
-		Run struct {
-			Info struct {
-				RunID        string `json:"run_id"`
-				ExperimentID string `json:"experiment_id"`
-			} `json:"info"`
-		} `json:"run"`
-	}
-	if err := json.Unmarshal(b, &created); err != nil {
-		t.Fatal(err)
-	}
-	runDir := created.Run.Info.ExperimentID + "/" + created.Run.Info.RunID + "/artifacts"
+	expID, runID := f.mlflowRun()
+	runDir := expID + "/" + runID + "/artifacts"
 	// A legitimate upload, then a symlink inside the run's directory that
 	// points at the canary and one that points at the data directory.
 	if status, b := f.do("editor", "PUT", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+runDir+"/ok.txt", strings.NewReader("fine")); status != 200 {
@@ -81,7 +67,7 @@ func TestArtifactPathTricks(t *testing.T) {
 		for _, q := range []string{
 			"/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=" + trick,
 			"/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=" + runDir + "/" + trick,
-			"/p/BAL/api/2.0/mlflow/artifacts/list?run_id=" + created.Run.Info.RunID + "&path=" + trick,
+			"/p/BAL/api/2.0/mlflow/artifacts/list?run_id=" + runID + "&path=" + trick,
 		} {
 			status, b := f.do("viewer", "GET", q, nil)
 			check("list "+q, status, b)
@@ -132,7 +118,7 @@ func TestArtifactPathTricks(t *testing.T) {
 		t.Fatalf("files outside the artifact root changed:\nbefore %s\nafter  %s", outside, after)
 	}
 	// The legitimate file is still served, as an attachment with nosniff.
-	status, b = f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+runDir+"/ok.txt", nil)
+	status, b := f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+runDir+"/ok.txt", nil)
 	if status != 200 || string(b) != "fine" {
 		t.Fatalf("legitimate download: %d %q", status, b)
 	}

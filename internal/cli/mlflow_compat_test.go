@@ -96,22 +96,8 @@ func TestArtifactLocationRule(t *testing.T) {
 // (no tracking token), mpu/complete with the ETags, then a download.
 func TestMultipartUpload(t *testing.T) {
 	f := startFixture(t, "")
-	status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/create", strings.NewReader(`{}`))
-	if status != 200 {
-		t.Fatalf("create run: %d %s", status, b)
-	}
-	var run struct {
-		Run struct {
-			Info struct {
-				RunID        string `json:"run_id"`
-				ExperimentID string `json:"experiment_id"`
-			} `json:"info"`
-		} `json:"run"`
-	}
-	if err := json.Unmarshal(b, &run); err != nil {
-		t.Fatal(err)
-	}
-	dir := run.Run.Info.ExperimentID + "/" + run.Run.Info.RunID + "/artifacts/model"
+	expID, runID := f.mlflowRun()
+	dir := expID + "/" + runID + "/artifacts/model"
 	type credential struct {
 		URL        string            `json:"url"`
 		PartNumber int               `json:"part_number"`
@@ -180,7 +166,7 @@ func TestMultipartUpload(t *testing.T) {
 	if status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow-artifacts/mpu/complete/"+dir, strings.NewReader(`{"path":"/home/ada/weights.bin","upload_id":"`+id+`","parts":`+parts+`}`)); status != 200 {
 		t.Fatalf("complete: %d %s", status, b)
 	}
-	status, b = f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+dir+"/weights.bin", nil)
+	status, b := f.do("viewer", "GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+dir+"/weights.bin", nil)
 	if status != 200 || string(b) != strings.Join(chunks, "") {
 		t.Fatalf("download: %d %d bytes", status, len(b))
 	}
@@ -208,4 +194,26 @@ func TestMultipartUpload(t *testing.T) {
 	if err != nil || len(es) != 0 {
 		t.Fatalf("uploads left behind: %v %v", es, err)
 	}
+}
+
+// mlflowRun creates a run in BAL's Default experiment as the editor and
+// returns the experiment and run ids.
+func (f *fixture) mlflowRun() (expID, runID string) {
+	f.t.Helper()
+	status, b := f.do("editor", "POST", "/p/BAL/api/2.0/mlflow/runs/create", strings.NewReader(`{}`))
+	if status != 200 {
+		f.t.Fatalf("create run: %d %s", status, b)
+	}
+	var created struct {
+		Run struct {
+			Info struct {
+				RunID        string `json:"run_id"`
+				ExperimentID string `json:"experiment_id"`
+			} `json:"info"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil {
+		f.t.Fatal(err)
+	}
+	return created.Run.Info.ExperimentID, created.Run.Info.RunID
 }

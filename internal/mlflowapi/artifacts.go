@@ -27,8 +27,8 @@ func (api *API) artifactEndpoints() []endpoint {
 		{"PUT", "/artifacts/{path...}", true, api.proxyPut},
 		{"DELETE", "/artifacts/{path...}", true, api.proxyDelete},
 		{"POST", "/mpu/create/{path...}", true, api.mpuCreate},
-		{"POST", "/mpu/complete/{path...}", true, api.mpuComplete},
-		{"POST", "/mpu/abort/{path...}", true, api.mpuAbort},
+		{"POST", "/mpu/complete/{path...}", true, api.mpuFinish(true)},
+		{"POST", "/mpu/abort/{path...}", true, api.mpuFinish(false)},
 	}
 }
 
@@ -256,59 +256,47 @@ func (api *API) mpuUpload(r *http.Request, proj *work.Project, mp blob.Multipart
 	return u, nil
 }
 
-func (api *API) mpuComplete(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
-	var req struct {
-		Path     string `json:"path"`
-		UploadID string `json:"upload_id"`
-		Parts    []struct {
-			PartNumber jint   `json:"part_number"`
-			ETag       string `json:"etag"`
-		} `json:"parts"`
-	}
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	mp, ok2 := api.multipartStore(w)
-	if !ok2 {
-		return nil
-	}
-	u, err := api.mpuUpload(r, proj, mp, req.Path, req.UploadID)
-	if err != nil {
-		return err
-	}
-	parts := make([]blob.Part, len(req.Parts))
-	for i, p := range req.Parts {
-		if p.PartNumber.V < 1 || p.PartNumber.V > int64(u.Parts) {
-			return trellis.Invalid("parts", "part_number %d is outside 1..%d", p.PartNumber.V, u.Parts)
+// mpuFinish is mpu/complete (complete) or mpu/abort: both name the upload
+// and its path; complete also lists the parts.
+func (api *API) mpuFinish(complete bool) func(http.ResponseWriter, *http.Request, *work.Project) error {
+	return func(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+		var req struct {
+			Path     string `json:"path"`
+			UploadID string `json:"upload_id"`
+			Parts    []struct {
+				PartNumber jint   `json:"part_number"`
+				ETag       string `json:"etag"`
+			} `json:"parts"`
 		}
-		parts[i] = blob.Part{Number: int(p.PartNumber.V), ETag: p.ETag}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		mp, ok2 := api.multipartStore(w)
+		if !ok2 {
+			return nil
+		}
+		u, err := api.mpuUpload(r, proj, mp, req.Path, req.UploadID)
+		if err != nil {
+			return err
+		}
+		if !complete {
+			if err := mp.AbortUpload(r.Context(), u.ID); err != nil {
+				return err
+			}
+			return ok(w, empty{})
+		}
+		parts := make([]blob.Part, len(req.Parts))
+		for i, p := range req.Parts {
+			if p.PartNumber.V < 1 || p.PartNumber.V > int64(u.Parts) {
+				return trellis.Invalid("parts", "part_number %d is outside 1..%d", p.PartNumber.V, u.Parts)
+			}
+			parts[i] = blob.Part{Number: int(p.PartNumber.V), ETag: p.ETag}
+		}
+		if err := mp.CompleteUpload(r.Context(), u.ID, parts); err != nil {
+			return err
+		}
+		return ok(w, empty{})
 	}
-	if err := mp.CompleteUpload(r.Context(), u.ID, parts); err != nil {
-		return err
-	}
-	return ok(w, empty{})
-}
-
-func (api *API) mpuAbort(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
-	var req struct {
-		Path     string `json:"path"`
-		UploadID string `json:"upload_id"`
-	}
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	mp, ok2 := api.multipartStore(w)
-	if !ok2 {
-		return nil
-	}
-	u, err := api.mpuUpload(r, proj, mp, req.Path, req.UploadID)
-	if err != nil {
-		return err
-	}
-	if err := mp.AbortUpload(r.Context(), u.ID); err != nil {
-		return err
-	}
-	return ok(w, empty{})
 }
 
 // mpuPart takes one part of an upload. Its route is public: the upload's
