@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"net/url"
 	"path"
 	"regexp"
 	"strconv"
@@ -109,8 +110,8 @@ var schemeRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.\-]*):`)
 
 // checkLocationURI applies the rules shared by allowed prefixes and chosen
 // locations: an absolute URI with a scheme and something after it, no
-// server-managed scheme, no '..' segment, no backslash or control
-// character.
+// server-managed scheme, no '.' or '..' segment (escaped or not), no
+// escaped slash, no backslash or control character.
 func checkLocationURI(field, loc string) error {
 	m := schemeRE.FindStringSubmatch(loc)
 	switch {
@@ -125,9 +126,15 @@ func checkLocationURI(field, loc string) error {
 	case strings.ContainsAny(loc, "\\\x00\r\n\t"):
 		return trellis.Invalid(field, "%s %q contains a backslash or a control character", field, loc)
 	}
+	// Segments are checked decoded too: MLflow's client unescapes file:
+	// URIs, so %2e%2e would climb out as surely as "..".
 	for _, seg := range strings.Split(loc[len(m[0]):], "/") {
-		if seg == ".." || seg == "." {
-			return trellis.Invalid(field, "%s %q contains a '.' or '..' segment", field, loc)
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return trellis.Invalid(field, "%s %q has a malformed %%-escape", field, loc)
+		}
+		if seg == ".." || seg == "." || dec == ".." || dec == "." || strings.ContainsAny(dec, "/\\\x00") {
+			return trellis.Invalid(field, "%s %q contains a '.' or '..' segment, or an escaped slash", field, loc)
 		}
 	}
 	return nil
