@@ -34,7 +34,8 @@ type Session struct {
 // Scope limits what an API token may do.
 type Scope string
 
-// Token scopes. A read token may only use safe methods (GET, HEAD).
+// Token scopes. A read token may only use safe methods (GET, HEAD) and the
+// routes whose row says they are read-only (route.Route.ReadOnly).
 const (
 	ScopeRead  Scope = "read"
 	ScopeWrite Scope = "write"

@@ -93,7 +93,8 @@ func OpenDir(dir string) (*Dir, error) {
 func (d *Dir) Close() error { return d.root.Close() }
 
 // Put writes to a temporary file and renames it into place, so readers see
-// the old or the new content, never a torn write.
+// the old or the new content, never a torn write, even when writes of the
+// same key race.
 func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
 	key, err := CleanKey(key)
 	if err != nil {
@@ -104,8 +105,11 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader) error {
 			return rootErr("put", key, err)
 		}
 	}
-	tmp := key + ".tmp-upload"
-	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A temporary name of its own per write, so that concurrent writes of
+	// one key (two PUTs, two multipart completions) cannot interleave in
+	// one file: the last rename wins with a whole file.
+	tmp := key + "." + randomHex(8) + ".tmp-upload"
+	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return rootErr("put", key, err)
 	}

@@ -86,3 +86,38 @@ func FuzzCleanKey(f *testing.F) {
 		}
 	})
 }
+
+// TestDirConcurrentPuts writes one key from several goroutines at once:
+// whichever rename comes last, the key holds one writer's bytes whole.
+func TestDirConcurrentPuts(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	const writers, size = 8, 1 << 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			errs <- d.Put(ctx, "runs/r/model.bin", strings.NewReader(strings.Repeat(string(rune('a'+w)), size)))
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc, err := d.Get(ctx, "runs/r/model.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if len(b) != size || strings.Count(string(b), string(b[:1])) != size {
+		t.Fatalf("torn write: %d bytes, starting %q", len(b), b[:min(len(b), 8)])
+	}
+	if es, _ := d.List(ctx, "runs/r"); len(es) != 1 {
+		t.Fatalf("temporary files left: %+v", es)
+	}
+}

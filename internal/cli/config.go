@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/trellis"
 )
 
 // Config is the server and admin configuration. It is loaded once —
@@ -26,6 +28,10 @@ type Config struct {
 	BaseURL   string `json:"base_url"`
 	LogFormat string `json:"log_format"`
 	SyncFull  bool   `json:"sync_full"`
+	// AllowArtifactLocation lists the URI prefixes a client may point a
+	// tracking experiment's artifact_location at; empty denies every one,
+	// so by default all artifacts go through this server's store.
+	AllowArtifactLocation []string `json:"allow_artifact_location"`
 }
 
 // storeFlags registers the flags every command that opens the store takes.
@@ -44,6 +50,19 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	f.StringVar(&c.Artifacts, "artifacts", env("TRELLIS_ARTIFACTS"), "artifact storage: a directory, or s3://bucket/prefix (env TRELLIS_ARTIFACTS; default DATA_DIR/artifacts)")
 	f.StringVar(&c.BaseURL, "base-url", env("TRELLIS_BASE_URL"), "external URL of this server, for links and the setup URL (env TRELLIS_BASE_URL; default http://ADDR)")
 	f.StringVar(&c.LogFormat, "log-format", envOr("TRELLIS_LOG_FORMAT", "text"), "log format: text or json (env TRELLIS_LOG_FORMAT)")
+	f.StringSliceVar(&c.AllowArtifactLocation, "allow-artifact-location", splitList(env("TRELLIS_ALLOW_ARTIFACT_LOCATION")),
+		"URI prefixes, comma-separated, that MLflow clients may set as a tracking experiment's artifact_location, e.g. s3://team-bucket/mlflow/ (env TRELLIS_ALLOW_ARTIFACT_LOCATION; default none: artifacts always go through this server)")
+}
+
+// splitList splits a comma-separated environment value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func envOr(name, def string) string {
@@ -73,6 +92,11 @@ func (c *Config) resolve() error {
 			return usagef("--base-url must be an absolute http(s) URL, not %q", c.BaseURL)
 		}
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	for _, p := range c.AllowArtifactLocation {
+		if err := tracking.CheckArtifactLocationPrefix(p); err != nil {
+			return usagef("--allow-artifact-location: %s", trellis.ErrorMessage(err))
+		}
 	}
 	return nil
 }
@@ -126,9 +150,13 @@ func configCmd() *cobra.Command {
 				return enc.Encode(r)
 			}
 			w := cmd.OutOrStdout()
+			allow := strings.Join(r.AllowArtifactLocation, ",")
+			if allow == "" {
+				allow = "(none: artifacts only through this server)"
+			}
 			for _, kv := range [][2]string{{"addr", r.Addr}, {"data-dir", r.DataDir}, {"db", r.DB}, {"artifacts", r.Artifacts},
-				{"base-url", r.BaseURL}, {"log-format", r.LogFormat}, {"sync-full", fmt.Sprint(r.SyncFull)}} {
-				fmt.Fprintf(w, "%-11s %s\n", kv[0], kv[1])
+				{"base-url", r.BaseURL}, {"log-format", r.LogFormat}, {"sync-full", fmt.Sprint(r.SyncFull)}, {"allow-artifact-location", allow}} {
+				fmt.Fprintf(w, "%-23s %s\n", kv[0], kv[1])
 			}
 			return nil
 		},

@@ -56,7 +56,19 @@ var mlflowConversation = []mlflowStep{
 		body: `{"run_id":"${run}","metrics":[{"key":"loss","value":0.25,"timestamp":1700000000200,"step":2},{"key":"acc","value":"Infinity","timestamp":1700000000200,"step":2},{"key":"neg","value":"-Infinity","timestamp":1,"step":0}],"params":[{"key":"depth","value":"3"}],"tags":[{"key":"team","value":"ml"}]}`},
 	{name: "runs log-batch too many metrics", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-batch", body: `{"run_id":"${run}","metrics":[` + strings.Repeat(`{"key":"m","value":1,"timestamp":1},`, 1000) + `{"key":"m","value":1,"timestamp":1}]}`},
 	{name: "runs log-batch wrong type", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-batch", body: `{"run_id":"${run}","params":[{"key":"a","value":3}]}`},
-	{name: "runs log-inputs", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs", body: `{"run_id":"${run}","datasets":[{"dataset":{"name":"train","digest":"abc123","source_type":"local","source":"{}"}}]}`},
+	{name: "runs log-inputs", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs",
+		body: `{"run_id":"${run}","datasets":[{"tags":[{"key":"mlflow.data.context","value":"train"}],"dataset":{"name":"balloons","digest":"abc123","source_type":"local","source":"{\"uri\":\"data/train.csv\"}","schema":"{\"mlflow_colspec\":[]}","profile":"{\"num_rows\":120}"}},` +
+			`{"dataset":{"name":"balloons","digest":"abc123","source_type":"local","source":"{}"}},{"tags":[{"key":"mlflow.data.context","value":"eval"}],"dataset":{"name":"balloons-val","digest":"def456","source_type":"http","source":"{}"}}]}`},
+	{name: "runs log-inputs again keeps the first", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs",
+		body: `{"run_id":"${run}","datasets":[{"tags":[{"key":"mlflow.data.context","value":"test"}],"dataset":{"name":"balloons","digest":"abc123","source_type":"s3","source":"{}"}}]}`},
+	{name: "runs log-inputs same dataset other run", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs",
+		body: `{"run_id":"${run2}","datasets":[{"tags":[{"key":"mlflow.data.context","value":"test"}],"dataset":{"name":"balloons","digest":"abc123","source_type":"s3","source":"ignored"}}]}`},
+	{name: "runs log-inputs digest too long", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs",
+		body: `{"run_id":"${run}","datasets":[{"dataset":{"name":"x","digest":"` + strings.Repeat("d", 37) + `","source_type":"local","source":"{}"}}]}`},
+	{name: "runs log-inputs tag value too long", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs",
+		body: `{"run_id":"${run}","datasets":[{"tags":[{"key":"k","value":"` + strings.Repeat("v", 501) + `"}],"dataset":{"name":"x","digest":"d","source_type":"local","source":"{}"}}]}`},
+	{name: "runs log-inputs missing source", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs", body: `{"run_id":"${run}","datasets":[{"dataset":{"name":"x","digest":"d","source_type":"local"}}]}`},
+	{name: "runs log-inputs as viewer", user: "viewer", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-inputs", body: `{"run_id":"${run}","datasets":[]}`},
 	{name: "runs log-model", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-model", body: `{"run_id":"${run2}","model_json":"{\"artifact_path\":\"model\",\"flavors\":{}}"}`},
 	{name: "runs update", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/update", body: `{"run_id":"${run}","status":"FINISHED","end_time":1700000009000}`},
 	{name: "runs update bad status", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/update", body: `{"run_id":"${run}","status":"DONE"}`},
@@ -78,7 +90,11 @@ var mlflowConversation = []mlflowStep{
 	{name: "artifacts proxy list", user: "viewer", method: "GET", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=${exp}/${run}/artifacts/model"},
 	{name: "artifacts download", user: "viewer", method: "GET", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/notes.txt"},
 	{name: "artifacts delete", user: "editor", method: "DELETE", path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/model/notes.txt"},
-	{name: "artifacts mpu create", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/big.bin", body: `{"path":"big.bin","num_parts":2}`},
+	{name: "artifacts mpu create", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/model", body: `{"path":"/home/ada/big.bin","num_parts":2}`},
+	{name: "artifacts mpu create too many parts", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/${exp}/${run}/artifacts/model", body: `{"path":"big.bin","num_parts":10001}`},
+	{name: "artifacts mpu complete unknown upload", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/complete/${exp}/${run}/artifacts/model",
+		body: `{"path":"big.bin","upload_id":"00000000000000000000000000000000","parts":[{"part_number":1,"etag":"x"}]}`},
+	{name: "artifacts mpu abort malformed upload id", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow-artifacts/mpu/abort/${exp}/${run}/artifacts/model", body: `{"path":"big.bin","upload_id":"../x"}`},
 	{name: "runs delete", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/delete", body: `{"run_id":"${run2}"}`},
 	{name: "runs log-metric to deleted run", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/log-metric", body: `{"run_id":"${run2}","key":"x","value":1,"timestamp":1}`},
 	{name: "runs restore", user: "editor", method: "POST", path: "/p/BAL/api/2.0/mlflow/runs/restore", body: `{"run_id":"${run2}"}`},
@@ -214,7 +230,7 @@ func scrub(v any, key string, vars map[string]string) any {
 		}
 	case string:
 		switch key {
-		case "created_at", "updated_at", "id":
+		case "created_at", "updated_at", "id", "upload_id", "X-Trellis-Upload-Secret":
 			return "<" + key + ">"
 		case "next_page_token":
 			return "<token>"

@@ -117,7 +117,7 @@ func runsCmd() *cobra.Command {
 	var sproject string
 	show := &cobra.Command{
 		Use:     "show RUN_ID",
-		Short:   "Show a run: info, params, tags, latest metrics and linked items",
+		Short:   "Show a run: info, params, tags, latest metrics, datasets and linked items",
 		Example: "  trellis runs show -p BAL 0f3a...\n  trellis runs show -p BAL 0f3a... --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -165,6 +165,14 @@ func runsCmd() *cobra.Command {
 			section("PARAMS", kvMap(r.Data.Params))
 			section("METRICS (latest)", metricMap(r.Data.Metrics))
 			section("TAGS", kvMap(r.Data.Tags))
+			if ins := r.Inputs.DatasetInputs; len(ins) > 0 {
+				fmt.Fprintf(w, "\nDATASETS\n")
+				rows := make([][]string, len(ins))
+				for n, in := range ins {
+					rows[n] = []string{"  " + in.Dataset.Name, in.Dataset.Digest, in.Dataset.SourceType, kvMap(in.Tags)["mlflow.data.context"]}
+				}
+				_ = table(w, "", rows)
+			}
 			if len(items) > 0 {
 				var ks []string
 				for _, l := range items {

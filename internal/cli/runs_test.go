@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,9 +60,10 @@ func TestRunsCLI(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "runs", "link", "-p", "BAL", ids[1], "CAT-1"); code != ExitUsage || !strings.Contains(errOut, "not in project BAL") {
 		t.Fatalf("runs link other project: %d %s", code, errOut)
 	}
+	mlflow("runs/log-inputs", `{"run_id":"`+ids[1]+`","datasets":[{"tags":[{"key":"mlflow.data.context","value":"train"}],"dataset":{"name":"balloons-v3","digest":"a1b2c3","source_type":"local","source":"{}"}}]}`)
 	code, out, _ = runCLI(t, "", "runs", "show", "-p", "BAL", ids[1])
-	if code != 0 || !strings.Contains(out, "ITEMS BAL-5, BAL-77") {
-		t.Fatalf("runs show items: %d %s", code, out)
+	if code != 0 || !strings.Contains(out, "ITEMS BAL-5, BAL-77") || !strings.Contains(out, "DATASETS") || !regexp.MustCompile(`balloons-v3\s+a1b2c3\s+local\s+train`).MatchString(out) {
+		t.Fatalf("runs show items and datasets: %d %s", code, out)
 	}
 
 	// Artifacts: upload through the proxy at the run's own location.

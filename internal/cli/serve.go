@@ -106,6 +106,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		return nil, err
 	}
 	a := wire(db, hash, log)
+	a.track.AllowArtifactLocations(c.AllowArtifactLocation)
 	if a.blobs, err = blob.Open(c.Artifacts); err != nil {
 		db.Close()
 		return nil, err
@@ -128,7 +129,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		return nil, err
 	}
 	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, a.goals, log).Surface()}
-	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, log).Surfaces()...)
+	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, base, log).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
 	srv.UseListener(probe)

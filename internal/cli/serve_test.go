@@ -42,9 +42,19 @@ func backends(t *testing.T, fn func(t *testing.T, db string)) {
 // startFixture starts a server on db ("" = SQLite in a temp dir).
 func startFixture(t *testing.T, db string) *fixture {
 	t.Helper()
+	return startFixtureWith(t, db, nil)
+}
+
+// startFixtureWith is startFixture with the config changed by configure
+// before the server starts.
+func startFixtureWith(t *testing.T, db string, configure func(*Config)) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: dir, DB: db}
+	if configure != nil {
+		configure(&cfg)
+	}
 	if err := cfg.resolve(); err != nil {
 		t.Fatal(err)
 	}

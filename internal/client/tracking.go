@@ -44,6 +44,23 @@ type Run struct {
 		Params  []KV     `json:"params,omitempty"`
 		Tags    []KV     `json:"tags,omitempty"`
 	} `json:"data"`
+	Inputs struct {
+		DatasetInputs []DatasetInput `json:"dataset_inputs,omitempty"`
+	} `json:"inputs"`
+}
+
+// DatasetInput is a dataset a run used (MLflow's log-inputs), with input
+// tags such as mlflow.data.context.
+type DatasetInput struct {
+	Tags    []KV `json:"tags,omitempty"`
+	Dataset struct {
+		Name       string `json:"name"`
+		Digest     string `json:"digest"`
+		SourceType string `json:"source_type"`
+		Source     string `json:"source"`
+		Schema     string `json:"schema,omitempty"`
+		Profile    string `json:"profile,omitempty"`
+	} `json:"dataset"`
 }
 
 // RunSearch is the input of SearchRuns.

@@ -61,7 +61,7 @@ func (api *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/runs", Access: route.ProjectViewer, Handler: api.listItemRuns},
 
 		// POST because the goals travel in the body; it changes nothing, so viewers may call it.
-		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, Handler: api.evaluateGoals},
+		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, ReadOnly: true, Handler: api.evaluateGoals},
 	}
 	rs = append(rs, api.itemRoutes()...)
 	rs = append(rs, api.specRoutes()...)

@@ -30,11 +30,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			continue // the JSON 404 catch-all
 		}
 		routed[strings.ToLower(rt.Method)+" "+rt.Pattern] = rt.Access.String()
+		if rt.ReadOnly {
+			routed[strings.ToLower(rt.Method)+" "+rt.Pattern] += " read-only"
+		}
 	}
 	documented := map[string]string{}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
 			access, _ := op["x-trellis-access"].(string)
+			if ro, _ := op["x-trellis-read-only"].(bool); ro {
+				access += " read-only"
+			}
 			documented[method+" "+path] = access
 			if _, ok := op["responses"]; !ok {
 				t.Errorf("%s %s documents no responses", method, path)

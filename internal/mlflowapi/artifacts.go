@@ -1,6 +1,7 @@
 package mlflowapi
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -25,9 +26,9 @@ func (api *API) artifactEndpoints() []endpoint {
 		{"GET", "/artifacts/{path...}", false, api.proxyGet},
 		{"PUT", "/artifacts/{path...}", true, api.proxyPut},
 		{"DELETE", "/artifacts/{path...}", true, api.proxyDelete},
-		{"POST", "/mpu/create/{path...}", true, api.multipart},
-		{"POST", "/mpu/complete/{path...}", true, api.multipart},
-		{"POST", "/mpu/abort/{path...}", true, api.multipart},
+		{"POST", "/mpu/create/{path...}", true, api.mpuCreate},
+		{"POST", "/mpu/complete/{path...}", true, api.mpuFinish(true)},
+		{"POST", "/mpu/abort/{path...}", true, api.mpuFinish(false)},
 	}
 }
 
@@ -141,17 +142,184 @@ func (api *API) proxyDelete(w http.ResponseWriter, r *http.Request, proj *work.P
 	return ok(w, empty{})
 }
 
-// multipart answers MLflow's multipart-upload calls. The filesystem store
-// takes single PUTs of any size up to the limit, so, like MLflow's own local
-// artifact repository, it does not offer multipart uploads; the path is
-// still validated so no trick reaches the store.
-func (api *API) multipart(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
-	if _, err := api.artifactKey(r, proj, r.PathValue("path")); err != nil {
+// Multipart uploads. MLflow's own server offers them only for cloud stores,
+// whose part URLs are presigned; for its local store it answers
+// NOT_IMPLEMENTED. Trellis offers them for its directory store with the
+// same shape: mpu/create answers one URL per part under this server
+// (…/mlflow-artifacts/mpu/part/UPLOAD/N), and the client PUTs each part
+// there. MLflow's client sends those PUTs with only the headers the
+// credential lists, not the tracking token, so the credential carries the
+// upload's secret in uploadSecretHeader, like a presigned URL carries its
+// signature: it lets one write staging parts of one upload for a day.
+// Nothing becomes an artifact until mpu/complete, which needs an editor of
+// the project and the same path as mpu/create.
+
+// uploadSecretHeader carries an upload's secret to its part URLs; a header,
+// not a query parameter, so that it stays out of request logs.
+const uploadSecretHeader = "X-Trellis-Upload-Secret"
+
+// notSupportedMessage is MLflow's message for a store without multipart
+// uploads; the MLflow client falls back to one PUT when a 501 starts with
+// it.
+const notSupportedMessage = "Multipart upload is not supported for the current artifact repository"
+
+func (api *API) multipartStore(w http.ResponseWriter) (blob.Multipart, bool) {
+	mp, ok := api.blobs.(blob.Multipart)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, errorBody{ErrorCode: "NOT_IMPLEMENTED",
+			Message: notSupportedMessage + "; upload with a single PUT to /api/2.0/mlflow-artifacts/artifacts/<path>."})
+	}
+	return mp, ok
+}
+
+// mpuKey returns the blob key an mpu call targets: MLflow's client puts
+// the artifact's directory in the URL and the local file's path in the
+// body's "path", whose last element (after / or \) names the artifact.
+func (api *API) mpuKey(r *http.Request, proj *work.Project, local string) (string, error) {
+	name := local
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if name == "" {
+		return "", trellis.Invalid("path", "path must name the file being uploaded, such as model.bin")
+	}
+	return api.artifactKey(r, proj, r.PathValue("path")+"/"+name)
+}
+
+type wireCredential struct {
+	URL        string            `json:"url"`
+	PartNumber int               `json:"part_number"`
+	Headers    map[string]string `json:"headers"`
+}
+
+func (api *API) mpuCreate(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+	var req struct {
+		Path     string `json:"path"`
+		NumParts jint   `json:"num_parts"`
+	}
+	if err := decode(r, &req); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusNotImplemented, errorBody{ErrorCode: "NOT_IMPLEMENTED",
-		Message: "Multipart upload is not supported by this artifact store; upload with a single PUT to /api/2.0/mlflow-artifacts/artifacts/<path>."})
-	return nil
+	if err := required("path", req.Path != ""); err != nil {
+		return err
+	}
+	key, err := api.mpuKey(r, proj, req.Path)
+	if err != nil {
+		return err
+	}
+	mp, ok2 := api.multipartStore(w)
+	if !ok2 {
+		return nil
+	}
+	if req.NumParts.V < 1 || req.NumParts.V > blob.MaxParts {
+		return trellis.Invalid("num_parts", "num_parts must be between 1 and %d, not %d", blob.MaxParts, req.NumParts.V)
+	}
+	u, secret, err := mp.CreateUpload(r.Context(), key, int(req.NumParts.V))
+	if err != nil {
+		return err
+	}
+	// Part URLs go to the same mount the client used (/p/KEY or the root),
+	// at the server's external URL.
+	prefix, _, _ := strings.Cut(r.URL.Path, artifactsPrefix+"/")
+	base := api.baseURL + prefix + artifactsPrefix + "/mpu/part/" + u.ID + "/"
+	creds := make([]wireCredential, u.Parts)
+	for i := range creds {
+		creds[i] = wireCredential{URL: base + strconv.Itoa(i+1), PartNumber: i + 1, Headers: map[string]string{uploadSecretHeader: secret}}
+	}
+	return ok(w, struct {
+		UploadID    string           `json:"upload_id"`
+		Credentials []wireCredential `json:"credentials"`
+	}{u.ID, creds})
+}
+
+// mpuUpload finds the upload an mpu/complete or mpu/abort names and checks
+// that it is the upload of the path the request names, so a caller can
+// only finish uploads into artifacts their project may write.
+func (api *API) mpuUpload(r *http.Request, proj *work.Project, mp blob.Multipart, local, id string) (*blob.Upload, error) {
+	if err := required("path", local != ""); err != nil {
+		return nil, err
+	}
+	if err := required("upload_id", id != ""); err != nil {
+		return nil, err
+	}
+	key, err := api.mpuKey(r, proj, local)
+	if err != nil {
+		return nil, err
+	}
+	u, err := mp.FindUpload(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Key != key {
+		return nil, trellis.Invalid("upload_id", "upload %s is not an upload of this path", id)
+	}
+	return u, nil
+}
+
+// mpuFinish is mpu/complete (complete) or mpu/abort: both name the upload
+// and its path; complete also lists the parts.
+func (api *API) mpuFinish(complete bool) func(http.ResponseWriter, *http.Request, *work.Project) error {
+	return func(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+		var req struct {
+			Path     string `json:"path"`
+			UploadID string `json:"upload_id"`
+			Parts    []struct {
+				PartNumber jint   `json:"part_number"`
+				ETag       string `json:"etag"`
+			} `json:"parts"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		mp, ok2 := api.multipartStore(w)
+		if !ok2 {
+			return nil
+		}
+		u, err := api.mpuUpload(r, proj, mp, req.Path, req.UploadID)
+		if err != nil {
+			return err
+		}
+		if !complete {
+			if err := mp.AbortUpload(r.Context(), u.ID); err != nil {
+				return err
+			}
+			return ok(w, empty{})
+		}
+		parts := make([]blob.Part, len(req.Parts))
+		for i, p := range req.Parts {
+			if p.PartNumber.V < 1 || p.PartNumber.V > int64(u.Parts) {
+				return trellis.Invalid("parts", "part_number %d is outside 1..%d", p.PartNumber.V, u.Parts)
+			}
+			parts[i] = blob.Part{Number: int(p.PartNumber.V), ETag: p.ETag}
+		}
+		if err := mp.CompleteUpload(r.Context(), u.ID, parts); err != nil {
+			return err
+		}
+		return ok(w, empty{})
+	}
+}
+
+// mpuPart takes one part of an upload. Its route is public: the upload's
+// secret, checked by the store, is the authority (see above).
+func (api *API) mpuPart(w http.ResponseWriter, r *http.Request) error {
+	mp, ok2 := api.multipartStore(w)
+	if !ok2 {
+		return nil
+	}
+	n, err := strconv.Atoi(r.PathValue("part"))
+	if err != nil {
+		return trellis.Invalid("part_number", "part number %q must be an integer", r.PathValue("part"))
+	}
+	etag, err := mp.PutPart(r.Context(), r.PathValue("upload"), r.Header.Get(uploadSecretHeader), n, r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return trellis.Errorf(trellis.ETOOLARGE, "A part exceeds the upload limit of %d bytes.", int64(maxArtifactBody))
+		}
+		return err
+	}
+	w.Header().Set("ETag", etag)
+	return ok(w, empty{})
 }
 
 // listRunArtifacts is the tracking API's artifacts/list.

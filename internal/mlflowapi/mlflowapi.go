@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/blob"
@@ -102,13 +103,15 @@ type API struct {
 	projects Projects
 	tracking *tracking.Service
 	blobs    blob.Store
+	baseURL  string
 }
 
 // New returns the MLflow surface over the tracking service; projects
 // authorizes /p/{key} tracking URIs and resolves the default project;
-// blobs keeps artifacts.
-func New(projects Projects, tr *tracking.Service, blobs blob.Store, log *slog.Logger) *API {
-	return &API{log: log, projects: projects, tracking: tr, blobs: blobs}
+// blobs keeps artifacts; baseURL is the server's external URL, which the
+// part URLs of multipart uploads start with.
+func New(projects Projects, tr *tracking.Service, blobs blob.Store, baseURL string, log *slog.Logger) *API {
+	return &API{log: log, projects: projects, tracking: tr, blobs: blobs, baseURL: strings.TrimRight(baseURL, "/")}
 }
 
 func endpointNotFound(w http.ResponseWriter, r *http.Request) error {
@@ -182,7 +185,9 @@ func (api *API) Surfaces() []route.Surface {
 				need = auth.RoleEditor
 			}
 			h := ep.handler
-			s.Routes = append(s.Routes, route.Route{Method: ep.method, Pattern: ep.pattern, Access: access, Handler: func(w http.ResponseWriter, r *http.Request) error {
+			// A read is read-only whatever its method, so read tokens may
+			// search with MLflow's POST bodies.
+			s.Routes = append(s.Routes, route.Route{Method: ep.method, Pattern: ep.pattern, Access: access, ReadOnly: !ep.write, Handler: func(w http.ResponseWriter, r *http.Request) error {
 				proj, err := api.project(r, need)
 				if err != nil {
 					return err
@@ -194,11 +199,17 @@ func (api *API) Surfaces() []route.Surface {
 		return s
 	}
 	tr, art := api.trackingEndpoints(), api.artifactEndpoints()
+	// Multipart parts authorize by the upload's secret, not by the caller
+	// (see artifacts.go); they are PUT to the mount mpu/create was called on.
+	withParts := func(s route.Surface) route.Surface {
+		s.Routes = append(s.Routes, route.Route{Method: "PUT", Pattern: "/mpu/part/{upload}/{part}", Access: route.Public, Handler: api.mpuPart})
+		return s
+	}
 	return []route.Surface{
 		mk(trackingPrefix, false, tr, maxBody),
-		mk(artifactsPrefix, false, art, maxArtifactBody),
+		withParts(mk(artifactsPrefix, false, art, maxArtifactBody)),
 		mk(projectURIPrefix+trackingPrefix, true, tr, maxBody),
-		mk(projectURIPrefix+artifactsPrefix, true, art, maxArtifactBody),
+		withParts(mk(projectURIPrefix+artifactsPrefix, true, art, maxArtifactBody)),
 		mk(bulkPrefix, false, api.bulkEndpoints(), maxBody),
 		mk(projectURIPrefix+bulkPrefix, true, api.bulkEndpoints(), maxBody),
 		// MLflow serves /health and /version at the server root.

@@ -458,16 +458,20 @@ func (api *API) logBatch(w http.ResponseWriter, r *http.Request, proj *work.Proj
 	return ok(w, empty{})
 }
 
-// logInputs accepts MLflow's dataset inputs. Trellis does not keep dataset
-// inputs yet (the datasets capability will); it validates the request and
-// the run, so clients calling mlflow.log_input keep working.
+// logInputs records MLflow's dataset inputs of a run (mlflow.log_input),
+// which runs/get and runs/search then return under inputs.dataset_inputs.
 func (api *API) logInputs(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
 	var req struct {
 		runIDReq
 		Datasets []struct {
+			Tags    []wireTag `json:"tags"`
 			Dataset *struct {
-				Name   string `json:"name"`
-				Digest string `json:"digest"`
+				Name       string  `json:"name"`
+				Digest     string  `json:"digest"`
+				SourceType *string `json:"source_type"`
+				Source     *string `json:"source"`
+				Schema     *string `json:"schema"`
+				Profile    *string `json:"profile"`
 			} `json:"dataset"`
 		} `json:"datasets"`
 	}
@@ -478,12 +482,22 @@ func (api *API) logInputs(w http.ResponseWriter, r *http.Request, proj *work.Pro
 	if err != nil {
 		return err
 	}
-	for _, d := range req.Datasets {
-		if d.Dataset == nil || d.Dataset.Name == "" || d.Dataset.Digest == "" {
-			return trellis.Invalid("datasets", "Each dataset input needs a dataset with a name and a digest.")
+	inputs := make([]tracking.DatasetInput, 0, len(req.Datasets))
+	for i, d := range req.Datasets {
+		f := "datasets[" + strconv.Itoa(i) + "].dataset"
+		if d.Dataset == nil {
+			return trellis.Invalid(f, "Missing value for required parameter '%s'.", f)
 		}
+		if d.Dataset.SourceType == nil {
+			return trellis.Invalid(f+".source_type", "Missing value for required parameter '%s.source_type'.", f)
+		}
+		if d.Dataset.Source == nil {
+			return trellis.Invalid(f+".source", "Missing value for required parameter '%s.source'.", f)
+		}
+		inputs = append(inputs, tracking.DatasetInput{Tags: tagsIn(d.Tags), Dataset: tracking.Dataset{Name: d.Dataset.Name, Digest: d.Dataset.Digest,
+			SourceType: *d.Dataset.SourceType, Source: *d.Dataset.Source, Schema: d.Dataset.Schema, Profile: d.Dataset.Profile}})
 	}
-	if _, err := api.tracking.Run(r.Context(), proj, id); err != nil {
+	if err := api.tracking.LogInputs(r.Context(), proj, id, inputs); err != nil {
 		return err
 	}
 	return ok(w, empty{})

@@ -199,9 +199,30 @@ type wireRunData struct {
 }
 
 type wireRun struct {
-	Info   wireRunInfo    `json:"info"`
-	Data   wireRunData    `json:"data"`
-	Inputs map[string]any `json:"inputs"`
+	Info   wireRunInfo   `json:"info"`
+	Data   wireRunData   `json:"data"`
+	Inputs wireRunInputs `json:"inputs"`
+}
+
+// wireRunInputs is MLflow's RunInputs: always present, {} without inputs.
+type wireRunInputs struct {
+	DatasetInputs []wireDatasetInput `json:"dataset_inputs,omitempty"`
+}
+
+type wireDatasetInput struct {
+	Tags    []wireTag   `json:"tags,omitempty"`
+	Dataset wireDataset `json:"dataset"`
+}
+
+// wireDataset is MLflow's Dataset; schema and profile are left out when
+// the client did not send them, as protobuf JSON leaves out unset fields.
+type wireDataset struct {
+	Name       string  `json:"name"`
+	Digest     string  `json:"digest"`
+	SourceType string  `json:"source_type"`
+	Source     string  `json:"source"`
+	Schema     *string `json:"schema,omitempty"`
+	Profile    *string `json:"profile,omitempty"`
 }
 
 func toWireRunInfo(i *tracking.RunInfo) wireRunInfo {
@@ -210,7 +231,15 @@ func toWireRunInfo(i *tracking.RunInfo) wireRunInfo {
 }
 
 func toWireRun(r *tracking.Run) wireRun {
-	w := wireRun{Info: toWireRunInfo(&r.Info), Inputs: map[string]any{}}
+	w := wireRun{Info: toWireRunInfo(&r.Info)}
+	for _, in := range r.Inputs {
+		d := in.Dataset
+		wi := wireDatasetInput{Dataset: wireDataset{Name: d.Name, Digest: d.Digest, SourceType: d.SourceType, Source: d.Source, Schema: d.Schema, Profile: d.Profile}}
+		for _, t := range in.Tags {
+			wi.Tags = append(wi.Tags, wireTag(t))
+		}
+		w.Inputs.DatasetInputs = append(w.Inputs.DatasetInputs, wi)
+	}
 	for _, m := range r.Metrics {
 		w.Data.Metrics = append(w.Data.Metrics, toWireMetric(m))
 	}

@@ -65,7 +65,12 @@ type Route struct {
 	Method  string // GET, POST, ...; "" matches every method
 	Pattern string // a ServeMux path pattern, relative to the surface prefix
 	Access  Access
-	Handler HandlerFunc
+	// ReadOnly says the route changes nothing although its method is not
+	// safe: a search or an evaluation that takes its query in a POST body.
+	// Read-only API tokens may call it. Safe methods (GET, HEAD, OPTIONS)
+	// are read-only by HTTP's definition and need not say so.
+	ReadOnly bool
+	Handler  HandlerFunc
 }
 
 // Projects authorizes access to one project; work.Service implements it.
@@ -157,7 +162,7 @@ func (s Surface) guard(rt Route) http.Handler {
 				info.User = p.User.Name
 			}
 		}
-		if err := s.authorize(r, rt.Access, p); err != nil {
+		if err := s.authorize(r, rt, p); err != nil {
 			s.WriteError(w, r, err)
 			return
 		}
@@ -178,7 +183,13 @@ func (s Surface) guard(rt Route) http.Handler {
 	})
 }
 
-func (s Surface) authorize(r *http.Request, a Access, p *auth.Principal) error {
+// Writes reports whether a request on rt may change state, which a
+// read-only token may not do: any unsafe method, unless the row says the
+// route is read-only.
+func (rt Route) Writes(method string) bool { return !rt.ReadOnly && !isSafe(method) }
+
+func (s Surface) authorize(r *http.Request, rt Route, p *auth.Principal) error {
+	a := rt.Access
 	if a == Public {
 		return nil
 	}
@@ -188,8 +199,8 @@ func (s Surface) authorize(r *http.Request, a Access, p *auth.Principal) error {
 	if p == nil {
 		return trellis.Errorf(trellis.EUNAUTHENTICATED, "Authentication required: sign in, or send an API token as 'Authorization: Bearer trl_...'.")
 	}
-	if !isSafe(r.Method) && !p.CanWrite() {
-		return trellis.Errorf(trellis.EFORBIDDEN, "This API token is read-only.")
+	if rt.Writes(r.Method) && !p.CanWrite() {
+		return trellis.Errorf(trellis.EFORBIDDEN, "This API token is read-only: it may call GET routes and read-only searches, not %s %s.", r.Method, r.URL.Path)
 	}
 	if a == InstanceAdmin && !p.User.Admin {
 		return trellis.Errorf(trellis.EFORBIDDEN, "Only instance admins may do this.")

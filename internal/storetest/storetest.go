@@ -57,6 +57,8 @@ func Run(t *testing.T, open Open) {
 		{"TrackingConcurrentBatches", testTrackingConcurrentBatches},
 		{"RunFinishedHook", testRunFinishedHook},
 		{"Specs", testSpecs},
+		{"TrackingInputs", testTrackingInputs},
+		{"TrackingArtifactLocation", testTrackingArtifactLocation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -477,3 +477,96 @@ func testTrackingSearchByMetric(t *testing.T, db *store.DB) {
 		}
 	}
 }
+
+// testTrackingInputs logs dataset inputs as MLflow's log-inputs does and
+// reads them back through runs/get and runs/search: a dataset is kept once
+// per experiment, an input once per run with the tags it was first logged
+// with, and a bad input writes nothing.
+func testTrackingInputs(t *testing.T, db *store.DB) {
+	ctx, svc, p := trackingFixture(t, db)
+	e := must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "inputs", "", nil))
+	eid := fmt.Sprint(e.ID)
+	r1 := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid}))
+	r2 := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid}))
+	schema := `{"mlflow_colspec":[{"name":"x","type":"double"}]}`
+	train := tracking.Dataset{Name: "balloons", Digest: "abc", SourceType: "local", Source: `{"uri":"train.csv"}`, Schema: &schema}
+	val := tracking.Dataset{Name: "balloons-val", Digest: "def", SourceType: "http", Source: "{}"}
+	ctxTag := func(v string) []tracking.Tag { return []tracking.Tag{{Key: tracking.TagDataContext, Value: v}} }
+	if err := svc.LogInputs(ctx, p, r1.Info.ID, []tracking.DatasetInput{{Dataset: train, Tags: ctxTag("train")}, {Dataset: train, Tags: ctxTag("dup")}, {Dataset: val}}); err != nil {
+		t.Fatal(err)
+	}
+	// Logged again with other tags and fields: the run keeps what it had.
+	other := train
+	other.Source = "changed"
+	if err := svc.LogInputs(ctx, p, r1.Info.ID, []tracking.DatasetInput{{Dataset: other, Tags: ctxTag("eval")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: other, Tags: ctxTag("test")}}); err != nil {
+		t.Fatal(err)
+	}
+	got := must[*tracking.Run](t)(svc.Run(ctx, p, r1.Info.ID))
+	if len(got.Inputs) != 2 {
+		t.Fatalf("run 1 inputs: %+v", got.Inputs)
+	}
+	in := got.Inputs[0]
+	if in.Dataset.Name != "balloons" || in.Dataset.Source != `{"uri":"train.csv"}` || in.Dataset.Schema == nil || *in.Dataset.Schema != schema ||
+		in.Dataset.Profile != nil || len(in.Tags) != 1 || in.Tags[0].Value != "train" {
+		t.Fatalf("first input: %+v %v", in, in.Tags)
+	}
+	if v := got.Inputs[1]; v.Dataset.Name != "balloons-val" || v.Dataset.Schema != nil || len(v.Tags) != 0 {
+		t.Fatalf("second input: %+v", v)
+	}
+	rs, _, err := svc.SearchRuns(ctx, p, tracking.SearchRunsInput{ExperimentIDs: []string{eid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*tracking.Run{}
+	for _, r := range rs {
+		byID[r.Info.ID] = r
+	}
+	if r := byID[r2.Info.ID]; r == nil || len(r.Inputs) != 1 || r.Inputs[0].Dataset.Source != `{"uri":"train.csv"}` || r.Inputs[0].Tags[0].Value != "test" {
+		t.Fatalf("run 2 in search: %+v", r)
+	}
+	if r := byID[r1.Info.ID]; r == nil || len(r.Inputs) != 2 {
+		t.Fatalf("run 1 in search: %+v", r)
+	}
+	// Limits, checked before anything is written.
+	long := string(make([]byte, 37))
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: val}, {Dataset: tracking.Dataset{Name: "x", Digest: long, SourceType: "s", Source: "s"}}}), trellis.EINVALID)
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: tracking.Dataset{Name: "x", Digest: "d"}, Tags: []tracking.Tag{{Key: "k", Value: string(make([]byte, 501))}}}}), trellis.EINVALID)
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: tracking.Dataset{Digest: "d"}}}), trellis.EINVALID)
+	if r := must[*tracking.Run](t)(svc.Run(ctx, p, r2.Info.ID)); len(r.Inputs) != 1 {
+		t.Fatalf("a rejected request wrote inputs: %+v", r.Inputs)
+	}
+	wantCode(t, svc.LogInputs(ctx, p, "0123456789abcdef0123456789abcdef", []tracking.DatasetInput{{Dataset: val}}), trellis.ENOTFOUND)
+	// A deleted run takes no inputs.
+	if err := svc.SetRunStage(ctx, p, r2.Info.ID, tracking.StageDeleted); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: val}}), trellis.EINVALID)
+}
+
+// testTrackingArtifactLocation checks the operator's rule for a
+// client-chosen artifact_location: denied by default, allowed under an
+// allowed prefix (on a path boundary) and then kept and returned.
+func testTrackingArtifactLocation(t *testing.T, db *store.DB) {
+	ctx, svc, p := trackingFixture(t, db)
+	_, err := svc.CreateExperiment(ctx, p, "denied", "s3://team/mlflow/x", nil)
+	wantCode(t, err, trellis.EINVALID)
+	svc.AllowArtifactLocations([]string{"s3://team/mlflow", "file:///mnt/shared/"})
+	e := must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "allowed", "s3://team/mlflow/churn", nil))
+	got := must[*tracking.Experiment](t)(svc.Experiment(ctx, p, fmt.Sprint(e.ID)))
+	if tracking.ExperimentArtifactLocation(got) != "s3://team/mlflow/churn" {
+		t.Fatalf("artifact location %q", got.ArtifactLocation)
+	}
+	r := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: fmt.Sprint(e.ID)}))
+	if r.Info.ArtifactURI != "s3://team/mlflow/churn/"+r.Info.ID+"/artifacts" {
+		t.Fatalf("run artifact uri %q", r.Info.ArtifactURI)
+	}
+	must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "shared", "file:///mnt/shared/churn", nil))
+	for _, bad := range []string{"s3://team/mlflow-other", "s3://team/mlflow/../secrets", "s3://other/mlflow/x", "file:///mnt/sharedx",
+		"mlflow-artifacts:/1", "runs:/abc/x", "/mnt/shared/x", "S3://team/mlflow/x", "file:///mnt/shared/%2e%2e/etc", "file:///mnt/shared/a%2f..%2f..%2fetc"} {
+		_, err := svc.CreateExperiment(ctx, p, "bad "+fmt.Sprint(len(bad)), bad, nil)
+		wantCode(t, err, trellis.EINVALID)
+	}
+}

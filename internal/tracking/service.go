@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
+	"net/url"
 	"path"
 	"regexp"
 	"strconv"
@@ -25,11 +26,22 @@ type Service struct {
 	store       Store
 	now         func() time.Time
 	runFinished []func(context.Context, RunFinished)
+	// artifactPrefixes are the URI prefixes the operator lets clients
+	// choose as an experiment's artifact_location; none by default.
+	artifactPrefixes []string
 }
 
 // NewService returns a Service.
 func NewService(store Store) *Service {
 	return &Service{store: store, now: time.Now}
+}
+
+// AllowArtifactLocations sets the URI prefixes (checked with
+// CheckArtifactLocationPrefix by the caller's config) under which clients
+// may put a tracking experiment's artifact_location. With none, every
+// experiment keeps its artifacts in this server's store.
+func (s *Service) AllowArtifactLocations(prefixes []string) {
+	s.artifactPrefixes = append([]string(nil), prefixes...)
 }
 
 // SetClock replaces the clock, for tests.
@@ -86,6 +98,83 @@ func ExperimentArtifactLocation(e *Experiment) string {
 	return "mlflow-artifacts:/" + strconv.FormatInt(e.ID, 10)
 }
 
+// MaxArtifactLocation bounds a client-chosen artifact_location.
+const MaxArtifactLocation = 2048
+
+// serverSchemes are the artifact URI schemes the server itself manages or
+// resolves; a client may never choose them, nor may an operator allow them,
+// because they would reach into other experiments' artifacts.
+var serverSchemes = map[string]bool{"mlflow-artifacts": true, "runs": true, "models": true}
+
+var schemeRE = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.\-]*):`)
+
+// checkLocationURI applies the rules shared by allowed prefixes and chosen
+// locations: an absolute URI with a scheme and something after it, no
+// server-managed scheme, no '.' or '..' segment (escaped or not), no
+// escaped slash, no backslash or control character.
+func checkLocationURI(field, loc string) error {
+	m := schemeRE.FindStringSubmatch(loc)
+	switch {
+	case len(loc) > MaxArtifactLocation:
+		return trellis.Invalid(field, "%s is longer than %d characters", field, MaxArtifactLocation)
+	case m == nil:
+		return trellis.Invalid(field, "%s %q must be an absolute URI with a scheme, such as s3://bucket/prefix/", field, loc)
+	case serverSchemes[strings.ToLower(m[1])]:
+		return trellis.Invalid(field, "%s %q uses the %s: scheme, which this server manages itself", field, loc, m[1])
+	case strings.Trim(loc[len(m[0]):], "/") == "":
+		return trellis.Invalid(field, "%s %q names only a scheme; give a bucket, host or directory", field, loc)
+	case strings.ContainsAny(loc, "\\\x00\r\n\t"):
+		return trellis.Invalid(field, "%s %q contains a backslash or a control character", field, loc)
+	}
+	// Segments are checked decoded too: MLflow's client unescapes file:
+	// URIs, so %2e%2e would climb out as surely as "..".
+	for _, seg := range strings.Split(loc[len(m[0]):], "/") {
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return trellis.Invalid(field, "%s %q has a malformed %%-escape", field, loc)
+		}
+		if seg == ".." || seg == "." || dec == ".." || dec == "." || strings.ContainsAny(dec, "/\\\x00") {
+			return trellis.Invalid(field, "%s %q contains a '.' or '..' segment, or an escaped slash", field, loc)
+		}
+	}
+	return nil
+}
+
+// CheckArtifactLocationPrefix validates an operator's allowed
+// artifact_location prefix. Errors: EINVALID.
+func CheckArtifactLocationPrefix(prefix string) error {
+	return checkLocationURI("allow-artifact-location", prefix)
+}
+
+// underPrefix reports whether loc is prefix itself or below it: the
+// prefix "s3://team" allows "s3://team/x" but not "s3://team-other".
+func underPrefix(loc, prefix string) bool {
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(loc, prefix) || loc == strings.TrimSuffix(prefix, "/")
+	}
+	return loc == prefix || strings.HasPrefix(loc, prefix+"/")
+}
+
+// checkArtifactLocation applies the operator's rule to a client-chosen
+// artifact_location ("" is always fine: the server's own store).
+func (s *Service) checkArtifactLocation(loc string) error {
+	if loc == "" {
+		return nil
+	}
+	if len(s.artifactPrefixes) == 0 {
+		return trellis.Invalid("artifact_location", "artifact_location %q is not allowed: this server keeps artifacts itself and its operator allows no client-chosen location (trellis serve --allow-artifact-location PREFIX). Leave artifact_location empty.", loc)
+	}
+	if err := checkLocationURI("artifact_location", loc); err != nil {
+		return err
+	}
+	for _, p := range s.artifactPrefixes {
+		if underPrefix(loc, p) {
+			return nil
+		}
+	}
+	return trellis.Invalid("artifact_location", "artifact_location %q is not under a prefix the operator allows (%s); leave it empty to keep artifacts on this server.", loc, strings.Join(s.artifactPrefixes, ", "))
+}
+
 func checkExperimentName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
@@ -96,16 +185,17 @@ func checkExperimentName(name string) error {
 	return nil
 }
 
-// CreateExperiment creates a tracking experiment in proj. Clients cannot
-// choose an artifact location: artifacts always go through the server's
+// CreateExperiment creates a tracking experiment in proj. Clients may
+// choose an artifact location only under a prefix the operator allowed
+// (AllowArtifactLocations); otherwise artifacts go through the server's
 // proxy and blob store. Errors: EINVALID, ECONFLICT (name taken, also by a
 // deleted experiment).
 func (s *Service) CreateExperiment(ctx context.Context, proj *work.Project, name, artifactLocation string, tags []Tag) (*Experiment, error) {
 	if err := checkExperimentName(name); err != nil {
 		return nil, err
 	}
-	if artifactLocation != "" {
-		return nil, trellis.Invalid("artifact_location", "This server keeps artifacts itself; leave artifact_location empty (artifacts are uploaded through /api/2.0/mlflow-artifacts).")
+	if err := s.checkArtifactLocation(artifactLocation); err != nil {
+		return nil, err
 	}
 	for _, t := range tags {
 		if err := checkTag(t, MaxExpTagValueLength); err != nil {
@@ -113,7 +203,7 @@ func (s *Service) CreateExperiment(ctx context.Context, proj *work.Project, name
 		}
 	}
 	now := s.nowMs()
-	e := &Experiment{ProjectID: proj.ID, Name: name, LifecycleStage: StageActive, CreatedAt: now, UpdatedAt: now, Tags: dedupTags(tags)}
+	e := &Experiment{ProjectID: proj.ID, Name: name, ArtifactLocation: artifactLocation, LifecycleStage: StageActive, CreatedAt: now, UpdatedAt: now, Tags: dedupTags(tags)}
 	if err := s.store.CreateExperiment(ctx, e); err != nil {
 		if trellis.ErrorCode(err) == trellis.ECONFLICT {
 			return nil, trellis.Errorf(trellis.ECONFLICT, "Experiment '%s' already exists.", name)
@@ -498,8 +588,37 @@ func setTag(tags []Tag, t Tag) []Tag {
 	return append(tags, t)
 }
 
-// Run returns a run of proj. Errors: ENOTFOUND.
+// Run returns a run of proj with its dataset inputs. Errors: ENOTFOUND.
 func (s *Service) Run(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
+	r, err := s.findRun(ctx, proj, runID)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.loadInputs(ctx, []*Run{r})
+}
+
+// loadInputs fills the dataset inputs of runs that answer a client.
+func (s *Service) loadInputs(ctx context.Context, runs []*Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.Info.ID
+	}
+	in, err := s.store.FindRunInputs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		r.Inputs = in[r.Info.ID]
+	}
+	return nil
+}
+
+// findRun returns a run of proj without its inputs, for the paths that only
+// check the run or read its data. Errors: ENOTFOUND.
+func (s *Service) findRun(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
 	if runID == "" {
 		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
@@ -511,7 +630,7 @@ func (s *Service) Run(ctx context.Context, proj *work.Project, runID string) (*R
 }
 
 func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
-	r, err := s.Run(ctx, proj, runID)
+	r, err := s.findRun(ctx, proj, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +680,7 @@ func (s *Service) UpdateRun(ctx context.Context, proj *work.Project, runID strin
 
 // SetRunStage deletes or restores a run. Errors: ENOTFOUND.
 func (s *Service) SetRunStage(ctx context.Context, proj *work.Project, runID, stage string) error {
-	r, err := s.Run(ctx, proj, runID)
+	r, err := s.findRun(ctx, proj, runID)
 	if err != nil {
 		return err
 	}
@@ -640,6 +759,90 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	return s.autoLink(ctx, proj, runID, texts...)
 }
 
+// CheckInputs applies MLflow's dataset input rules: every input names a
+// dataset with a name, digest, source type and source, within MLflow's
+// length limits, and input tags within theirs. Errors name the field with
+// its index, such as datasets[0].dataset.digest.
+func CheckInputs(inputs []DatasetInput) error {
+	if len(inputs) > MaxDatasetsPerBatch {
+		return trellis.Invalid("datasets", "A log-inputs request can contain at most %d datasets. Got %d.", MaxDatasetsPerBatch, len(inputs))
+	}
+	long := func(field string, v string, max int) error {
+		if len(v) > max {
+			return trellis.Invalid(field, "'%s' exceeds the maximum length of %d characters (got %d)", field, max, len(v))
+		}
+		return nil
+	}
+	for i, in := range inputs {
+		f := "datasets[" + strconv.Itoa(i) + "].dataset."
+		d := in.Dataset
+		for _, c := range []struct {
+			field string
+			v     string
+			max   int
+		}{{"name", d.Name, MaxDatasetName}, {"digest", d.Digest, MaxDatasetDigest}, {"source", d.Source, MaxDatasetSource}} {
+			if err := long(f+c.field, c.v, c.max); err != nil {
+				return err
+			}
+		}
+		if d.Name == "" || d.Digest == "" {
+			return trellis.Invalid(f+"name", "A dataset input needs a dataset with a name and a digest.")
+		}
+		if d.Schema != nil {
+			if err := long(f+"schema", *d.Schema, MaxDatasetSchema); err != nil {
+				return err
+			}
+		}
+		if d.Profile != nil {
+			if err := long(f+"profile", *d.Profile, MaxDatasetProfile); err != nil {
+				return err
+			}
+		}
+		for j, t := range in.Tags {
+			tf := "datasets[" + strconv.Itoa(i) + "].tags[" + strconv.Itoa(j) + "]."
+			if t.Key == "" {
+				return trellis.Invalid(tf+"key", "An input tag needs a key.")
+			}
+			if err := long(tf+"key", t.Key, MaxInputTagKey); err != nil {
+				return err
+			}
+			if err := long(tf+"value", t.Value, MaxInputTagValue); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LogInputs records the datasets an active run of proj used, with their
+// input tags. Inputs naming the same dataset (name and digest) twice keep
+// the first, and a dataset the run already has is left as it is, as in
+// MLflow. Errors: EINVALID (limits, a missing name or digest), ENOTFOUND.
+func (s *Service) LogInputs(ctx context.Context, proj *work.Project, runID string, inputs []DatasetInput) error {
+	if err := CheckInputs(inputs); err != nil {
+		return err
+	}
+	r, err := s.activeRun(ctx, proj, runID)
+	if err != nil {
+		return err
+	}
+	type key struct{ name, digest string }
+	seen := map[key]bool{}
+	var keep []DatasetInput
+	for _, in := range inputs {
+		k := key{in.Dataset.Name, in.Dataset.Digest}
+		if !seen[k] {
+			seen[k] = true
+			in.Tags = dedupTags(in.Tags)
+			keep = append(keep, in)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return s.store.LogRunInputs(ctx, r.Info.ExperimentID, runID, keep)
+}
+
 func dedupParams(ps []Param) []Param {
 	seen := map[string]bool{}
 	var out []Param
@@ -701,6 +904,9 @@ func (s *Service) SearchRuns(ctx context.Context, proj *work.Project, in SearchR
 		return nil, "", err
 	}
 	runs, next := trimPage(runs, offset, limit)
+	if err := s.loadInputs(ctx, runs); err != nil {
+		return nil, "", err
+	}
 	return runs, next, nil
 }
 
@@ -720,7 +926,7 @@ func (s *Service) MetricHistory(ctx context.Context, proj *work.Project, runID, 
 	if key == "" {
 		return nil, "", trellis.Invalid("metric_key", "Missing value for required parameter 'metric_key'.")
 	}
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return nil, "", err
 	}
 	limit := MaxHistoryPage
@@ -808,7 +1014,7 @@ func (s *Service) LinkItem(ctx context.Context, proj *work.Project, runID, itemK
 	if err := checkItemKey(proj, itemKey); err != nil {
 		return nil, err
 	}
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return nil, err
 	}
 	l := ItemLink{RunID: runID, ProjectID: proj.ID, ItemKey: itemKey, Source: "manual", CreatedAt: s.nowMs()}
@@ -820,7 +1026,7 @@ func (s *Service) LinkItem(ctx context.Context, proj *work.Project, runID, itemK
 
 // UnlinkItem removes a link. Errors: ENOTFOUND.
 func (s *Service) UnlinkItem(ctx context.Context, proj *work.Project, runID, itemKey string) error {
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return err
 	}
 	return s.store.UnlinkRunItem(ctx, runID, itemKey)
@@ -828,7 +1034,7 @@ func (s *Service) UnlinkItem(ctx context.Context, proj *work.Project, runID, ite
 
 // RunItems lists the items a run of proj links to. Errors: ENOTFOUND.
 func (s *Service) RunItems(ctx context.Context, proj *work.Project, runID string) ([]ItemLink, error) {
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return nil, err
 	}
 	return s.store.FindRunItems(ctx, runID)
@@ -919,7 +1125,7 @@ func (s *Service) MetricIntervals(ctx context.Context, proj *work.Project, q Int
 	}
 	var out []RunMetric
 	for _, id := range q.RunIDs {
-		if _, err := s.Run(ctx, proj, id); err != nil {
+		if _, err := s.findRun(ctx, proj, id); err != nil {
 			return nil, err
 		}
 		ms, err := s.store.FindMetricHistory(ctx, HistoryQuery{RunID: id, Key: q.Key, Limit: MaxIntervalPoints, StartStep: q.StartStep, EndStep: q.EndStep})
@@ -968,7 +1174,7 @@ func (s *Service) ChartSeries(ctx context.Context, proj *work.Project, runID, ke
 	if buckets <= 0 || buckets > MaxChartBuckets {
 		return nil, trellis.Invalid("buckets", "buckets must be between 1 and %d", MaxChartBuckets)
 	}
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return nil, err
 	}
 	return s.store.FindMetricBuckets(ctx, BucketQuery{RunID: runID, Key: key, StartStep: start, EndStep: end, Buckets: buckets})

@@ -37,6 +37,14 @@ const (
 	MaxExperimentName     = 500
 	DefaultMaxResults     = 1000
 	MaxResults            = 50000
+	MaxDatasetsPerBatch   = 1000
+	MaxDatasetName        = 500
+	MaxDatasetDigest      = 36
+	MaxDatasetSchema      = 1048575
+	MaxDatasetSource      = 65535
+	MaxDatasetProfile     = 16777215
+	MaxInputTagKey        = 255
+	MaxInputTagValue      = 500
 )
 
 // Well-known MLflow tag keys.
@@ -47,6 +55,9 @@ const (
 	TagParentRun = "mlflow.parentRunId"
 	TagLogModel  = "mlflow.log-model.history"
 	TagItem      = "trellis.item"
+	// TagDataContext is the input tag saying what a run used a dataset
+	// for: "train", "eval", ...
+	TagDataContext = "mlflow.data.context"
 )
 
 // Experiment is an MLflow experiment inside a project.
@@ -95,11 +106,33 @@ type RunInfo struct {
 }
 
 // Run is a run with its data; Metrics holds the latest point of each series.
+// Inputs is filled by Service.Run and Service.SearchRuns, which answer
+// clients, not by the lookups the write paths make.
 type Run struct {
 	Info    RunInfo
 	Params  []Param
 	Tags    []Tag
 	Metrics []Metric
+	Inputs  []DatasetInput
+}
+
+// Dataset is MLflow's reference to data a run used. It is kept once per
+// tracking experiment, identified by name and digest; the first logging
+// fixes its other fields. Schema and Profile are nil when not sent.
+type Dataset struct {
+	Name       string
+	Digest     string
+	SourceType string
+	Source     string
+	Schema     *string
+	Profile    *string
+}
+
+// DatasetInput is a dataset a run used, with the input's tags (such as
+// mlflow.data.context = train).
+type DatasetInput struct {
+	Dataset Dataset
+	Tags    []Tag
 }
 
 // Batch is what one log-batch writes, all or nothing.
@@ -181,6 +214,14 @@ type Store interface {
 	// is written.
 	LogBatch(ctx context.Context, runID string, b Batch) error
 	DeleteRunTag(ctx context.Context, runID, key string) error
+	// LogRunInputs records datasets of an experiment (a dataset already
+	// known by name and digest is reused as it is) and links them to the
+	// run with their tags, in one transaction; an input the run already
+	// has is left as it is.
+	LogRunInputs(ctx context.Context, experimentID int64, runID string, inputs []DatasetInput) error
+	// FindRunInputs returns the dataset inputs of runs by run id, each in
+	// the order they were first logged.
+	FindRunInputs(ctx context.Context, runIDs []string) (map[string][]DatasetInput, error)
 	FindRuns(ctx context.Context, q RunQuery) ([]*Run, error)
 	FindMetricHistory(ctx context.Context, q HistoryQuery) ([]Metric, error)
 	// FindMetricBuckets aggregates a series into step buckets in the
