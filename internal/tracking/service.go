@@ -86,6 +86,23 @@ func ExperimentArtifactLocation(e *Experiment) string {
 	return "mlflow-artifacts:/" + strconv.FormatInt(e.ID, 10)
 }
 
+// ArtifactBlobPrefix is where the artifact proxy keeps what an
+// mlflow-artifacts:/ URI names: "mlflow-artifacts:/1/<run>/artifacts/x"
+// is the blob key "mlflow/1/<run>/artifacts/x".
+const ArtifactBlobPrefix = "mlflow/"
+
+// RunArtifactRoot returns the blob key under which a run's artifacts live,
+// and false when the run keeps them outside this server's store. The key
+// comes from the run record, never from a request, so a caller joining a
+// cleaned relative path to it stays inside that run's artifacts.
+func RunArtifactRoot(r *Run) (string, bool) {
+	rest, ok := strings.CutPrefix(r.Info.ArtifactURI, "mlflow-artifacts:/")
+	if !ok || rest == "" || strings.Contains(rest, "..") {
+		return "", false
+	}
+	return ArtifactBlobPrefix + strings.Trim(rest, "/"), true
+}
+
 func checkExperimentName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":

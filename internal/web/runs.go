@@ -155,11 +155,12 @@ func formatValue(f float64) string {
 
 type runView struct {
 	layout
-	Run      *tracking.Run
-	Items    []tracking.ItemLink
-	Metrics  []metricRow
-	Children []*tracking.Run
-	Parent   string
+	Run       *tracking.Run
+	Items     []tracking.ItemLink
+	Metrics   []metricRow
+	Children  []*tracking.Run
+	Parent    string
+	Artifacts *artifactsView
 }
 
 type metricRow struct {
@@ -168,8 +169,9 @@ type metricRow struct {
 	Step  int64
 }
 
-// runPage shows one run: its info, params, metrics with charts, tags and
-// the items it links to.
+// runPage shows one run: its info, params, metrics with charts, tags, the
+// items it links to, nested runs and its artifacts (?dir= lists a
+// directory, ?file= previews a file).
 func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
@@ -195,6 +197,10 @@ func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Children = children
+	q := r.URL.Query()
+	if v.Artifacts, err = ui.artifacts(r, proj, run, q.Get("dir"), q.Get("file")); err != nil {
+		return err
+	}
 	return ui.render(w, http.StatusOK, "run", v)
 }
 
