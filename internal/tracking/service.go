@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"path"
 	"regexp"
@@ -681,6 +682,27 @@ func (s *Service) DeleteRunTag(ctx context.Context, proj *work.Project, runID, k
 		return err
 	}
 	return nil
+}
+
+// ChildRuns returns the active nested runs of a run (those whose
+// mlflow.parentRunId tag names it), newest first, at most max. It looks
+// the children up in the tag index instead of searching, which would visit
+// every run of the experiment when there are none.
+func (s *Service) ChildRuns(ctx context.Context, proj *work.Project, parent *Run, max int) ([]*Run, error) {
+	ids, err := s.store.FindRunIDsByTag(ctx, parent.Info.ExperimentID, TagParentRun, parent.Info.ID, max)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		if strings.ContainsAny(id, "'\\") {
+			return nil, fmt.Errorf("tracking: run id %q cannot be quoted in a filter", id)
+		}
+		quoted[i] = "'" + id + "'"
+	}
+	runs, _, err := s.SearchRuns(ctx, proj, SearchRunsInput{ExperimentIDs: []string{strconv.FormatInt(parent.Info.ExperimentID, 10)},
+		SearchInput: SearchInput{Filter: "attributes.run_id IN (" + strings.Join(quoted, ", ") + ")", MaxResults: int64(max)}})
+	return runs, err
 }
 
 // SearchRunsInput is the input to SearchRuns.

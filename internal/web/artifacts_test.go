@@ -258,3 +258,30 @@ func wantHeaders(t *testing.T, w interface{ Header() http.Header }, want map[str
 		}
 	}
 }
+
+// TestRunPageNested: a run page lists its nested runs and a nested run
+// links back to its parent.
+func TestRunPageNested(t *testing.T) {
+	e := newEnv(t)
+	root := e.mustUser("root", true)
+	p := e.mustProject(root, "BAL", "Balloons")
+	ctx := e.ctx(root)
+	parent, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", Name: "sweep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []*tracking.Run
+	for _, name := range []string{"trial a", "trial b"} {
+		k, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", Name: name, Tags: []tracking.Tag{{Key: tracking.TagParentRun, Value: parent.Info.ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, k)
+	}
+	w := e.get("/p/BAL/runs/"+parent.Info.ID, root)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `id="children-title">Nested runs<`, `href="/p/BAL/runs/`+kids[0].Info.ID+`">trial a</a>`, `href="/p/BAL/runs/`+kids[1].Info.ID+`">trial b</a>`)
+	w = e.get("/p/BAL/runs/"+kids[0].Info.ID, root)
+	wantBody(t, w, `<dt>Parent run</dt><dd><a href="/p/BAL/runs/`+parent.Info.ID+`">`)
+	wantNoBody(t, w, "Nested runs")
+}

@@ -191,12 +191,9 @@ func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 			v.Parent = t.Value
 		}
 	}
-	children, _, err := ui.track.SearchRuns(ctx, proj, tracking.SearchRunsInput{ExperimentIDs: []string{strconv.FormatInt(run.Info.ExperimentID, 10)},
-		SearchInput: tracking.SearchInput{Filter: "tags.`" + tracking.TagParentRun + "` = '" + run.Info.ID + "'", MaxResults: 100}})
-	if err != nil {
+	if v.Children, err = ui.track.ChildRuns(ctx, proj, run, 100); err != nil {
 		return err
 	}
-	v.Children = children
 	q := r.URL.Query()
 	if v.Artifacts, err = ui.artifacts(r, proj, run, q.Get("dir"), q.Get("file")); err != nil {
 		return err

@@ -1,0 +1,24 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// FindRunIDsByTag returns the ids of at most limit active runs of an
+// experiment holding the tag key with exactly value, read from the tag index
+// (key, value) and joined to the runs. The run page finds nested runs this
+// way: a search for the tag walks every run of the experiment when none
+// match, 1.3 s at 100,000 runs.
+func (db *DB) FindRunIDsByTag(ctx context.Context, experimentID int64, key, value string, limit int) ([]string, error) {
+	var ids []string
+	err := db.eachRow(ctx, `SELECT t.run_id FROM tracking_run_tags t JOIN tracking_runs r ON r.id = t.run_id
+		WHERE t.key = $1 AND t.value = $2 AND r.experiment_id = $3 AND r.lifecycle_stage = 'active' ORDER BY r.start_time DESC, r.id LIMIT $4`,
+		[]any{key, value, experimentID, limit}, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+	return ids, mapErr(err, "Run")
+}
