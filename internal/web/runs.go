@@ -246,8 +246,11 @@ func (ui *UI) runMetricJSON(w http.ResponseWriter, r *http.Request) error {
 	return json.NewEncoder(w).Encode(out)
 }
 
+// sortLink is a column header link. Href is a whole relative URL ("?...")
+// because html/template query-escapes anything placed after a literal "?"
+// in an attribute, which turned "&" and "=" into %26 and %3D.
 type sortLink struct {
-	Query string
+	Href  string
 	Label string
 	Arrow string
 }
@@ -275,18 +278,19 @@ func sortArgs(v *runsView, key, label string) sortLink {
 	default:
 		q.Set("order", key+" DESC")
 	}
-	l.Query = q.Encode()
+	l.Href = "?" + q.Encode()
 	return l
 }
 
-// pageQuery is the query of the next page's link.
+// pageQuery is the next page's link: a whole relative URL, for the reason
+// sortLink gives.
 func pageQuery(q url.Values, token string) string {
 	n := url.Values{}
 	for k, vs := range q {
 		n[k] = vs
 	}
 	n.Set("page", token)
-	return n.Encode()
+	return "?" + n.Encode()
 }
 
 type compareView struct {
