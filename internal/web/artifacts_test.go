@@ -183,6 +183,13 @@ func TestRunArtifacts(t *testing.T) {
 	wantStatus(t, e.get(files+"model", root), http.StatusNotFound)
 	wantStatus(t, e.get(page+"?file=nope.txt", root), http.StatusNotFound)
 	wantStatus(t, e.get(files, root), http.StatusBadRequest)
+	// A file or a missing folder lists as an empty folder, as the MLflow
+	// artifact API lists it.
+	for _, d := range []string{"notes.txt", "nope"} {
+		w = e.get(page+"?dir="+d, root)
+		wantStatus(t, w, http.StatusOK)
+		wantBody(t, w, "This folder is empty.")
+	}
 
 	// Paths stay inside this run's artifacts: no "..", absolute or
 	// backslash paths, on the page or the bytes route, and no symlink out.
