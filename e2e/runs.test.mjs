@@ -3,7 +3,7 @@
 // table (filter with an inline error, sort by a metric, chosen columns),
 // shown on a run page (chart, artifacts with a text and an image preview,
 // an HTML artifact offered only as a download) and compared side by side
-// (differences only, an overlaid chart).
+// (differences only, an overlaid chart that zooms).
 //
 // Driven by e2e/e2e_test.go, which sets TRELLIS_URL and a user of this
 // file's own (TRELLIS_E2E_USER / TRELLIS_E2E_PASSWORD). The test creates its
@@ -240,6 +240,19 @@ test('trellis: runs table, run page with artifacts, compare view', { timeout: 18
       await chart.locator('canvas').first().waitFor();
       const legend = (await chart.locator('.u-legend .u-label').allTextContents()).map((s) => s.trim());
       assert.ok(legend.includes('alpha') && legend.includes('beta'), `overlaid series: ${legend}`);
+      // Drag across the chart: both runs' series are asked again for the
+      // zoomed step range.
+      const zoomed = (id) => page.waitForResponse((r) => r.url().includes(`/runs/${id}/metric.json`) && /[?&]start=\d+&end=\d+/.test(r.url()));
+      const box = await chart.locator('.u-over').boundingBox();
+      const both = Promise.all([zoomed(ids.alpha), zoomed(ids.beta)]);
+      await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      for (const resp of await both) {
+        const d = await resp.json();
+        assert.ok(d.step.length > 0 && d.step[0] > 0 && d.step[d.step.length - 1] < 499, `zoomed steps ${d.step[0]}..${d.step[d.step.length - 1]}`);
+      }
       await page.getByLabel('Differences only').uncheck();
       await page.getByRole('button', { name: 'Apply', exact: true }).click();
       await page.waitForURL((u) => !u.searchParams.has('diff'));
