@@ -162,7 +162,8 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List returns the entries directly under dir ("" for the top).
+// List returns the entries directly under dir ("" for the top); an absent
+// directory or a file has none.
 func (d *Dir) List(ctx context.Context, dir string) ([]Entry, error) {
 	name := "."
 	if dir != "" {
@@ -172,13 +173,16 @@ func (d *Dir) List(ctx context.Context, dir string) ([]Entry, error) {
 		}
 	}
 	f, err := d.root.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return []Entry{}, nil
 	}
 	if err != nil {
 		return nil, rootErr("list", dir, err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.IsDir() {
+		return []Entry{}, nil // a file lists as nothing, as in MLflow's local artifact repository
+	}
 	des, err := f.ReadDir(-1)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)

@@ -34,6 +34,12 @@ func TestDirRoundTrip(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Path != "runs/abc/model" || !es[0].IsDir {
 		t.Fatalf("List = %+v, %v", es, err)
 	}
+	// Listing a file, or below one, finds nothing rather than failing.
+	for _, dir := range []string{"runs/abc/model/w.bin", "runs/abc/model/w.bin/x", "runs/nope"} {
+		if es, err := d.List(ctx, dir); err != nil || len(es) != 0 {
+			t.Errorf("List(%s) = %+v, %v", dir, es, err)
+		}
+	}
 	if err := d.Delete(ctx, "runs/abc/model/w.bin"); err != nil {
 		t.Fatal(err)
 	}

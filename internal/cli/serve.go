@@ -123,7 +123,7 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	if base == "" {
 		base = "http://" + addr.String()
 	}
-	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, Goals: a.goals, BaseURL: base, Logger: log})
+	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, Goals: a.goals, Blobs: a.blobs, BaseURL: base, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err

@@ -850,7 +850,11 @@ func (db *DB) FindMetricBuckets(ctx context.Context, q tracking.BucketQuery) ([]
 		return nil, mapErr(err, "Metric")
 	}
 	var lo, hi sql.NullInt64
-	if err := db.read.QueryRowContext(ctx, `SELECT MIN(step), MAX(step) FROM tracking_metrics WHERE series_id = $1`, seriesID).Scan(&lo, &hi); err != nil {
+	// Two subqueries, not MIN and MAX in one: SQLite answers a lone MIN or
+	// MAX from the end of the index but scans every point of the series
+	// for the pair (209 ms instead of microseconds at 1,000,000 points).
+	if err := db.read.QueryRowContext(ctx, `SELECT (SELECT MIN(step) FROM tracking_metrics WHERE series_id = $1),
+		(SELECT MAX(step) FROM tracking_metrics WHERE series_id = $1)`, seriesID).Scan(&lo, &hi); err != nil {
 		return nil, mapErr(err, "Metric")
 	}
 	if !lo.Valid {

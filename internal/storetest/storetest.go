@@ -59,6 +59,7 @@ func Run(t *testing.T, open Open) {
 		{"Specs", testSpecs},
 		{"TrackingInputs", testTrackingInputs},
 		{"TrackingArtifactLocation", testTrackingArtifactLocation},
+		{"TrackingChildRuns", testTrackingChildRuns},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

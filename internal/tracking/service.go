@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/url"
 	"path"
@@ -173,6 +174,23 @@ func (s *Service) checkArtifactLocation(loc string) error {
 		}
 	}
 	return trellis.Invalid("artifact_location", "artifact_location %q is not under a prefix the operator allows (%s); leave it empty to keep artifacts on this server.", loc, strings.Join(s.artifactPrefixes, ", "))
+}
+
+// ArtifactBlobPrefix is where the artifact proxy keeps what an
+// mlflow-artifacts:/ URI names: "mlflow-artifacts:/1/<run>/artifacts/x"
+// is the blob key "mlflow/1/<run>/artifacts/x".
+const ArtifactBlobPrefix = "mlflow/"
+
+// RunArtifactRoot returns the blob key under which a run's artifacts live,
+// and false when the run keeps them outside this server's store. The key
+// comes from the run record, never from a request, so a caller joining a
+// cleaned relative path to it stays inside that run's artifacts.
+func RunArtifactRoot(r *Run) (string, bool) {
+	rest, ok := strings.CutPrefix(r.Info.ArtifactURI, "mlflow-artifacts:/")
+	if !ok || rest == "" || strings.Contains(rest, "..") {
+		return "", false
+	}
+	return ArtifactBlobPrefix + strings.Trim(rest, "/"), true
 }
 
 func checkExperimentName(name string) error {
@@ -867,6 +885,27 @@ func (s *Service) DeleteRunTag(ctx context.Context, proj *work.Project, runID, k
 		return err
 	}
 	return nil
+}
+
+// ChildRuns returns the active nested runs of a run (those whose
+// mlflow.parentRunId tag names it), newest first, at most max. It looks
+// the children up in the tag index instead of searching, which would visit
+// every run of the experiment when there are none.
+func (s *Service) ChildRuns(ctx context.Context, proj *work.Project, parent *Run, max int) ([]*Run, error) {
+	ids, err := s.store.FindRunIDsByTag(ctx, parent.Info.ExperimentID, TagParentRun, parent.Info.ID, max)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		if strings.ContainsAny(id, "'\\") {
+			return nil, fmt.Errorf("tracking: run id %q cannot be quoted in a filter", id)
+		}
+		quoted[i] = "'" + id + "'"
+	}
+	runs, _, err := s.SearchRuns(ctx, proj, SearchRunsInput{ExperimentIDs: []string{strconv.FormatInt(parent.Info.ExperimentID, 10)},
+		SearchInput: SearchInput{Filter: "attributes.run_id IN (" + strings.Join(quoted, ", ") + ")", MaxResults: int64(max)}})
+	return runs, err
 }
 
 // SearchRunsInput is the input to SearchRuns.

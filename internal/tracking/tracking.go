@@ -223,6 +223,9 @@ type Store interface {
 	// the order they were first logged.
 	FindRunInputs(ctx context.Context, runIDs []string) (map[string][]DatasetInput, error)
 	FindRuns(ctx context.Context, q RunQuery) ([]*Run, error)
+	// FindRunIDsByTag returns the ids of at most limit active runs of
+	// the experiment tagged key=value, newest first, from the tag index.
+	FindRunIDsByTag(ctx context.Context, experimentID int64, key, value string, limit int) ([]string, error)
 	FindMetricHistory(ctx context.Context, q HistoryQuery) ([]Metric, error)
 	// FindMetricBuckets aggregates a series into step buckets in the
 	// database, so a million-point series never leaves it.

@@ -155,11 +155,12 @@ func formatValue(f float64) string {
 
 type runView struct {
 	layout
-	Run      *tracking.Run
-	Items    []tracking.ItemLink
-	Metrics  []metricRow
-	Children []*tracking.Run
-	Parent   string
+	Run       *tracking.Run
+	Items     []tracking.ItemLink
+	Metrics   []metricRow
+	Children  []*tracking.Run
+	Parent    string
+	Artifacts *artifactsView
 }
 
 type metricRow struct {
@@ -168,8 +169,9 @@ type metricRow struct {
 	Step  int64
 }
 
-// runPage shows one run: its info, params, metrics with charts, tags and
-// the items it links to.
+// runPage shows one run: its info, params, metrics with charts, tags, the
+// items it links to, nested runs and its artifacts (?dir= lists a
+// directory, ?file= previews a file).
 func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
@@ -189,12 +191,13 @@ func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 			v.Parent = t.Value
 		}
 	}
-	children, _, err := ui.track.SearchRuns(ctx, proj, tracking.SearchRunsInput{ExperimentIDs: []string{strconv.FormatInt(run.Info.ExperimentID, 10)},
-		SearchInput: tracking.SearchInput{Filter: "tags.`" + tracking.TagParentRun + "` = '" + run.Info.ID + "'", MaxResults: 100}})
-	if err != nil {
+	if v.Children, err = ui.track.ChildRuns(ctx, proj, run, 100); err != nil {
 		return err
 	}
-	v.Children = children
+	q := r.URL.Query()
+	if v.Artifacts, err = ui.artifacts(r, proj, run, q.Get("dir"), q.Get("file")); err != nil {
+		return err
+	}
 	return ui.render(w, http.StatusOK, "run", v)
 }
 
@@ -243,8 +246,11 @@ func (ui *UI) runMetricJSON(w http.ResponseWriter, r *http.Request) error {
 	return json.NewEncoder(w).Encode(out)
 }
 
+// sortLink is a column header link. Href is a whole relative URL ("?...")
+// because html/template query-escapes anything placed after a literal "?"
+// in an attribute, which turned "&" and "=" into %26 and %3D.
 type sortLink struct {
-	Query string
+	Href  string
 	Label string
 	Arrow string
 }
@@ -272,18 +278,19 @@ func sortArgs(v *runsView, key, label string) sortLink {
 	default:
 		q.Set("order", key+" DESC")
 	}
-	l.Query = q.Encode()
+	l.Href = "?" + q.Encode()
 	return l
 }
 
-// pageQuery is the query of the next page's link.
+// pageQuery is the next page's link: a whole relative URL, for the reason
+// sortLink gives.
 func pageQuery(q url.Values, token string) string {
 	n := url.Values{}
 	for k, vs := range q {
 		n[k] = vs
 	}
 	n.Set("page", token)
-	return n.Encode()
+	return "?" + n.Encode()
 }
 
 type compareView struct {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -32,6 +33,9 @@ type Options struct {
 	Tracking *tracking.Service
 	// Goals, when set, shows the goals and specs of items.
 	Goals *goal.Service
+	// Blobs, when set with Tracking, is the artifact store the MLflow
+	// artifact proxy writes to; the run page browses and previews it.
+	Blobs blob.Store
 	// BaseURL is the external URL without a trailing slash, e.g.
 	// http://127.0.0.1:8420; it goes into the MLflow tracking URI shown to
 	// users and decides whether cookies are Secure behind a TLS proxy.
@@ -46,6 +50,7 @@ type UI struct {
 	work    *work.Service
 	track   *tracking.Service
 	goals   *goal.Service
+	blobs   blob.Store
 	baseURL string
 	https   bool
 	log     *slog.Logger
@@ -64,6 +69,7 @@ func New(opts Options) (*UI, error) {
 		work:    opts.Work,
 		track:   opts.Tracking,
 		goals:   opts.Goals,
+		blobs:   opts.Blobs,
 		baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
 		log:     opts.Logger,
@@ -114,6 +120,9 @@ func (ui *UI) routes() []route.Route {
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs/compare", Access: route.ProjectViewer, Handler: ui.comparePage},
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}", Access: route.ProjectViewer, Handler: ui.runPage},
 			route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/metric.json", Access: route.ProjectViewer, Handler: ui.runMetricJSON})
+		if ui.blobs != nil {
+			rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/artifacts/{path...}", Access: route.ProjectViewer, Handler: ui.runArtifactFile})
+		}
 	}
 	for _, c := range capabilities {
 		if c.Slug == "runs" && ui.track != nil {
