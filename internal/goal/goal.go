@@ -190,7 +190,8 @@ const (
 
 // Observation is one run's value of a goal's metric.
 type Observation struct {
-	RunID string
+	RunID   string
+	RunName string
 	At    int64 // ms UTC, when the value was logged; orders the runs
 	Value Value
 }

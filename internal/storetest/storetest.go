@@ -55,6 +55,7 @@ func Run(t *testing.T, open Open) {
 		{"TrackingSearch", testTrackingSearch},
 		{"TrackingSearchByMetric", testTrackingSearchByMetric},
 		{"TrackingConcurrentBatches", testTrackingConcurrentBatches},
+		{"Goals", testGoals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -176,6 +176,9 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 		follow.Key = ItemKey(proj.Key, follow.Number)
 		dec.FollowUp = follow.Key
 	}
+	for _, fn := range s.decided {
+		fn(ctx, Decided{Project: proj, Decision: dec})
+	}
 	return dec, follow, s.recordSprint(ctx, proj, cur.SprintID)
 }
 
