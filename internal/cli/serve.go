@@ -75,7 +75,14 @@ type app struct {
 func wire(db *store.DB, hash auth.HashParams) *app {
 	a := auth.NewService(db, hash)
 	track := tracking.NewService(db)
-	return &app{db: db, auth: a, work: work.NewService(db, a), track: track, goals: goal.NewService(db, track)}
+	ws, goals := work.NewService(db, a), goal.NewService(db, track)
+	// A decision keeps the item's goal results of that moment as evidence.
+	ws.OnDecided(func(ctx context.Context, ev work.Decided) {
+		if err := goals.SnapshotDecision(ctx, ev); err != nil {
+			slog.ErrorContext(ctx, "keeping the goal results of a decision", "item", ev.Decision.Item, "err", err)
+		}
+	})
+	return &app{db: db, auth: a, work: ws, track: track, goals: goals}
 }
 
 // running is a server bound to its address, with what it was built from.

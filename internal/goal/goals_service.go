@@ -69,11 +69,11 @@ func normalize(g Goal) (Goal, error) {
 // maxGoals bounds the goals of one item or project: a list people read.
 const maxGoals = 50
 
-// item resolves an item reference of proj. Errors: ENOTFOUND, EINVALID.
+// item resolves an item reference of proj. Errors: ENOTFOUND.
 func (s *Service) item(ctx context.Context, proj *work.Project, ref string) (*work.Item, error) {
 	n, err := work.ParseItemRef(proj.Key, ref)
-	if err != nil {
-		return nil, trellis.Invalid("item", "item: %s", trellis.ErrorMessage(err))
+	if err != nil { // a key of another project, or no key at all: no such item here
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found in project %s.", ref, proj.Key)
 	}
 	it, err := s.store.FindItem(ctx, proj.ID, n)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
@@ -301,7 +301,14 @@ func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *work.Project) 
 
 // EvaluateGoals judges goals that are not stored (the Then steps of a spec
 // sent with the request) against the active runs linked to an item key.
+// The item need not exist: runs link to item keys as text. Errors:
+// EINVALID (a key of another project or malformed).
 func (s *Service) EvaluateGoals(ctx context.Context, proj *work.Project, itemKey string, goals []Goal) (*ItemEvaluation, error) {
+	num, err := work.ParseItemRef(proj.Key, itemKey)
+	if err != nil {
+		return nil, trellis.Invalid("item", "item %q is not in project %s (keys look like %s-12)", itemKey, proj.Key, proj.Key)
+	}
+	itemKey = work.ItemKey(proj.Key, num)
 	keys := make([]string, len(goals))
 	for i, g := range goals {
 		keys[i] = g.MetricKey()
@@ -390,4 +397,50 @@ func (s *Service) SnapshotDecision(ctx context.Context, ev work.Decided) error {
 // decisions, by decided item id.
 func (s *Service) DecisionEvidence(ctx context.Context, proj *work.Project) (map[string]*Snapshot, error) {
 	return s.store.FindGoalSnapshots(ctx, proj.ID)
+}
+
+// Sentence reads a goal result as one line of evidence: "accuracy at least
+// 0.9: not met (latest 0.88, best 0.93)".
+func (r ResultJSON) Sentence() string {
+	s := r.Text + ": " + string(r.Status)
+	var parts []string
+	if r.Latest != nil {
+		parts = append(parts, "latest "+r.Latest.String())
+	}
+	if r.Best != nil {
+		parts = append(parts, "best "+r.Best.String())
+	}
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
+// String formats the observed value, or "undefined".
+func (o *ObservationJSON) String() string {
+	if o.Value == nil {
+		return "undefined"
+	}
+	return FormatNumber(*o.Value)
+}
+
+// AttachEvidence fills each decision's GoalResults from the snapshot kept
+// when it was recorded, for the hypothesis log and its exports.
+func (s *Service) AttachEvidence(ctx context.Context, proj *work.Project, ds []*work.Decision) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	snaps, err := s.store.FindGoalSnapshots(ctx, proj.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if sn := snaps[d.ItemID]; sn != nil {
+			d.GoalResults = make([]string, len(sn.Results.Goals))
+			for i, r := range sn.Results.Goals {
+				d.GoalResults[i] = r.Sentence()
+			}
+		}
+	}
+	return nil
 }

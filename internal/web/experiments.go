@@ -53,6 +53,11 @@ func (ui *UI) hypothesesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ui.goals != nil {
+		if err := ui.goals.AttachEvidence(r.Context(), proj, ds); err != nil {
+			return err
+		}
+	}
 	switch q.Get("format") {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
