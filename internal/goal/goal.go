@@ -192,8 +192,8 @@ const (
 type Observation struct {
 	RunID   string
 	RunName string
-	At    int64 // ms UTC, when the value was logged; orders the runs
-	Value Value
+	At      int64 // ms UTC, when the value was logged; orders the runs
+	Value   Value
 }
 
 // Evaluation is a goal's state over the runs observed so far.

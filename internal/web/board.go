@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -43,6 +44,8 @@ type boardView struct {
 	Filter      url.Values
 	CanEdit     bool
 	NoSprint    bool
+	// Goals is each item's goal progress, for the cards' badges.
+	Goals map[string]goal.GoalProgress
 }
 
 // laneOf names the swimlane an item belongs to.
@@ -180,6 +183,9 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Lanes, v.Columns = lanes(b, v.LaneBy)
+	if v.Goals, err = ui.goalProgress(ctx, proj); err != nil {
+		return err
+	}
 	for _, c := range v.Columns {
 		if c.Hidden > 0 {
 			v.Warnings = append(v.Warnings, fmt.Sprintf("%s holds %d items; the board shows the first %d. Filter to see the others.", c.Name, c.Count, len(c.Items)))

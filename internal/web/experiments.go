@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -16,6 +17,7 @@ type experimentsView struct {
 	Warnings []string
 	Filter   url.Values
 	CanEdit  bool
+	Goals    map[string]goal.GoalProgress // each item's goal progress, for the cards
 }
 
 // experimentsPage is the experiment board: Ideation → Active → Analysis →
@@ -32,6 +34,9 @@ func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
 	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments"), Warnings: b.Warnings, Filter: q,
 		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	v.Lanes, v.Columns = lanes(b, "")
+	if v.Goals, err = ui.goalProgress(r.Context(), proj); err != nil {
+		return err
+	}
 	return ui.render(w, http.StatusOK, "experiments", v)
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing/fstest"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -33,6 +34,7 @@ type env struct {
 	auth  *auth.Service
 	work  *work.Service
 	track *tracking.Service
+	goals *goal.Service
 	h     http.Handler
 	logs  *syncBuffer
 }
@@ -68,14 +70,20 @@ func newEnv(t *testing.T) *env {
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
 	w := work.NewService(db, a)
 	tr := tracking.NewService(db)
+	gs := goal.NewService(db, tr)
+	w.OnDecided(func(ctx context.Context, ev work.Decided) {
+		if err := gs.SnapshotDecision(ctx, ev); err != nil {
+			t.Errorf("goal snapshot: %v", err)
+		}
+	})
 	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: gs, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	ui.Surface().Register(mux)
-	return &env{t: t, ui: ui, auth: a, work: w, track: tr, h: withSession(a, mux), logs: logs}
+	return &env{t: t, ui: ui, auth: a, work: w, track: tr, goals: gs, h: withSession(a, mux), logs: logs}
 }
 
 // withSession stands in for the server's middleware: it resolves the
