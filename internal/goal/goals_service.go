@@ -342,11 +342,12 @@ type GoalProgress struct {
 // AllMet reports whether the item has goals and every one is met.
 func (p GoalProgress) AllMet() bool { return p.Total > 0 && p.Met == p.Total }
 
-// ItemProgress judges every item goal of a project at once, in two queries
+// ItemProgress judges the item goals of a project at once, in two queries
 // whatever the number of items and runs, and returns the progress of each
-// item that has goals, by item key.
-func (s *Service) ItemProgress(ctx context.Context, proj *work.Project) (map[string]GoalProgress, error) {
-	f := GoalFilter{ProjectID: proj.ID, Level: ItemGoals}
+// item that has goals, by item key. A sprint id or a kind narrows it to
+// the items a sprint board or the experiment board shows.
+func (s *Service) ItemProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]GoalProgress, error) {
+	f := GoalFilter{ProjectID: proj.ID, Level: ItemGoals, SprintID: sprintID, Kind: kind}
 	goals, err := s.store.FindGoals(ctx, f)
 	if err != nil || len(goals) == 0 {
 		return map[string]GoalProgress{}, err

@@ -39,6 +39,10 @@ type GoalFilter struct {
 	ProjectID string
 	ItemID    string // only this item's goals (implies ItemGoals)
 	Level     Level
+	// SprintID and Kind narrow item goals to the items of a sprint or of
+	// a kind, as a sprint board or the experiment board shows them.
+	SprintID string
+	Kind     work.Kind
 }
 
 // GoalObservation is one active run's latest value of a stored goal's

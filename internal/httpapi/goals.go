@@ -168,7 +168,7 @@ type ProgressJSON struct {
 }
 
 func (api *API) goalProgress(w http.ResponseWriter, r *http.Request) error {
-	p, err := api.goals.ItemProgress(r.Context(), route.ProjectFrom(r.Context()))
+	p, err := api.goals.ItemProgress(r.Context(), route.ProjectFrom(r.Context()), "", "")
 	if err != nil {
 		return err
 	}

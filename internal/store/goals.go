@@ -52,7 +52,8 @@ func (db *DB) FindGoal(ctx context.Context, projectID, id string) (*goal.StoredG
 	return g, mapErr(err, "Goal")
 }
 
-// goalWhere is the WHERE clause of a goal filter over goals g.
+// goalWhere is the WHERE clause of a goal filter over goals g and their
+// items i.
 func goalWhere(f goal.GoalFilter) (string, []any) {
 	where, args := ` WHERE g.project_id = $1`, []any{f.ProjectID}
 	switch {
@@ -63,6 +64,14 @@ func goalWhere(f goal.GoalFilter) (string, []any) {
 		where += ` AND g.item_id IS NOT NULL`
 	case f.Level == goal.ProjectGoals:
 		where += ` AND g.item_id IS NULL`
+	}
+	if f.SprintID != "" {
+		args = append(args, f.SprintID)
+		where += ` AND i.sprint_id = $` + strconv.Itoa(len(args))
+	}
+	if f.Kind != "" {
+		args = append(args, string(f.Kind))
+		where += ` AND i.kind = $` + strconv.Itoa(len(args))
 	}
 	return where, args
 }
@@ -107,21 +116,34 @@ func (db *DB) DeleteGoal(ctx context.Context, projectID, id string) error {
 const activeRuns = ` JOIN tracking_runs r ON r.id = l.run_id AND r.lifecycle_stage = 'active'
 	JOIN tracking_experiments e ON e.id = r.experiment_id AND e.lifecycle_stage = 'active'`
 
-// FindGoalObservations joins the item goals f selects to their items' run
-// links (by the key the link holds, PROJECT-NUMBER), the active runs and
-// each run's latest value of the goal's metric key: one statement for a
+// goalObservations joins the item goals a WHERE clause over g selects to
+// their items' run links (by the key the link holds, PROJECT-NUMBER), the
+// active runs and each run's latest value of the goal's metric key. The
+// tables are listed in the order to visit them and joined with CROSS JOIN,
+// which SQLite takes as a fixed order (PostgreSQL plans it as an inner
+// join): left to itself, SQLite's planner starts from the links and
+// rescans every goal for each link, 100 s for a board of 1,000 items with
+// 10,000 linked runs instead of 0.4 s. (Starting from the items instead,
+// to visit each run once, measured slower on both databases.)
+const (
+	goalObservationsFrom = `SELECT g.id, r.id, r.name, r.start_time, m.value
+	FROM goals g CROSS JOIN items i CROSS JOIN projects p CROSS JOIN tracking_run_items l
+	CROSS JOIN tracking_runs r CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m`
+	goalObservationsJoin = ` AND g.item_id IS NOT NULL AND i.id = g.item_id AND p.id = g.project_id
+	AND l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
+	AND r.id = l.run_id AND r.lifecycle_stage = 'active' AND e.id = r.experiment_id AND e.lifecycle_stage = 'active'
+	AND m.run_id = r.id AND m.key = g.metric_key`
+)
+
+// FindGoalObservations returns the latest value of each item goal's metric
+// in every active run linked to the goal's item: one statement for a
 // whole board, served by the link index and the latest-metric unique key.
 func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]goal.GoalObservation, error) {
-	if f.Level == goal.ProjectGoals {
+	if f.Level == goal.ProjectGoals && f.ItemID == "" {
 		return nil, nil
 	}
 	where, args := goalWhere(f)
-	rows, err := db.read.QueryContext(ctx, `SELECT g.id, r.id, r.name, r.start_time, m.value
-		FROM goals g
-		JOIN items i ON i.id = g.item_id
-		JOIN projects p ON p.id = g.project_id
-		JOIN tracking_run_items l ON l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)`+activeRuns+`
-		JOIN tracking_latest_metrics m ON m.run_id = r.id AND m.key = g.metric_key`+where+` AND g.item_id IS NOT NULL`, args...)
+	rows, err := db.read.QueryContext(ctx, goalObservationsFrom+where+goalObservationsJoin, args...)
 	if err != nil {
 		return nil, mapErr(err, "Goal observations")
 	}

@@ -164,9 +164,18 @@ func testGoals(t *testing.T, db *store.DB) {
 	}
 
 	// The board's progress: every item with goals, in one go.
-	prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p))
+	prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", ""))
 	if len(prog) != 2 || prog[exp.Key] != (goal.GoalProgress{Met: 1, Total: 3}) || prog[other.Key] != (goal.GoalProgress{Met: 1, Total: 1}) || !prog[other.Key].AllMet() {
 		t.Errorf("progress %+v", prog)
+	}
+	// Narrowed as the experiment board and a sprint board show them.
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", work.KindExperiment)); len(prog) != 1 || prog[exp.Key].Total != 3 {
+		t.Errorf("experiment progress %+v", prog)
+	}
+	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
+	must[*work.Item](t)(ws.UpdateItem(ctx, p, other.Key, work.ItemUpdate{Sprint: &sp.ID}))
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, sp.ID, "")); len(prog) != 1 || prog[other.Key].Met != 1 {
+		t.Errorf("sprint progress %+v", prog)
 	}
 
 	// A decision keeps the goal results of its moment as evidence.

@@ -183,7 +183,7 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Lanes, v.Columns = lanes(b, v.LaneBy)
-	if v.Goals, err = ui.goalProgress(ctx, proj); err != nil {
+	if v.Goals, err = ui.goalProgress(ctx, proj, f.SprintID, f.Kind); err != nil {
 		return err
 	}
 	for _, c := range v.Columns {

@@ -34,7 +34,7 @@ func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
 	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments"), Warnings: b.Warnings, Filter: q,
 		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	v.Lanes, v.Columns = lanes(b, "")
-	if v.Goals, err = ui.goalProgress(r.Context(), proj); err != nil {
+	if v.Goals, err = ui.goalProgress(r.Context(), proj, f.SprintID, work.KindExperiment); err != nil {
 		return err
 	}
 	return ui.render(w, http.StatusOK, "experiments", v)

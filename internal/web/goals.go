@@ -229,13 +229,14 @@ func goalProgressOf(m any, key string) *goal.GoalProgress {
 	return nil
 }
 
-// goalProgress computes every item's goal progress for a board or sprint
-// page, nil without the goal capability.
-func (ui *UI) goalProgress(ctx context.Context, proj *work.Project) (map[string]goal.GoalProgress, error) {
+// goalProgress computes the items' goal progress for a board or sprint
+// page (narrowed to a sprint or a kind when not empty), nil without the
+// goal capability.
+func (ui *UI) goalProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]goal.GoalProgress, error) {
 	if ui.goals == nil {
 		return nil, nil
 	}
-	return ui.goals.ItemProgress(ctx, proj)
+	return ui.goals.ItemProgress(ctx, proj, sprintID, kind)
 }
 
 // decisionGoals are the goal results shown beside an experiment's

@@ -113,7 +113,7 @@ func (ui *UI) renderSprint(w http.ResponseWriter, r *http.Request, status int, m
 	if v.Members, err = ui.work.Members(ctx, proj); err != nil {
 		return err
 	}
-	if v.Goals, err = ui.goalProgress(ctx, proj); err != nil {
+	if v.Goals, err = ui.goalProgress(ctx, proj, plan.Sprint.ID, ""); err != nil {
 		return err
 	}
 	if v.CanEdit && plan.Sprint.State != work.SprintClosed {
