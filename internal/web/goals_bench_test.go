@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,6 +109,19 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 			if err := tr.LogBatch(actx, p, run.Info.ID, batch); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+	if db.Dialect() == store.Postgres {
+		// Statistics as autovacuum would have gathered them on a corpus
+		// this size; without them the planner guesses one row per table
+		// and nests loops (ItemProgress 1.1 s instead of 0.15 s).
+		raw, err := sql.Open("pgx", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Exec("ANALYZE"); err != nil {
+			b.Fatal(err)
 		}
 	}
 	mux := http.NewServeMux()
