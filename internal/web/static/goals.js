@@ -27,10 +27,10 @@
     var width = Math.max(280, Math.min(el.clientWidth || 560, 900));
     goals.forEach(function (g) {
       if (!g.runs.length) return;
-      chart(el, g.goal + " · per run", g.runs.map(function (r) { return r.name; }),
+      chart(el, g.goal + " \u00b7 per run", g.runs.map(function (r) { return r.name; }),
         g.runs.map(function (r) { return r.value; }), g.threshold, width, 200);
       if (g.sprints.length) {
-        chart(el, g.goal + " · best per sprint", g.sprints.map(function (s) { return s.name; }),
+        chart(el, g.goal + " \u00b7 best per sprint", g.sprints.map(function (s) { return s.name; }),
           g.sprints.map(function (s) { return s.best; }), g.threshold, width, 140);
       }
     });
