@@ -1,6 +1,7 @@
 // Browser test of the planning capability: create items, plan and start a
 // sprint, drag a card across the sprint board and reload to see the move
-// persisted, move one with the keyboard, and decide an experiment.
+// persisted, move one with the keyboard, give an experiment a goal, and
+// decide it.
 //
 // Driven by e2e/e2e_test.go, which sets TRELLIS_URL and a user of this
 // file's own (TRELLIS_E2E_USER / TRELLIS_E2E_PASSWORD). The test creates its
@@ -143,6 +144,22 @@ test('trellis: backlog, sprint planning, boards and decisions', { timeout: 180_0
       assert.equal((await done).status(), 200);
       await page.reload();
       await column('In review').locator('[data-key="PLN-1"]').waitFor();
+    });
+
+    await step('give the experiment a goal', async () => {
+      await page.goto(url(`/p/${KEY}/items/PLN-3`));
+      const form = page.locator('[data-goal-form]');
+      await form.getByLabel(/^Metric/).fill('accuracy');
+      await form.getByLabel('Comparator', { exact: true }).selectOption('at least');
+      await form.getByLabel(/^Threshold/).fill('90%');
+      await form.getByLabel('Dataset', { exact: true }).fill('balloons');
+      await form.getByRole('button', { name: 'Add goal', exact: true }).click();
+      await page.getByText('Goal added.').waitFor();
+      const row = page.locator('#goals tr[data-goal-status="no-data"]', { hasText: 'accuracy at least 0.9' });
+      await row.waitFor();
+      await page.locator('[data-goal-summary="0/1"]').waitFor();
+      await page.goto(url(`/p/${KEY}/experiments`));
+      await page.locator('[data-key="PLN-3"] .goal-badge[data-goal-progress="0/1"][data-goal-status="unmet"]').waitFor();
     });
 
     await step('decide the experiment', async () => {

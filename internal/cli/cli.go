@@ -92,6 +92,7 @@ func newRoot(stdin io.Reader) *cobra.Command {
 		tokenCmd(),
 		projectCmd(),
 		specCmd(),
+		goalCmd(),
 		itemCmd(stdin), sprintCmd(), importCmd(),
 		runsCmd(),
 		artifactsCmd(),

@@ -82,13 +82,19 @@ func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
 	}
 	a := auth.NewService(db, hash)
 	track := tracking.NewService(db)
-	goals := goal.NewService(db, track)
+	ws, goals := work.NewService(db, a), goal.NewService(db, track)
 	track.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
 		if err := goals.SpecRunFinished(ctx, ev); err != nil {
 			log.Error("spec check after run finished", "project", ev.Project.Key, "run", ev.RunID, "err", err)
 		}
 	})
-	return &app{db: db, auth: a, work: work.NewService(db, a), track: track, goals: goals}
+	// A decision keeps the item's goal results of that moment as evidence.
+	ws.OnDecided(func(ctx context.Context, ev work.Decided) {
+		if err := goals.SnapshotDecision(ctx, ev); err != nil {
+			log.ErrorContext(ctx, "keeping the goal results of a decision", "item", ev.Decision.Item, "err", err)
+		}
+	})
+	return &app{db: db, auth: a, work: ws, track: track, goals: goals}
 }
 
 // running is a server bound to its address, with what it was built from.

@@ -22,8 +22,12 @@ type ItemRuns interface {
 
 // GoalResult is one goal judged against an item's linked runs.
 type GoalResult struct {
+	ID   string // the stored goal's id; empty for goals sent with a request
 	Goal Goal
 	Evaluation
+	// Observations are the runs that logged the goal's metric, oldest
+	// first: the points of the item page's chart.
+	Observations []Observation
 }
 
 // ItemEvaluation is the state of an item's goals.
@@ -56,7 +60,7 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: defined(v)})
 			}
 		}
-		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs)}
+		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs), Observations: obs}
 	}
 	return out, nil
 }

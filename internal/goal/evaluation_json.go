@@ -10,6 +10,7 @@ import (
 // a JSON number, so an undefined value is null with the reason beside it.
 type ObservationJSON struct {
 	RunID     string    `json:"run_id"`
+	RunName   string    `json:"run_name,omitempty"`
 	Value     *float64  `json:"value"` // null when undefined
 	Undefined string    `json:"undefined,omitempty"`
 	StartedAt time.Time `json:"run_started_at"`
@@ -17,6 +18,7 @@ type ObservationJSON struct {
 
 // ResultJSON is a GoalResult as the JSON API carries it.
 type ResultJSON struct {
+	ID string `json:"id,omitempty"` // the stored goal's id
 	Goal
 	Key    string           `json:"key"`
 	Text   string           `json:"text"`
@@ -28,7 +30,7 @@ type ResultJSON struct {
 // EvaluationJSON is an ItemEvaluation as the JSON API carries it; the server
 // writes it and the Go client reads it, so the two cannot drift.
 type EvaluationJSON struct {
-	Item  string       `json:"item"`
+	Item  string       `json:"item,omitempty"` // empty for a project's own goals
 	Runs  int          `json:"runs"`
 	Goals []ResultJSON `json:"goals"`
 }
@@ -37,7 +39,7 @@ type EvaluationJSON struct {
 func (ev *ItemEvaluation) JSON() EvaluationJSON {
 	out := EvaluationJSON{Item: ev.Item, Runs: ev.Runs, Goals: make([]ResultJSON, len(ev.Goals))}
 	for i, g := range ev.Goals {
-		out.Goals[i] = ResultJSON{Goal: g.Goal, Key: g.Goal.MetricKey(), Text: g.Goal.String(), Status: g.Status,
+		out.Goals[i] = ResultJSON{ID: g.ID, Goal: g.Goal, Key: g.Goal.MetricKey(), Text: g.Goal.String(), Status: g.Status,
 			Latest: observationJSON(g.Latest), Best: observationJSON(g.Best)}
 	}
 	return out
@@ -47,7 +49,7 @@ func observationJSON(o *Observation) *ObservationJSON {
 	if o == nil {
 		return nil
 	}
-	w := &ObservationJSON{RunID: o.RunID, StartedAt: trellis.FromMillis(o.At)}
+	w := &ObservationJSON{RunID: o.RunID, RunName: o.RunName, StartedAt: trellis.FromMillis(o.At)}
 	if o.Value.Defined {
 		v := o.Value.V
 		w.Value = &v

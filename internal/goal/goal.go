@@ -190,9 +190,10 @@ const (
 
 // Observation is one run's value of a goal's metric.
 type Observation struct {
-	RunID string
-	At    int64 // ms UTC, when the value was logged; orders the runs
-	Value Value
+	RunID   string
+	RunName string
+	At      int64 // ms UTC, when the value was logged; orders the runs
+	Value   Value
 }
 
 // Evaluation is a goal's state over the runs observed so far.

@@ -59,12 +59,10 @@ func (api *API) Routes() []route.Route {
 		{Method: "PUT", Pattern: "/projects/{key}/runs/{run}/items/{item}", Access: route.ProjectEditor, Handler: api.linkRunItem},
 		{Method: "DELETE", Pattern: "/projects/{key}/runs/{run}/items/{item}", Access: route.ProjectEditor, Handler: api.unlinkRunItem},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/runs", Access: route.ProjectViewer, Handler: api.listItemRuns},
-
-		// POST because the goals travel in the body; it changes nothing, so viewers may call it.
-		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, ReadOnly: true, Handler: api.evaluateGoals},
 	}
 	rs = append(rs, api.itemRoutes()...)
 	rs = append(rs, api.specRoutes()...)
+	rs = append(rs, api.goalRoutes()...)
 	// Unknown paths get a JSON 404 rather than the mux's plain-text one.
 	return append(rs, route.Route{Pattern: "/", Access: route.Public, Handler: api.notFound})
 }

@@ -248,6 +248,9 @@ func (api *API) hypothesisLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := api.goals.AttachEvidence(r.Context(), route.ProjectFrom(r.Context()), ds); err != nil {
+		return err
+	}
 	switch q.Get("format") {
 	case "", "json":
 		return writeJSON(w, http.StatusOK, decisionList{Decisions: ds})

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Open) {
 		{"TrackingInputs", testTrackingInputs},
 		{"TrackingArtifactLocation", testTrackingArtifactLocation},
 		{"TrackingChildRuns", testTrackingChildRuns},
+		{"Goals", testGoals},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -45,6 +45,8 @@ type boardView struct {
 	CanEdit     bool
 	NoSprint    bool
 	Specs       map[string]*goal.SpecSummary // spec badges by item id
+	// Goals is each item's goal progress, for the cards' badges.
+	Goals map[string]goal.GoalProgress
 }
 
 // laneOf names the swimlane an item belongs to.
@@ -183,6 +185,9 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Lanes, v.Columns = lanes(b, v.LaneBy)
 	if v.Specs, err = ui.specSummaries(ctx, proj); err != nil {
+		return err
+	}
+	if v.Goals, err = ui.goalProgress(ctx, proj, f.SprintID, f.Kind); err != nil {
 		return err
 	}
 	for _, c := range v.Columns {

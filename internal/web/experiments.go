@@ -18,6 +18,7 @@ type experimentsView struct {
 	Filter   url.Values
 	CanEdit  bool
 	Specs    map[string]*goal.SpecSummary // spec badges by item id
+	Goals    map[string]goal.GoalProgress // each item's goal progress, for the cards
 }
 
 // experimentsPage is the experiment board: Ideation → Active → Analysis →
@@ -35,6 +36,9 @@ func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
 		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	v.Lanes, v.Columns = lanes(b, "")
 	if v.Specs, err = ui.specSummaries(r.Context(), proj); err != nil {
+		return err
+	}
+	if v.Goals, err = ui.goalProgress(r.Context(), proj, f.SprintID, work.KindExperiment); err != nil {
 		return err
 	}
 	return ui.render(w, http.StatusOK, "experiments", v)
@@ -57,6 +61,11 @@ func (ui *UI) hypothesesPage(w http.ResponseWriter, r *http.Request) error {
 	ds, err := ui.work.HypothesisLog(r.Context(), proj, f)
 	if err != nil {
 		return err
+	}
+	if ui.goals != nil {
+		if err := ui.goals.AttachEvidence(r.Context(), proj, ds); err != nil {
+			return err
+		}
 	}
 	switch q.Get("format") {
 	case "csv":

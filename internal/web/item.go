@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -25,15 +26,19 @@ type itemView struct {
 	Sprint      *work.Sprint
 	Runs        itemRuns
 	Spec        itemSpecView
-	CanEdit     bool
-	Form        form
-	SubtaskErr  string
-	LinkForm    form
-	DecideForm  form
-	LinkTypes   []string
-	Outcomes    []string
-	Verdicts    []string
-	Stages      []string
+	Goals       goalsSection
+	// DecisionGoals are the goal results kept when the experiment was
+	// decided.
+	DecisionGoals []goal.ResultJSON
+	CanEdit       bool
+	Form          form
+	SubtaskErr    string
+	LinkForm      form
+	DecideForm    form
+	LinkTypes     []string
+	Outcomes      []string
+	Verdicts      []string
+	Stages        []string
 }
 
 func subtaskError(err error) string {
@@ -67,6 +72,12 @@ func (ui *UI) itemPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref string, f form, subErr string) error {
+	return ui.renderItemWith(w, r, status, ref, f, subErr, form{})
+}
+
+// renderItemWith renders the item page with the edit form f, a sub-task
+// error and the goal form gf (each empty when fine).
+func (ui *UI) renderItemWith(w http.ResponseWriter, r *http.Request, status int, ref string, f form, subErr string, gf form) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	it, err := ui.work.Item(ctx, proj, ref)
@@ -99,6 +110,12 @@ func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref
 		if v.Decision, err = ui.work.DecisionOf(ctx, proj, it); err != nil {
 			return err
 		}
+		if v.DecisionGoals, err = ui.decisionGoals(ctx, proj, v.Decision); err != nil {
+			return err
+		}
+	}
+	if v.Goals, err = ui.goalsOf(ctx, proj, it, gf); err != nil {
+		return err
 	}
 	if v.Runs, err = ui.itemRunsOf(ctx, proj, it.Key); err != nil {
 		return err
@@ -232,6 +249,9 @@ func (ui *UI) renderItemDecide(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	if v.History, err = ui.work.History(ctx, proj, it.Key); err != nil {
+		return err
+	}
+	if v.Goals, err = ui.goalsOf(ctx, proj, it, form{}); err != nil {
 		return err
 	}
 	return ui.render(w, status, "item", v)

@@ -60,6 +60,8 @@ var flashes = map[string]string{
 	"bulk-saved":         "The selected items were changed.",
 	"filter-deleted":     "Filter deleted.",
 	"template-saved":     "Template saved.",
+	"goal-added":         "Goal added.",
+	"goal-deleted":       "Goal deleted.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a
@@ -183,8 +185,9 @@ func (ui *UI) funcs() template.FuncMap {
 			}
 			return time.UnixMilli(ms).Local().Format("2 Jan 2006 15:04")
 		},
-		"sortArgs":  sortArgs,
-		"pageQuery": pageQuery,
+		"sortArgs":     sortArgs,
+		"pageQuery":    pageQuery,
+		"goalProgress": goalProgressOf,
 	}
 }
 

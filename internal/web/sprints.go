@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -79,7 +80,8 @@ type sprintView struct {
 	Candidate []*work.Item // backlog items not in a sprint
 	CanEdit   bool
 	Message   string
-	Burn      string // JSON series for the burndown chart
+	Burn      string                       // JSON series for the burndown chart
+	Goals     map[string]goal.GoalProgress // each item's goal progress
 }
 
 // sprintPage is the planning view: load per category against the
@@ -109,6 +111,9 @@ func (ui *UI) renderSprint(w http.ResponseWriter, r *http.Request, status int, m
 		v.Burn = string(b)
 	}
 	if v.Members, err = ui.work.Members(ctx, proj); err != nil {
+		return err
+	}
+	if v.Goals, err = ui.goalProgress(ctx, proj, plan.Sprint.ID, ""); err != nil {
 		return err
 	}
 	if v.CanEdit && plan.Sprint.State != work.SprintClosed {

@@ -34,6 +34,7 @@ type env struct {
 	auth  *auth.Service
 	work  *work.Service
 	track *tracking.Service
+	goals *goal.Service
 	h     http.Handler
 	logs  *syncBuffer
 }
@@ -69,21 +70,27 @@ func newEnv(t *testing.T) *env {
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
 	w := work.NewService(db, a)
 	tr := tracking.NewService(db)
-	// Goals as the server wires them: a run that finishes re-checks specs.
-	g := goal.NewService(db, tr)
+	gs := goal.NewService(db, tr)
+	// Goals as the server wires them: a run that finishes re-checks specs,
+	// a decision keeps the goal results of its moment.
 	tr.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
-		if err := g.SpecRunFinished(ctx, ev); err != nil {
+		if err := gs.SpecRunFinished(ctx, ev); err != nil {
 			t.Errorf("spec hook: %v", err)
 		}
 	})
+	w.OnDecided(func(ctx context.Context, ev work.Decided) {
+		if err := gs.SnapshotDecision(ctx, ev); err != nil {
+			t.Errorf("goal snapshot: %v", err)
+		}
+	})
 	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: g, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: gs, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	ui.Surface().Register(mux)
-	return &env{t: t, ui: ui, auth: a, work: w, track: tr, h: withSession(a, mux), logs: logs}
+	return &env{t: t, ui: ui, auth: a, work: w, track: tr, goals: gs, h: withSession(a, mux), logs: logs}
 }
 
 // withSession stands in for the server's middleware: it resolves the

@@ -38,6 +38,10 @@ type Decision struct {
 	FollowUp   string    `json:"follow_up,omitempty"`
 	DecidedBy  string    `json:"decided_by"`
 	DecidedAt  time.Time `json:"decided_at"`
+	// GoalResults are the item's goal results when it was decided, one
+	// sentence each ("accuracy at least 0.9: not met, latest 0.88 …"),
+	// filled in by the goal capability for the hypothesis log.
+	GoalResults []string `json:"goal_results,omitempty"`
 }
 
 // DecisionStore is the persistence of decisions.
@@ -175,6 +179,9 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 	if follow != nil {
 		follow.Key = ItemKey(proj.Key, follow.Number)
 		dec.FollowUp = follow.Key
+	}
+	for _, fn := range s.decided {
+		fn(ctx, Decided{Project: proj, Decision: dec})
 	}
 	return dec, follow, s.recordSprint(ctx, proj, cur.SprintID)
 }

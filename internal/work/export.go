@@ -18,9 +18,9 @@ func csvSafe(s string) string {
 // WriteHypothesisCSV writes the hypothesis log as CSV with a header row.
 func WriteHypothesisCSV(w io.Writer, ds []*Decision) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"item", "title", "hypothesis", "verdict", "outcome", "reason", "evidence", "follow_up", "decided_by", "decided_at"})
+	_ = cw.Write([]string{"item", "title", "hypothesis", "verdict", "outcome", "reason", "evidence", "goal_results", "follow_up", "decided_by", "decided_at"})
 	for _, d := range ds {
-		row := []string{d.Item, d.Title, d.Hypothesis, d.Verdict, d.Outcome, d.Reason, strings.Join(d.Evidence, " "), d.FollowUp, d.DecidedBy,
+		row := []string{d.Item, d.Title, d.Hypothesis, d.Verdict, d.Outcome, d.Reason, strings.Join(d.Evidence, " "), strings.Join(d.GoalResults, "; "), d.FollowUp, d.DecidedBy,
 			d.DecidedAt.Format("2006-01-02T15:04:05Z")}
 		for i := range row {
 			row[i] = csvSafe(row[i])
@@ -47,10 +47,10 @@ func WriteHypothesisMarkdown(w io.Writer, proj *Project, ds []*Decision) error {
 	if len(ds) == 0 {
 		b.WriteString("No experiment has been decided yet.\n")
 	} else {
-		b.WriteString("| Item | Hypothesis | Verdict | Outcome | Reason | Evidence | Follow-up | Decided |\n|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| Item | Hypothesis | Verdict | Outcome | Reason | Evidence | Goals | Follow-up | Decided |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, d := range ds {
-			fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s | %s | %s by %s |\n", d.Item, mdCell(d.Title), mdCell(d.Hypothesis), d.Verdict,
-				strings.ReplaceAll(d.Outcome, "_", " "), mdCell(d.Reason), mdCell(strings.Join(d.Evidence, ", ")), d.FollowUp,
+			fmt.Fprintf(&b, "| %s %s | %s | %s | %s | %s | %s | %s | %s | %s by %s |\n", d.Item, mdCell(d.Title), mdCell(d.Hypothesis), d.Verdict,
+				strings.ReplaceAll(d.Outcome, "_", " "), mdCell(d.Reason), mdCell(strings.Join(d.Evidence, ", ")), mdCell(strings.Join(d.GoalResults, "; ")), d.FollowUp,
 				d.DecidedAt.Format("2006-01-02"), d.DecidedBy)
 		}
 	}

@@ -87,6 +87,8 @@ type Service struct {
 	store Store
 	users Users
 	now   func() time.Time
+	// decided are the reactions to a committed decision (OnDecided).
+	decided []func(context.Context, Decided)
 }
 
 // NewService returns a Service.

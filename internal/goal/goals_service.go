@@ -1,0 +1,447 @@
+package goal
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// ParseGoal reads a goal sentence as people write it: "METRIC COMPARATOR
+// NUMBER", e.g. "accuracy at least 0.9", "f1.spam more than 80%" (80% is
+// 0.8), "loss < 0.2". The symbols >=, <=, >, < and = stand for at least, at
+// most, more than, less than and exactly. Errors: EINVALID naming the part.
+func ParseGoal(s string) (Goal, error) {
+	words := strings.Fields(s)
+	symbols := map[string]Comparator{">=": AtLeast, "≥": AtLeast, "<=": AtMost, "≤": AtMost, ">": MoreThan, "<": LessThan, "=": Exactly, "==": Exactly}
+	for i := 1; i < len(words); i++ {
+		var cmp Comparator
+		n := 1
+		if c, ok := symbols[words[i]]; ok {
+			cmp = c
+		} else if c, err := ParseComparator(words[i]); err == nil {
+			cmp = c
+		} else if i+1 < len(words) {
+			if c, err := ParseComparator(words[i] + " " + words[i+1]); err == nil {
+				cmp, n = c, 2
+			}
+		}
+		if cmp == "" {
+			continue
+		}
+		rest := words[i+n:]
+		if len(rest) != 1 {
+			return Goal{}, trellis.Invalid("threshold", "a goal reads METRIC COMPARATOR NUMBER, e.g. \"accuracy at least 0.9\"; after %q expected one number, got %q", cmp, strings.Join(rest, " "))
+		}
+		th, err := ParseNumber(rest[0])
+		if err != nil {
+			return Goal{}, trellis.Invalid("threshold", "threshold: %v", err)
+		}
+		g := Goal{Metric: strings.Join(words[:i], " "), Comparator: cmp, Threshold: th}
+		return g, g.Validate()
+	}
+	return Goal{}, trellis.Invalid("comparator", "a goal reads METRIC COMPARATOR NUMBER, e.g. \"accuracy at least 0.9\"; found no comparator (at least, at most, more than, less than, exactly) in %q", s)
+}
+
+// normalize trims the goal's text fields and spells its comparator the
+// canonical way, then validates it.
+func normalize(g Goal) (Goal, error) {
+	g.Metric = strings.TrimSpace(g.Metric)
+	g.Class, g.Slice = strings.TrimSpace(g.Class), strings.TrimSpace(g.Slice)
+	g.Dataset, g.DatasetVersion = strings.TrimSpace(g.Dataset), strings.TrimSpace(g.DatasetVersion)
+	g.Note = strings.TrimSpace(g.Note)
+	if strings.ContainsAny(g.Metric, " \t\n") {
+		return g, trellis.Invalid("metric", "metric must be a logged metric name without spaces, like accuracy or macro_f1; not %q", g.Metric)
+	}
+	if err := g.Validate(); err != nil {
+		return g, err
+	}
+	g.Comparator, _ = ParseComparator(string(g.Comparator))
+	return g, nil
+}
+
+// maxGoals bounds the goals of one item or project: a list people read.
+const maxGoals = 50
+
+// item resolves an item reference of proj. Errors: ENOTFOUND.
+func (s *Service) item(ctx context.Context, proj *work.Project, ref string) (*work.Item, error) {
+	n, err := work.ParseItemRef(proj.Key, ref)
+	if err != nil { // a key of another project, or no key at all: no such item here
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found in project %s.", ref, proj.Key)
+	}
+	it, err := s.store.FindItem(ctx, proj.ID, n)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", work.ItemKey(proj.Key, n))
+	}
+	if err != nil {
+		return nil, err
+	}
+	it.Key = work.ItemKey(proj.Key, it.Number)
+	return it, nil
+}
+
+func (s *Service) finish(proj *work.Project, g *StoredGoal) *StoredGoal {
+	if g.ItemNumber > 0 {
+		g.Item = work.ItemKey(proj.Key, g.ItemNumber)
+	}
+	g.Key, g.Text = g.Goal.MetricKey(), g.Goal.String()
+	return g
+}
+
+// filter returns the filter of an item's goals (ref not empty) or of the
+// project's own goals.
+func (s *Service) filter(ctx context.Context, proj *work.Project, ref string) (GoalFilter, *work.Item, error) {
+	if ref == "" {
+		return GoalFilter{ProjectID: proj.ID, Level: ProjectGoals}, nil, nil
+	}
+	it, err := s.item(ctx, proj, ref)
+	if err != nil {
+		return GoalFilter{}, nil, err
+	}
+	return GoalFilter{ProjectID: proj.ID, ItemID: it.ID, Level: ItemGoals}, it, nil
+}
+
+// Goals lists the goals of an item of an authorized project, or the
+// project's own goals when ref is empty. Errors: ENOTFOUND, EINVALID.
+func (s *Service) Goals(ctx context.Context, proj *work.Project, ref string) ([]*StoredGoal, error) {
+	f, _, err := s.filter(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := s.store.FindGoals(ctx, f)
+	for _, g := range gs {
+		s.finish(proj, g)
+	}
+	return gs, err
+}
+
+// AddGoal attaches g to an item of an authorized project (the caller is an
+// editor), or to the project itself when ref is empty, last in the list.
+// Errors: EINVALID naming the field, ENOTFOUND, ECONFLICT (too many goals).
+func (s *Service) AddGoal(ctx context.Context, proj *work.Project, ref string, g Goal) (*StoredGoal, error) {
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
+	}
+	g, err := normalize(g)
+	if err != nil {
+		return nil, err
+	}
+	f, it, err := s.filter(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := s.store.FindGoals(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) >= maxGoals {
+		return nil, trellis.Errorf(trellis.ECONFLICT, "At most %d goals per item or project.", maxGoals)
+	}
+	now := s.now().UTC()
+	sg := &StoredGoal{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: proj.ID, Goal: g, CreatedBy: p.User.Name, CreatedAt: now, UpdatedAt: now}
+	if it != nil {
+		sg.ItemID, sg.ItemNumber = it.ID, it.Number
+	}
+	if err := s.store.CreateGoal(ctx, sg); err != nil {
+		return nil, err
+	}
+	return s.finish(proj, sg), nil
+}
+
+// GoalUpdate changes the fields of a goal that are not nil.
+type GoalUpdate struct {
+	Metric         *string     `json:"metric"`
+	Comparator     *Comparator `json:"comparator"`
+	Threshold      *float64    `json:"threshold"`
+	Class          *string     `json:"class"`
+	Slice          *string     `json:"slice"`
+	Dataset        *string     `json:"dataset"`
+	DatasetVersion *string     `json:"dataset_version"`
+	Note           *string     `json:"note"`
+}
+
+// Goal returns one goal of an authorized project. Errors: ENOTFOUND.
+func (s *Service) Goal(ctx context.Context, proj *work.Project, id string) (*StoredGoal, error) {
+	g, err := s.store.FindGoal(ctx, proj.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(proj, g), nil
+}
+
+// UpdateGoal changes a goal of an authorized project (the caller is an
+// editor). Errors: ENOTFOUND, EINVALID naming the field.
+func (s *Service) UpdateGoal(ctx context.Context, proj *work.Project, id string, upd GoalUpdate) (*StoredGoal, error) {
+	g, err := s.store.FindGoal(ctx, proj.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&g.Metric, upd.Metric)
+	set(&g.Class, upd.Class)
+	set(&g.Slice, upd.Slice)
+	set(&g.Dataset, upd.Dataset)
+	set(&g.DatasetVersion, upd.DatasetVersion)
+	set(&g.Note, upd.Note)
+	if upd.Comparator != nil {
+		g.Comparator = *upd.Comparator
+	}
+	if upd.Threshold != nil {
+		g.Threshold = *upd.Threshold
+	}
+	if g.Goal, err = normalize(g.Goal); err != nil {
+		return nil, err
+	}
+	g.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateGoal(ctx, g); err != nil {
+		return nil, err
+	}
+	return s.finish(proj, g), nil
+}
+
+// DeleteGoal removes a goal of an authorized project (the caller is an
+// editor). Errors: ENOTFOUND.
+func (s *Service) DeleteGoal(ctx context.Context, proj *work.Project, id string) error {
+	return s.store.DeleteGoal(ctx, proj.ID, id)
+}
+
+// observation turns a stored latest value into an Observation.
+func observation(runID, name string, start int64, v *float64) Observation {
+	o := Observation{RunID: runID, RunName: name, At: start}
+	if v == nil || math.IsNaN(*v) {
+		o.Value = undefined("logged as NaN")
+	} else {
+		o.Value = defined(*v)
+	}
+	return o
+}
+
+// judge evaluates stored goals against their observations by goal id.
+func judge(goals []*StoredGoal, obs map[string][]Observation) []GoalResult {
+	out := make([]GoalResult, len(goals))
+	for i, g := range goals {
+		o := obs[g.ID]
+		sort.Slice(o, func(a, b int) bool { return o[a].At < o[b].At || (o[a].At == o[b].At && o[a].RunID < o[b].RunID) })
+		out[i] = GoalResult{ID: g.ID, Goal: g.Goal, Evaluation: Evaluate(g.Goal, o), Observations: o}
+	}
+	return out
+}
+
+// EvaluateItemGoals judges an item's stored goals against the active runs
+// linked to it: met, not met, no data or undefined from the latest run
+// that logged each goal's metric, with the best value so far and its run.
+// Errors: ENOTFOUND, EINVALID.
+func (s *Service) EvaluateItemGoals(ctx context.Context, proj *work.Project, ref string) (*ItemEvaluation, error) {
+	f, it, err := s.filter(ctx, proj, ref)
+	if err != nil {
+		return nil, err
+	}
+	goals, err := s.store.FindGoals(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.FindGoalObservations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.store.CountLinkedRuns(ctx, proj.ID, it.Key)
+	if err != nil {
+		return nil, err
+	}
+	obs := map[string][]Observation{}
+	for _, r := range rows {
+		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, r.RunName, r.StartTime, r.Value))
+	}
+	return &ItemEvaluation{Item: it.Key, Runs: n, Goals: judge(goals, obs)}, nil
+}
+
+// EvaluateProjectGoals judges the project's own goals against every active
+// run of the project: the latest run that logged a goal's metric decides.
+func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *work.Project) (*ItemEvaluation, error) {
+	goals, err := s.store.FindGoals(ctx, GoalFilter{ProjectID: proj.ID, Level: ProjectGoals})
+	if err != nil {
+		return nil, err
+	}
+	out := &ItemEvaluation{Goals: []GoalResult{}}
+	if len(goals) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(goals))
+	for i, g := range goals {
+		keys[i] = g.Goal.MetricKey()
+	}
+	vals, err := s.store.FindRunValues(ctx, RunQuery{ProjectID: proj.ID, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string][]Observation{}
+	runs := map[string]bool{}
+	for _, v := range vals {
+		byKey[v.Key] = append(byKey[v.Key], observation(v.RunID, v.RunName, v.StartTime, v.Value))
+		runs[v.RunID] = true
+	}
+	obs := map[string][]Observation{}
+	for _, g := range goals {
+		obs[g.ID] = append([]Observation(nil), byKey[g.Goal.MetricKey()]...)
+	}
+	out.Runs, out.Goals = len(runs), judge(goals, obs)
+	return out, nil
+}
+
+// EvaluateGoals judges goals that are not stored (the Then steps of a spec
+// sent with the request) against the active runs linked to an item key.
+// The item need not exist: runs link to item keys as text. Errors:
+// EINVALID (a key of another project or malformed).
+func (s *Service) EvaluateGoals(ctx context.Context, proj *work.Project, itemKey string, goals []Goal) (*ItemEvaluation, error) {
+	num, err := work.ParseItemRef(proj.Key, itemKey)
+	if err != nil {
+		return nil, trellis.Invalid("item", "item %q is not in project %s (keys look like %s-12)", itemKey, proj.Key, proj.Key)
+	}
+	itemKey = work.ItemKey(proj.Key, num)
+	keys := make([]string, len(goals))
+	for i, g := range goals {
+		keys[i] = g.MetricKey()
+	}
+	vals, err := s.store.FindRunValues(ctx, RunQuery{ProjectID: proj.ID, ItemKey: itemKey, Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.store.CountLinkedRuns(ctx, proj.ID, itemKey)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string][]Observation{}
+	for _, v := range vals {
+		byKey[v.Key] = append(byKey[v.Key], observation(v.RunID, v.RunName, v.StartTime, v.Value))
+	}
+	out := &ItemEvaluation{Item: itemKey, Runs: n, Goals: make([]GoalResult, len(goals))}
+	for i, g := range goals {
+		o := byKey[g.MetricKey()]
+		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, o), Observations: o}
+	}
+	return out, nil
+}
+
+// GoalProgress is how many of an item's goals are met: what a board card
+// shows.
+type GoalProgress struct {
+	Met, Total int
+}
+
+// AllMet reports whether the item has goals and every one is met.
+func (p GoalProgress) AllMet() bool { return p.Total > 0 && p.Met == p.Total }
+
+// ItemProgress judges the item goals of a project at once, in two queries
+// whatever the number of items and runs, and returns the progress of each
+// item that has goals, by item key. A sprint id or a kind narrows it to
+// the items a sprint board or the experiment board shows.
+func (s *Service) ItemProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]GoalProgress, error) {
+	f := GoalFilter{ProjectID: proj.ID, Level: ItemGoals, SprintID: sprintID, Kind: kind}
+	goals, err := s.store.FindGoals(ctx, f)
+	if err != nil || len(goals) == 0 {
+		return map[string]GoalProgress{}, err
+	}
+	rows, err := s.store.FindGoalObservations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	obs := map[string][]Observation{}
+	for _, r := range rows {
+		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, "", r.StartTime, r.Value))
+	}
+	out := map[string]GoalProgress{}
+	for i, res := range judge(goals, obs) {
+		k := work.ItemKey(proj.Key, goals[i].ItemNumber)
+		p := out[k]
+		p.Total++
+		if res.Status == Met {
+			p.Met++
+		}
+		out[k] = p
+	}
+	return out, nil
+}
+
+// ResultsOf returns the evaluation's goal results keyed by stored goal id.
+func (ev *ItemEvaluation) ResultsOf() map[string]GoalResult {
+	m := make(map[string]GoalResult, len(ev.Goals))
+	for _, g := range ev.Goals {
+		m[g.ID] = g
+	}
+	return m
+}
+
+// SnapshotDecision keeps the decided item's goal results as the decision's
+// evidence; internal/cli registers it with work.Service.OnDecided. Items
+// without goals keep no snapshot. It returns the error for the caller to
+// log: the decision itself is already committed.
+func (s *Service) SnapshotDecision(ctx context.Context, ev work.Decided) error {
+	ie, err := s.EvaluateItemGoals(ctx, ev.Project, ev.Decision.Item)
+	if err != nil || len(ie.Goals) == 0 {
+		return err
+	}
+	return s.store.SaveGoalSnapshot(ctx, ev.Decision.ItemID, ie.JSON(), ev.Decision.DecidedAt)
+}
+
+// DecisionEvidence returns the goal snapshots kept with a project's
+// decisions, by decided item id.
+func (s *Service) DecisionEvidence(ctx context.Context, proj *work.Project) (map[string]*Snapshot, error) {
+	return s.store.FindGoalSnapshots(ctx, proj.ID)
+}
+
+// Sentence reads a goal result as one line of evidence: "accuracy at least
+// 0.9: not met (latest 0.88, best 0.93)".
+func (r ResultJSON) Sentence() string {
+	s := r.Text + ": " + string(r.Status)
+	var parts []string
+	if r.Latest != nil {
+		parts = append(parts, "latest "+r.Latest.String())
+	}
+	if r.Best != nil {
+		parts = append(parts, "best "+r.Best.String())
+	}
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}
+
+// String formats the observed value, or "undefined".
+func (o *ObservationJSON) String() string {
+	if o.Value == nil {
+		return "undefined"
+	}
+	return FormatNumber(*o.Value)
+}
+
+// AttachEvidence fills each decision's GoalResults from the snapshot kept
+// when it was recorded, for the hypothesis log and its exports.
+func (s *Service) AttachEvidence(ctx context.Context, proj *work.Project, ds []*work.Decision) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	snaps, err := s.store.FindGoalSnapshots(ctx, proj.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if sn := snaps[d.ItemID]; sn != nil {
+			d.GoalResults = make([]string, len(sn.Results.Goals))
+			for i, r := range sn.Results.Goals {
+				d.GoalResults[i] = r.Sentence()
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/store"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// goalRun logs a run linked to item (none when empty) that started at
+// second start and logged metrics.
+func goalRun(t *testing.T, ctx context.Context, tr *tracking.Service, p *work.Project, expID, item string, start int64, metrics map[string]float64) string {
+	t.Helper()
+	var tags []tracking.Tag
+	if item != "" {
+		tags = []tracking.Tag{{Key: tracking.TagItem, Value: item}}
+	}
+	run := must[*tracking.Run](t)(tr.CreateRun(ctx, p, tracking.NewRun{ExperimentID: expID, Name: "run " + strconv.FormatInt(start, 10),
+		StartTime: 1_700_000_000_000 + start*1000, Tags: tags}))
+	var b tracking.Batch
+	for k, v := range metrics {
+		b.Metrics = append(b.Metrics, tracking.Metric{Key: k, Value: v, Timestamp: 1})
+	}
+	if err := tr.LogBatch(ctx, p, run.Info.ID, b); err != nil {
+		t.Fatal(err)
+	}
+	return run.Info.ID
+}
+
+func testGoals(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	tr := tracking.NewService(db)
+	gs := goal.NewService(db, tr)
+	ws.OnDecided(func(ctx context.Context, ev work.Decided) {
+		if err := gs.SnapshotDecision(ctx, ev); err != nil {
+			t.Errorf("snapshot: %v", err)
+		}
+	})
+	exp := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "experiment", Title: "mosaic", Hypothesis: "We believe mosaic helps", TimeBox: "2d"}))
+	other := must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: "maintenance", Title: "retrain"}))
+
+	// Validation names the field; unknown items are not found.
+	for _, c := range []struct {
+		g     goal.Goal
+		field string
+	}{
+		{goal.Goal{Comparator: goal.AtLeast, Threshold: 1}, "metric"},
+		{goal.Goal{Metric: "two words", Comparator: goal.AtLeast}, "metric"},
+		{goal.Goal{Metric: "f1", Comparator: "roughly"}, "comparator"},
+		{goal.Goal{Metric: "f1", Comparator: goal.AtLeast, Threshold: math.Inf(1)}, "threshold"},
+		{goal.Goal{Metric: "f1", Comparator: goal.AtLeast, Note: string(make([]byte, 4001))}, "note"},
+	} {
+		_, err := gs.AddGoal(ctx, p, exp.Key, c.g)
+		if trellis.ErrorCode(err) != trellis.EINVALID || trellis.ErrorField(err) != c.field {
+			t.Errorf("%+v: %v, want field %s", c.g, err, c.field)
+		}
+	}
+	_, err := gs.AddGoal(ctx, p, "BAL-99", goal.Goal{Metric: "f1", Comparator: goal.AtLeast})
+	wantCode(t, err, trellis.ENOTFOUND)
+	_, err = gs.Goals(ctx, p, "BAL-99")
+	wantCode(t, err, trellis.ENOTFOUND)
+
+	acc := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "accuracy", Comparator: "At  Least", Threshold: 0.9,
+		Dataset: "reviews", DatasetVersion: "v2", Note: "on the held-out split"}))
+	f1 := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "f1", Class: "spam", Comparator: goal.AtLeast, Threshold: 0.8}))
+	loss := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "loss", Comparator: goal.AtMost, Threshold: 0.2}))
+	must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, other.Key, goal.Goal{Metric: "accuracy", Comparator: goal.AtLeast, Threshold: 0.5}))
+	proj := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: goal.MoreThan, Threshold: 0.85}))
+	if acc.Comparator != goal.AtLeast || acc.Position != 1 || f1.Position != 2 || proj.Position != 1 || acc.Item != exp.Key || proj.Item != "" ||
+		acc.CreatedBy != "ada" || f1.Key != "f1.spam" || f1.Text != "f1.spam at least 0.8" {
+		t.Fatalf("added %+v %+v %+v", acc, f1, proj)
+	}
+	list := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, exp.Key))
+	if len(list) != 3 || list[0].ID != acc.ID || list[1].ID != f1.ID || list[2].ID != loss.ID || list[0].Dataset != "reviews" ||
+		list[0].DatasetVersion != "v2" || list[0].Note != "on the held-out split" || !list[0].CreatedAt.Equal(acc.CreatedAt.Truncate(time.Millisecond)) {
+		t.Fatalf("item goals %+v", list)
+	}
+	if pl := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, "")); len(pl) != 1 || pl[0].ID != proj.ID {
+		t.Fatalf("project goals %+v", pl)
+	}
+
+	// Update and delete.
+	th, cmp := 0.75, goal.Comparator("more than")
+	up := must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, f1.ID, goal.GoalUpdate{Threshold: &th, Comparator: &cmp}))
+	if up.Threshold != 0.75 || up.Comparator != goal.MoreThan || up.Class != "spam" {
+		t.Fatalf("updated %+v", up)
+	}
+	bad := ""
+	_, err = gs.UpdateGoal(ctx, p, f1.ID, goal.GoalUpdate{Metric: &bad})
+	if trellis.ErrorField(err) != "metric" {
+		t.Fatalf("empty metric update: %v", err)
+	}
+	_, err = gs.UpdateGoal(ctx, p, "nope", goal.GoalUpdate{Threshold: &th})
+	wantCode(t, err, trellis.ENOTFOUND)
+	wantCode(t, gs.DeleteGoal(ctx, p, "nope"), trellis.ENOTFOUND)
+
+	// Another project sees none of these goals.
+	as := auth.NewService(db, FastHash)
+	cat := must[*work.Project](t)(work.NewService(db, as).CreateProject(ctx, work.NewProject{Key: "CAT", Name: "Cats"}))
+	_, err = gs.Goal(ctx, cat, acc.ID)
+	wantCode(t, err, trellis.ENOTFOUND)
+	wantCode(t, gs.DeleteGoal(ctx, cat, acc.ID), trellis.ENOTFOUND)
+
+	// Evaluation with no runs: no data.
+	ev := must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key))
+	if ev.Runs != 0 || len(ev.Goals) != 3 || ev.Goals[0].Status != goal.NoData || ev.Goals[0].ID != acc.ID {
+		t.Fatalf("no runs: %+v", ev)
+	}
+
+	// Runs: linked to the experiment item at seconds 1, 2, 3 (the latest
+	// regresses on accuracy), one deleted run that would meet everything,
+	// one run of the other item and one unlinked run.
+	e := must[*tracking.Experiment](t)(tr.CreateExperiment(ctx, p, "train", "", nil))
+	eid := fmt.Sprint(e.ID)
+	r1 := goalRun(t, ctx, tr, p, eid, exp.Key, 1, map[string]float64{"accuracy": 0.8, "f1.spam": 0.7, "loss": 0.5})
+	r2 := goalRun(t, ctx, tr, p, eid, exp.Key, 2, map[string]float64{"accuracy": 0.93, "f1.spam": math.NaN()})
+	r3 := goalRun(t, ctx, tr, p, eid, exp.Key, 3, map[string]float64{"accuracy": 0.88, "loss": 0.1})
+	gone := goalRun(t, ctx, tr, p, eid, exp.Key, 4, map[string]float64{"accuracy": 0.99, "f1.spam": 0.99, "loss": 0})
+	if err := tr.SetRunStage(ctx, p, gone, tracking.StageDeleted); err != nil {
+		t.Fatal(err)
+	}
+	goalRun(t, ctx, tr, p, eid, other.Key, 5, map[string]float64{"accuracy": 0.6})
+	goalRun(t, ctx, tr, p, eid, "", 6, map[string]float64{"accuracy": 0.95})
+
+	ev = must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key))
+	if ev.Runs != 3 || ev.Item != exp.Key {
+		t.Fatalf("runs %d item %s", ev.Runs, ev.Item)
+	}
+	a, f, l := ev.Goals[0], ev.Goals[1], ev.Goals[2]
+	if a.Status != goal.NotMet || a.Latest.RunID != r3 || a.Latest.Value.V != 0.88 || a.Best.RunID != r2 || a.Best.Value.V != 0.93 ||
+		len(a.Observations) != 3 || a.Observations[0].RunID != r1 || a.Observations[0].RunName != "run 1" {
+		t.Errorf("accuracy %+v latest %+v best %+v", a.Status, a.Latest, a.Best)
+	}
+	if f.Status != goal.Undefined || f.Latest.RunID != r2 || f.Best.RunID != r1 {
+		t.Errorf("f1.spam %+v latest %+v best %+v", f.Status, f.Latest, f.Best)
+	}
+	if l.Status != goal.Met || l.Latest.RunID != r3 || l.Best.Value.V != 0.1 {
+		t.Errorf("loss %+v latest %+v best %+v", l.Status, l.Latest, l.Best)
+	}
+	// The JSON carries the goal ids.
+	if js := ev.JSON(); js.Goals[0].ID != acc.ID || js.Goals[1].Latest.Value != nil || js.Goals[1].Latest.Undefined == "" {
+		t.Errorf("json %+v", js.Goals[:2])
+	}
+
+	// Project goals read every active run of the project: the latest to
+	// log accuracy is the unlinked run at second 6.
+	pe := must[*goal.ItemEvaluation](t)(gs.EvaluateProjectGoals(ctx, p))
+	if len(pe.Goals) != 1 || pe.Goals[0].Status != goal.Met || pe.Goals[0].Latest.Value.V != 0.95 || pe.Runs != 5 {
+		t.Errorf("project goals %+v runs %d", pe.Goals, pe.Runs)
+	}
+	// Goals sent with a request (a spec's Then steps).
+	adhoc := must[*goal.ItemEvaluation](t)(gs.EvaluateGoals(ctx, p, exp.Key, []goal.Goal{{Metric: "accuracy", Comparator: goal.AtLeast, Threshold: 0.85}, {Metric: "val_loss", Comparator: goal.AtMost, Threshold: 1}}))
+	if adhoc.Runs != 3 || adhoc.Goals[0].Status != goal.Met || adhoc.Goals[1].Status != goal.NoData {
+		t.Errorf("ad hoc %+v", adhoc.Goals)
+	}
+
+	// The board's progress: every item with goals, in one go.
+	prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", ""))
+	if len(prog) != 2 || prog[exp.Key] != (goal.GoalProgress{Met: 1, Total: 3}) || prog[other.Key] != (goal.GoalProgress{Met: 1, Total: 1}) || !prog[other.Key].AllMet() {
+		t.Errorf("progress %+v", prog)
+	}
+	// Narrowed as the experiment board and a sprint board show them.
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", work.KindExperiment)); len(prog) != 1 || prog[exp.Key].Total != 3 {
+		t.Errorf("experiment progress %+v", prog)
+	}
+	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
+	must[*work.Item](t)(ws.UpdateItem(ctx, p, other.Key, work.ItemUpdate{Sprint: &sp.ID}))
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, sp.ID, "")); len(prog) != 1 || prog[other.Key].Met != 1 {
+		t.Errorf("sprint progress %+v", prog)
+	}
+
+	// A decision keeps the goal results of its moment as evidence.
+	d, _ := must2(t)(ws.Decide(ctx, p, exp.Key, work.DecisionInput{Outcome: "abandon", Verdict: "refuted", Reason: "accuracy regressed"}))
+	goalRun(t, ctx, tr, p, eid, exp.Key, 7, map[string]float64{"accuracy": 0.97})
+	snaps := must[map[string]*goal.Snapshot](t)(gs.DecisionEvidence(ctx, p))
+	s := snaps[d.ItemID]
+	if len(snaps) != 1 || s == nil || len(s.Results.Goals) != 3 || s.Results.Goals[0].Status != goal.NotMet || *s.Results.Goals[0].Latest.Value != 0.88 ||
+		!s.TakenAt.Equal(d.DecidedAt.Truncate(time.Millisecond)) {
+		t.Fatalf("snapshot %+v", s)
+	}
+	if now := must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key)); now.Goals[0].Status != goal.Met {
+		t.Errorf("after the new run: %+v", now.Goals[0].Evaluation)
+	}
+
+	if err := gs.DeleteGoal(ctx, p, f1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, exp.Key)); len(list) != 2 || list[1].ID != loss.ID {
+		t.Fatalf("after delete %+v", list)
+	}
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/tracking"
+	"github.com/trellisml/trellis/internal/work"
+)
+
+// TestGoalsUI adds goals through the item and project pages' forms, logs
+// runs, and finds the results on the item page (table, chart data), the
+// boards' and sprint's badges, the decision form and the hypothesis log.
+func TestGoalsUI(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("root", true)
+	viewer := e.mustUser("vera", false)
+	p := e.mustProject(s, "BAL", "Balloons")
+	ctx := e.ctx(s)
+	if _, err := e.work.SetMember(ctx, p, "vera", auth.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.work.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-11-01", EndsOn: "2026-11-13"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := e.work.CreateItem(ctx, p, work.NewItem{Kind: work.KindExperiment, Title: "Focal loss", TimeBox: "2d", Sprint: "S1",
+		Hypothesis: "We believe focal loss will raise recall, measured by recall@0.5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/p/BAL/items/" + it.Key
+
+	w := e.get(page, s)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `id="goals-title">Goals<`, "No goals yet", `action="/p/BAL/items/`+it.Key+`/goals"`)
+
+	// The form names the field at fault and keeps what was typed.
+	add := func(v url.Values) *httptest.ResponseRecorder { return e.post(page+"/goals", s, v) }
+	w = add(url.Values{"metric": {"recall"}, "comparator": {"at least"}, "threshold": {"lots"}, "dataset": {"balloons"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="g-threshold-error">Threshold must be a number`, `value="balloons"`)
+	w = add(url.Values{"metric": {""}, "comparator": {"at least"}, "threshold": {"0.8"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="g-metric-error">Metric is required.`)
+	// Viewers cannot add; other items do not exist.
+	w = e.post(page+"/goals", viewer, url.Values{"metric": {"recall"}, "comparator": {"at least"}, "threshold": {"0.8"}})
+	wantStatus(t, w, http.StatusForbidden)
+	w = e.post("/p/BAL/items/BAL-99/goals", s, url.Values{"metric": {"recall"}, "comparator": {"at least"}, "threshold": {"0.8"}})
+	wantStatus(t, w, http.StatusNotFound)
+
+	wantRedirect(t, add(url.Values{"metric": {"recall"}, "comparator": {"at least"}, "threshold": {"80%"}, "dataset": {"balloons"},
+		"dataset_version": {"v3"}, "note": {"on the test split"}}), page+"?ok=goal-added#goals")
+	wantRedirect(t, add(url.Values{"metric": {"loss"}, "comparator": {"at most"}, "threshold": {"0.3"}}), page+"?ok=goal-added#goals")
+	w = e.get(page, s)
+	wantBody(t, w, "recall at least 0.8", "on the test split", "balloons", `<span class="badge">v3</span>`, `data-goal-status="no-data"`, `data-goal-summary="0/2"`)
+
+	// Runs: the first within sprint S1 misses recall, the second meets both.
+	if _, err := e.track.CreateExperiment(ctx, p, "detector", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	logRun := func(name string, at time.Time, metrics map[string]float64) *tracking.Run {
+		t.Helper()
+		r, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "1", Name: name, StartTime: at.UnixMilli(), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: it.Key}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b tracking.Batch
+		for k, v := range metrics {
+			b.Metrics = append(b.Metrics, tracking.Metric{Key: k, Value: v, Timestamp: at.UnixMilli()})
+		}
+		if err := e.track.LogBatch(ctx, p, r.Info.ID, b); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r1 := logRun("gamma 2", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), map[string]float64{"recall": 0.74, "loss": 0.25})
+	w = e.get(page, s)
+	checkPage(t, w)
+	wantBody(t, w, `data-goal-status="not-met"`, `data-goal-status="met"`, `data-goal-summary="1/2"`,
+		`0.74 <span class="muted">in</span> <a href="/p/BAL/runs/`+r1.Info.ID+`">gamma 2</a>`, "data-goal-charts=", `src="/static/goals.`,
+		"Goal results now", `data-goal-result="not met"`)
+	// The chart data: the runs in start order against the threshold, and
+	// the best per sprint.
+	if !strings.Contains(w.Body.String(), `&#34;threshold&#34;:0.8,&#34;runs&#34;:[{&#34;name&#34;:&#34;gamma 2&#34;,&#34;value&#34;:0.74}],&#34;sprints&#34;:[{&#34;name&#34;:&#34;S1&#34;,&#34;best&#34;:0.74}]`) {
+		t.Errorf("chart data missing: %s", w.Body.String()[strings.Index(w.Body.String(), "data-goal-charts"):][:400])
+	}
+
+	// Board, experiment board and sprint page show the progress badge.
+	for _, target := range []string{"/p/BAL/board", "/p/BAL/board?sprint=S1", "/p/BAL/experiments", "/p/BAL/sprints/" + sp.ID} {
+		w = e.get(target, viewer)
+		wantStatus(t, w, http.StatusOK)
+		wantBody(t, w, `data-goal-progress="1/2" data-goal-status="unmet"`, "goals 1/2")
+	}
+	logRun("gamma 5", time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), map[string]float64{"recall": 0.83, "loss": 0.2})
+	w = e.get("/p/BAL/board", viewer)
+	wantBody(t, w, `class="badge goal-badge goal-all-met" data-goal-progress="2/2" data-goal-status="met"`)
+
+	// Viewers see the goals but no form and no delete buttons.
+	w = e.get(page, viewer)
+	wantBody(t, w, "recall at least 0.8")
+	wantNoBody(t, w, "data-goal-form", "/delete")
+
+	// Project goals on the project page.
+	w = e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {""}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="goals-title">Project goals<`, "Threshold is required")
+	wantRedirect(t, e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"}}), "/p/BAL?ok=goal-added#goals")
+	w = e.get("/p/BAL", s)
+	checkPage(t, w)
+	wantBody(t, w, "recall more than 0.9", `data-goal-status="not-met"`, "of the project")
+
+	// A decision keeps the results of its moment.
+	wantRedirect(t, e.post(page+"/decide", s, url.Values{"outcome": {"abandon"}, "verdict": {"refuted"}, "reason": {"not enough"}}), page+"?ok=decided")
+	w = e.get(page, s)
+	wantBody(t, w, "Goals when decided", `data-goal-result="met"`)
+	w = e.get("/p/BAL/experiments/log", viewer)
+	wantBody(t, w, "data-goal-evidence>recall at least 0.8: met (latest 0.83, best 0.83)<")
+
+	// Deleting a goal goes back to its page.
+	gs, err := e.goals.Goals(ctx, p, it.Key)
+	if err != nil || len(gs) != 2 {
+		t.Fatalf("goals %v %v", gs, err)
+	}
+	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", viewer, nil), http.StatusForbidden)
+	wantRedirect(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", s, nil), page+"?ok=goal-deleted#goals")
+	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", s, nil), http.StatusNotFound)
+	if left, _ := e.goals.Goals(ctx, p, it.Key); len(left) != 1 || left[0].Metric != "loss" {
+		t.Errorf("after delete: %+v", left)
+	}
+}
