@@ -24,7 +24,7 @@ func (api *API) goalRoutes() []route.Route {
 		{Method: "POST", Pattern: "/projects/{key}/items/{item}/goals", Access: route.ProjectEditor, Handler: api.addGoal},
 		{Method: "GET", Pattern: "/projects/{key}/items/{item}/goals/evaluation", Access: route.ProjectViewer, Handler: api.evaluateItemGoals},
 		// POST because the goals travel in the body; it changes nothing, so viewers may call it.
-		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, Handler: api.evaluateGoals},
+		{Method: "POST", Pattern: "/projects/{key}/goals/evaluate", Access: route.ProjectViewer, ReadOnly: true, Handler: api.evaluateGoals},
 	}
 }
 
