@@ -521,6 +521,25 @@ func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID strin
 	return r, nil
 }
 
+// activeRunInfo is activeRun without the run's params, tags and metrics,
+// which log-batch does not need: loading them was a third of its reads.
+func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+	if runID == "" {
+		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
+	}
+	info, err := s.store.FindRunInfo(ctx, proj.ID, runID)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if info.LifecycleStage != StageActive {
+		return nil, trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, info.LifecycleStage)
+	}
+	return info, nil
+}
+
 // RunUpdate changes the fields that are set.
 type RunUpdate struct {
 	Status  *string
@@ -613,7 +632,7 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	if err := CheckBatch(b); err != nil {
 		return err
 	}
-	r, err := s.activeRun(ctx, proj, runID)
+	info, err := s.activeRunInfo(ctx, proj, runID)
 	if err != nil {
 		return err
 	}
@@ -626,9 +645,9 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	for _, t := range b.Tags {
 		switch t.Key {
 		case TagRunName:
-			if t.Value != r.Info.Name {
-				r.Info.Name = t.Value
-				if err := s.store.UpdateRun(ctx, &r.Info); err != nil {
+			if t.Value != info.Name {
+				info.Name = t.Value
+				if err := s.store.UpdateRun(ctx, info); err != nil {
 					return err
 				}
 			}
