@@ -787,12 +787,15 @@ func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([
 	if err != nil {
 		return nil, mapErr(err, "Metric")
 	}
+	// The cursor is a row-value comparison, which both databases turn into
+	// one index range; "step > s OR (step = s AND ...)" became a bitmap OR
+	// plus a sort of the whole rest of the series on PostgreSQL.
 	query := `SELECT step, timestamp, value, is_nan FROM tracking_metrics WHERE series_id = $1`
 	args := []any{seriesID}
 	skip := int64(0)
 	if q.After != nil {
-		query += ` AND (step > $2 OR (step = $3 AND timestamp >= $4))`
-		args = append(args, q.After.Step, q.After.Step, q.After.Timestamp)
+		query += ` AND (step, timestamp) >= ($2, $3)`
+		args = append(args, q.After.Step, q.After.Timestamp)
 		skip = q.After.Seq
 	}
 	if q.StartStep != nil {
@@ -803,9 +806,10 @@ func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([
 		args = append(args, *q.EndStep)
 		query += ` AND step <= $` + strconv.Itoa(len(args))
 	}
-	query += ` ORDER BY step, timestamp, is_nan, value LIMIT ` + strconv.FormatInt(int64(q.Limit)+skip, 10)
+	args = append(args, int64(q.Limit)+skip)
+	query += ` ORDER BY step, timestamp, is_nan, value LIMIT $` + strconv.Itoa(len(args))
 	ms := make([]tracking.Metric, 0, min(q.Limit, 1<<16))
-	err = db.eachRow(ctx, query, args, func(rows *sql.Rows) error {
+	scan := func(rows *sql.Rows) error {
 		var m tracking.Metric
 		var v sql.NullFloat64
 		var isNaN bool
@@ -819,8 +823,44 @@ func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([
 		m.Key, m.Value = q.Key, metricValue(v, isNaN)
 		ms = append(ms, m)
 		return nil
-	})
+	}
+	if db.dialect == Postgres {
+		err = db.pgIndexOrderedRead(ctx, query, args, scan)
+	} else {
+		err = db.eachRow(ctx, query, args, scan)
+	}
 	return ms, mapErr(err, "Metric history")
+}
+
+// pgIndexOrderedRead runs a query whose ORDER BY an index provides with
+// sorting disabled for it. Without statistics (a series just logged,
+// before autovacuum analyzes it) PostgreSQL estimates a few hundred rows,
+// and chose a bitmap scan plus an external sort of the whole rest of the
+// series for each page (40-80 ms per 25,000-point page of 200,000, against
+// 5-10 ms for the index scan).
+func (db *DB) pgIndexOrderedRead(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // LinkRunItems adds run↔item links; existing ones stay as they are.

@@ -521,9 +521,9 @@ func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID strin
 	return r, nil
 }
 
-// activeRunInfo is activeRun without the run's params, tags and metrics,
-// which log-batch does not need: loading them was a third of its reads.
-func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+// runInfo is Run without the run's params, tags and metrics, for calls
+// that only check that the run exists in proj. Errors: ENOTFOUND.
+func (s *Service) runInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
 	if runID == "" {
 		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
@@ -531,6 +531,13 @@ func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID s
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
 	}
+	return info, err
+}
+
+// activeRunInfo is activeRun without the run's params, tags and metrics,
+// which log-batch does not need: loading them was a third of its reads.
+func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+	info, err := s.runInfo(ctx, proj, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -739,7 +746,7 @@ func (s *Service) MetricHistory(ctx context.Context, proj *work.Project, runID, 
 	if key == "" {
 		return nil, "", trellis.Invalid("metric_key", "Missing value for required parameter 'metric_key'.")
 	}
-	if _, err := s.Run(ctx, proj, runID); err != nil {
+	if _, err := s.runInfo(ctx, proj, runID); err != nil {
 		return nil, "", err
 	}
 	limit := MaxHistoryPage
