@@ -122,7 +122,12 @@ func main() {
 	runs := flag.Int("runs", 2000, "runs in the search workload")
 	points := flag.Int("points", 200000, "points in the get-history workload")
 	dur := flag.Duration("d", 5*time.Second, "duration of the throughput workloads")
+	only := flag.String("only", "create,batch,search,history", "workloads to run, comma-separated (create, batch, search, history), e.g. to profile one")
 	flag.Parse()
+	want := map[string]bool{}
+	for _, w := range strings.Split(*only, ",") {
+		want[strings.TrimSpace(w)] = true
+	}
 	if *project == "" || *token == "" {
 		fmt.Fprintln(os.Stderr, "tracking: -project and -token are required")
 		os.Exit(2)
@@ -143,20 +148,22 @@ func main() {
 	// 1. create a run + log-batch of 5 params, 3 tags, 10 metrics.
 	n := 0
 	t0 := time.Now()
-	for time.Since(t0) < *dur {
+	for want["create"] && time.Since(t0) < *dur {
 		run, err := c.createRun(exp.ID)
 		fail(err)
 		fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", smallBatch(run, n), nil))
 		n++
 	}
-	fmt.Printf("create run + log-batch (5p/3t/10m): %.0f runs/s (%d runs)\n", float64(n)/time.Since(t0).Seconds(), n)
+	if want["create"] {
+		fmt.Printf("create run + log-batch (5p/3t/10m): %.0f runs/s (%d runs)\n", float64(n)/time.Since(t0).Seconds(), n)
+	}
 
 	// 2. log-batch of 1,000 points to one run.
 	run, err := c.createRun(exp.ID)
 	fail(err)
 	batches := 0
 	t0 = time.Now()
-	for time.Since(t0) < *dur {
+	for want["batch"] && time.Since(t0) < *dur {
 		ms := make([]metric, 1000)
 		for j := range ms {
 			ms[j] = metric{"loss", float64(j), int64(batches), int64(batches*1000 + j)}
@@ -164,78 +171,84 @@ func main() {
 		fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", map[string]any{"run_id": run, "metrics": ms}, nil))
 		batches++
 	}
-	fmt.Printf("log-batch of 1,000 points: %.0f points/s (%d batches)\n", float64(batches*1000)/time.Since(t0).Seconds(), batches)
+	if want["batch"] {
+		fmt.Printf("log-batch of 1,000 points: %.0f points/s (%d batches)\n", float64(batches*1000)/time.Since(t0).Seconds(), batches)
+	}
 
-	// 3. search at -runs runs (seeded by 8 concurrent writers).
-	var sexp struct {
-		ID string `json:"experiment_id"`
-	}
-	fail(c.call("POST", "/api/2.0/mlflow/experiments/create", map[string]any{"name": fmt.Sprintf("bench-search-%d", time.Now().UnixNano())}, &sexp))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := c.createRun(sexp.ID)
-				fail(err)
-				fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", smallBatch(r, i), nil))
-			}
-		}()
-	}
-	for i := range *runs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var lat []time.Duration
-	found := 0
-	for range 200 {
-		var out struct {
-			Runs []json.RawMessage `json:"runs"`
+	if want["search"] {
+		// 3. search at -runs runs (seeded by 8 concurrent writers).
+		var sexp struct {
+			ID string `json:"experiment_id"`
 		}
-		t := time.Now()
-		fail(c.call("POST", "/api/2.0/mlflow/runs/search", map[string]any{"experiment_ids": []string{sexp.ID},
-			"filter": "metrics.m0 > 0.5 and params.p0 = 'x'", "order_by": []string{"metrics.m0 DESC"}, "max_results": 100}, &out))
-		lat = append(lat, time.Since(t))
-		found = len(out.Runs)
-	}
-	fmt.Printf("search at %d runs (100 results, got %d): p50 %s, p95 %s\n", *runs, found, ms(pct(lat, 0.5)), ms(pct(lat, 0.95)))
-
-	// 4. get-history of a -points metric, all pages.
-	hrun, err := c.createRun(exp.ID)
-	fail(err)
-	for start := 0; start < *points; start += 1000 {
-		batch := make([]metric, 0, 1000)
-		for j := start; j < min(*points, start+1000); j++ {
-			batch = append(batch, metric{"curve", float64(j) / 7, int64(j), int64(j)})
+		fail(c.call("POST", "/api/2.0/mlflow/experiments/create", map[string]any{"name": fmt.Sprintf("bench-search-%d", time.Now().UnixNano())}, &sexp))
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					r, err := c.createRun(sexp.ID)
+					fail(err)
+					fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", smallBatch(r, i), nil))
+				}
+			}()
 		}
-		fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", map[string]any{"run_id": hrun, "metrics": batch}, nil))
-	}
-	lat = lat[:0]
-	for range 5 {
-		t := time.Now()
-		got, tok := 0, ""
-		for {
+		for i := range *runs {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		var lat []time.Duration
+		found := 0
+		for range 200 {
 			var out struct {
-				Metrics []json.RawMessage `json:"metrics"`
-				Next    string            `json:"next_page_token"`
+				Runs []json.RawMessage `json:"runs"`
 			}
-			path := "/api/2.0/mlflow/metrics/get-history?run_id=" + hrun + "&metric_key=curve&max_results=25000"
-			if tok != "" {
-				path += "&page_token=" + tok
-			}
-			fail(c.call("GET", path, nil, &out))
-			got += len(out.Metrics)
-			if tok = out.Next; tok == "" {
-				break
-			}
+			t := time.Now()
+			fail(c.call("POST", "/api/2.0/mlflow/runs/search", map[string]any{"experiment_ids": []string{sexp.ID},
+				"filter": "metrics.m0 > 0.5 and params.p0 = 'x'", "order_by": []string{"metrics.m0 DESC"}, "max_results": 100}, &out))
+			lat = append(lat, time.Since(t))
+			found = len(out.Runs)
 		}
-		lat = append(lat, time.Since(t))
-		if got != *points {
-			fail(fmt.Errorf("get-history returned %d points, want %d", got, *points))
-		}
+		fmt.Printf("search at %d runs (100 results, got %d): p50 %s, p95 %s\n", *runs, found, ms(pct(lat, 0.5)), ms(pct(lat, 0.95)))
+
 	}
-	fmt.Printf("get-history of %d points, all pages of 25,000: p50 %s (best %s)\n", *points, ms(pct(lat, 0.5)), ms(slices.Min(lat)))
+	if want["history"] {
+		// 4. get-history of a -points metric, all pages.
+		hrun, err := c.createRun(exp.ID)
+		fail(err)
+		for start := 0; start < *points; start += 1000 {
+			batch := make([]metric, 0, 1000)
+			for j := start; j < min(*points, start+1000); j++ {
+				batch = append(batch, metric{"curve", float64(j) / 7, int64(j), int64(j)})
+			}
+			fail(c.call("POST", "/api/2.0/mlflow/runs/log-batch", map[string]any{"run_id": hrun, "metrics": batch}, nil))
+		}
+		var lat []time.Duration
+		for range 5 {
+			t := time.Now()
+			got, tok := 0, ""
+			for {
+				var out struct {
+					Metrics []json.RawMessage `json:"metrics"`
+					Next    string            `json:"next_page_token"`
+				}
+				path := "/api/2.0/mlflow/metrics/get-history?run_id=" + hrun + "&metric_key=curve&max_results=25000"
+				if tok != "" {
+					path += "&page_token=" + tok
+				}
+				fail(c.call("GET", path, nil, &out))
+				got += len(out.Metrics)
+				if tok = out.Next; tok == "" {
+					break
+				}
+			}
+			lat = append(lat, time.Since(t))
+			if got != *points {
+				fail(fmt.Errorf("get-history returned %d points, want %d", got, *points))
+			}
+		}
+		fmt.Printf("get-history of %d points, all pages of 25,000: p50 %s (best %s)\n", *points, ms(pct(lat, 0.5)), ms(slices.Min(lat)))
+	}
 }

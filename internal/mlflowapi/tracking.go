@@ -428,14 +428,16 @@ func (api *API) deleteTag(w http.ResponseWriter, r *http.Request, proj *work.Pro
 }
 
 func (api *API) logBatch(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
-	var req struct {
-		runIDReq
-		Metrics []wireMetricIn `json:"metrics"`
-		Params  []wireTag      `json:"params"`
-		Tags    []wireTag      `json:"tags"`
-	}
-	if err := decode(r, &req); err != nil {
+	body, err := readBody(r)
+	if err != nil {
 		return err
+	}
+	var req logBatchReq
+	if !decodeLogBatchFast(body, &req) {
+		req = logBatchReq{}
+		if err := unmarshal(body, &req); err != nil {
+			return err
+		}
 	}
 	id, err := req.id()
 	if err != nil {

@@ -96,7 +96,16 @@ var repeated = map[string]bool{"experiment_ids": true, "order_by": true, "run_id
 // string, anything else from a JSON body; unknown fields are ignored.
 // Errors: EINVALID naming the field whose type is wrong.
 func decode(r *http.Request, v any) error {
-	var body []byte
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return unmarshal(body, v)
+}
+
+// readBody returns a request's JSON: the query string as an object for GET
+// and DELETE, else the body ("{}" when empty). Errors: ETOOLARGE, EINVALID.
+func readBody(r *http.Request) ([]byte, error) {
 	if r.Method == http.MethodGet || r.Method == http.MethodDelete {
 		m := map[string]any{}
 		for k, vs := range r.URL.Query() {
@@ -106,20 +115,26 @@ func decode(r *http.Request, v any) error {
 				m[k] = vs[0]
 			}
 		}
-		body, _ = json.Marshal(m)
-	} else {
-		var err error
-		if body, err = io.ReadAll(r.Body); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return trellis.Errorf(trellis.ETOOLARGE, "The request body exceeds the limit of %d bytes.", mbe.Limit)
-			}
-			return trellis.Invalid("body", "could not read the request body")
-		}
-		if len(bytes.TrimSpace(body)) == 0 {
-			body = []byte("{}")
-		}
+		body, _ := json.Marshal(m)
+		return body, nil
 	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, trellis.Errorf(trellis.ETOOLARGE, "The request body exceeds the limit of %d bytes.", mbe.Limit)
+		}
+		return nil, trellis.Invalid("body", "could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	return body, nil
+}
+
+// unmarshal decodes a request's JSON into v. Errors: EINVALID naming the
+// field whose type is wrong.
+func unmarshal(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {

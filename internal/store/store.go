@@ -93,13 +93,13 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	write, err := sql.Open(sqliteDriver, dsn+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", dsn+"&mode=ro")
+	read, err := sql.Open(sqliteDriver, dsn+"&mode=ro")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open store: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -46,22 +47,44 @@ func (db *DB) logBatchPostgres(ctx context.Context, runID string, b tracking.Bat
 		if len(b.Metrics) > 0 {
 			latest, order := latestPoints(b.Metrics)
 			series := make(map[string]int64, len(order))
-			for _, k := range order {
+			keys, steps, stamps := make([]string, len(order)), make([]int64, len(order)), make([]int64, len(order))
+			vals, nans := make([]*float64, len(order)), make([]bool, len(order))
+			for i, k := range order {
 				m := latest[k]
-				v, isNaN := storedValue(m.Value)
+				keys[i], steps[i], stamps[i] = k, m.Step, m.Timestamp
+				if math.IsNaN(m.Value) {
+					nans[i] = true
+				} else {
+					vals[i] = &m.Value
+				}
+			}
+			// One round trip for all keys of the batch.
+			rows, err := tx.Query(ctx, `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step)
+				SELECT $1, k, v, n, t, s FROM unnest($2::text[], $3::float8[], $4::bool[], $5::bigint[], $6::bigint[]) AS u(k, v, n, t, s)`+
+				upsertSeriesSet, runID, keys, vals, nans, stamps, steps)
+			if err != nil {
+				return mapErr(err, "Metric")
+			}
+			for rows.Next() {
+				var k string
 				var id int64
-				if err := tx.QueryRow(ctx, upsertSeries, runID, k, v, isNaN, m.Timestamp, m.Step).Scan(&id); err != nil {
+				if err := rows.Scan(&k, &id); err != nil {
+					rows.Close()
 					return mapErr(err, "Metric")
 				}
 				series[k] = id
 			}
-			rows := make([][]any, len(b.Metrics))
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return mapErr(err, "Metric")
+			}
+			points := make([][]any, len(b.Metrics))
 			for i, m := range b.Metrics {
 				v, isNaN := storedValue(m.Value)
-				rows[i] = []any{series[m.Key], m.Step, m.Timestamp, v, isNaN}
+				points[i] = []any{series[m.Key], m.Step, m.Timestamp, v, isNaN}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tracking_metrics"}, []string{"series_id", "step", "timestamp", "value", "is_nan"},
-				pgx.CopyFromRows(rows)); err != nil {
+				pgx.CopyFromRows(points)); err != nil {
 				return mapErr(err, "Metric")
 			}
 		}

@@ -658,6 +658,32 @@ func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID strin
 	return r, nil
 }
 
+// runInfo is Run without the run's params, tags and metrics, for calls
+// that only check that the run exists in proj. Errors: ENOTFOUND.
+func (s *Service) runInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+	if runID == "" {
+		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
+	}
+	info, err := s.store.FindRunInfo(ctx, proj.ID, runID)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
+	}
+	return info, err
+}
+
+// activeRunInfo is activeRun without the run's params, tags and metrics,
+// which log-batch does not need: loading them was a third of its reads.
+func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+	info, err := s.runInfo(ctx, proj, runID)
+	if err != nil {
+		return nil, err
+	}
+	if info.LifecycleStage != StageActive {
+		return nil, trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, info.LifecycleStage)
+	}
+	return info, nil
+}
+
 // RunUpdate changes the fields that are set.
 type RunUpdate struct {
 	Status  *string
@@ -750,7 +776,7 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	if err := CheckBatch(b); err != nil {
 		return err
 	}
-	r, err := s.activeRun(ctx, proj, runID)
+	info, err := s.activeRunInfo(ctx, proj, runID)
 	if err != nil {
 		return err
 	}
@@ -763,9 +789,9 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	for _, t := range b.Tags {
 		switch t.Key {
 		case TagRunName:
-			if t.Value != r.Info.Name {
-				r.Info.Name = t.Value
-				if err := s.store.UpdateRun(ctx, &r.Info); err != nil {
+			if t.Value != info.Name {
+				info.Name = t.Value
+				if err := s.store.UpdateRun(ctx, info); err != nil {
 					return err
 				}
 			}
@@ -965,7 +991,7 @@ func (s *Service) MetricHistory(ctx context.Context, proj *work.Project, runID, 
 	if key == "" {
 		return nil, "", trellis.Invalid("metric_key", "Missing value for required parameter 'metric_key'.")
 	}
-	if _, err := s.findRun(ctx, proj, runID); err != nil {
+	if _, err := s.runInfo(ctx, proj, runID); err != nil {
 		return nil, "", err
 	}
 	limit := MaxHistoryPage

@@ -207,6 +207,9 @@ type Store interface {
 	// FindRun returns a run of the project with its params, tags and latest
 	// metrics.
 	FindRun(ctx context.Context, projectID, runID string) (*Run, error)
+	// FindRunInfo returns a run of the project without its data, for
+	// writes that only check the run (log-batch).
+	FindRunInfo(ctx context.Context, projectID, runID string) (*RunInfo, error)
 	// UpdateRun saves name, status, end time and lifecycle stage.
 	UpdateRun(ctx context.Context, info *RunInfo) error
 	// LogBatch writes params, tags and metric points in one transaction.
