@@ -10,7 +10,8 @@
 // the skip into a failure (CI sets it).
 //
 // TRELLIS_E2E_BINARY=/path/to/trellis uses that binary instead of building
-// ../cmd/trellis.
+// ../cmd/trellis. The files get its path as TRELLIS_BIN, to run the CLI as a
+// user would (goals.test.mjs checks specs with it).
 package e2e
 
 import (
@@ -61,7 +62,7 @@ func TestBrowserFlow(t *testing.T) {
 	t.Logf("server at %s, setup URL %s", srv.URL, srv.SetupURL)
 
 	for i, file := range testFiles(t) {
-		env := []string{"TRELLIS_URL=" + srv.URL, "TRELLIS_SETUP_URL=" + srv.SetupURL, "TRELLIS_E2E_CHROMIUM=" + chromiumPath()}
+		env := []string{"TRELLIS_URL=" + srv.URL, "TRELLIS_SETUP_URL=" + srv.SetupURL, "TRELLIS_E2E_CHROMIUM=" + chromiumPath(), "TRELLIS_BIN=" + bin}
 		if i > 0 {
 			// Each file after the first builds its own data as its own user.
 			name, password := fmt.Sprintf("e2e%d", i), "e2e-password-for-"+strings.TrimSuffix(file, ".test.mjs")

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -90,6 +92,63 @@ func TestSeedDemo(t *testing.T) {
 		}
 		if finished == 0 || finished == len(runs) {
 			t.Errorf("%d of %d runs finished; want finished runs and one still running", finished, len(runs))
+		}
+
+		// The goals and the spec judge those runs: the retraining passes,
+		// focal loss falls just short, the project is not there yet.
+		keys := map[string]string{}
+		items, err := a.work.Items(ctx, proj, work.ItemFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			keys[it.Title] = it.Key
+		}
+		statuses := func(ref string) []goal.Status {
+			var ev *goal.ItemEvaluation
+			var err error
+			if ref == "" {
+				ev, err = a.goals.EvaluateProjectGoals(ctx, proj)
+			} else {
+				ev, err = a.goals.EvaluateItemGoals(ctx, proj, ref)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []goal.Status
+			for _, g := range ev.Goals {
+				out = append(out, g.Status)
+				if g.Best == nil {
+					t.Errorf("%s goal %s has no best value", ref, g.Goal)
+				}
+			}
+			return out
+		}
+		for _, c := range []struct {
+			ref  string
+			want []goal.Status
+		}{
+			{"", []goal.Status{goal.NotMet, goal.NotMet}},
+			{keys["Retrain on the July photo drop"], []goal.Status{goal.Met, goal.Met}},
+			{keys["Focal loss against class imbalance"], []goal.Status{goal.NotMet, goal.Met}},
+			{keys["Mosaic augmentation"], []goal.Status{goal.Met}},
+			{keys["Higher input resolution (1024 px)"], []goal.Status{goal.NotMet, goal.NotMet}},
+		} {
+			if got := statuses(c.ref); !slices.Equal(got, c.want) {
+				t.Errorf("goals of %q: %v, want %v", c.ref, got, c.want)
+			}
+		}
+		spec, err := a.goals.ItemSpecOf(ctx, proj, keys["Retrain on the July photo drop"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(spec.Results) != 3 {
+			t.Fatalf("demo spec results %+v, want 3 scenarios", spec.Results)
+		}
+		for _, r := range spec.Results {
+			if r.Outcome != goal.Passed || r.RunID == "" {
+				t.Errorf("demo spec scenario %q: %s (%s), run %q; want passed on the retraining run", r.Scenario, r.Outcome, r.Message, r.RunID)
+			}
 		}
 
 		out.Reset()

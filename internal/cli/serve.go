@@ -207,6 +207,9 @@ func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
 	if err := a.track.SeedDemo(ctx, p, items); err != nil {
 		return fmt.Errorf("seed demo runs: %w", err)
 	}
+	if err := a.goals.SeedDemo(ctx, p, items); err != nil {
+		return fmt.Errorf("seed demo goals: %w", err)
+	}
 	fmt.Fprintf(stdout, "Seeded the demo project %s (%s).\n", p.Key, p.Name)
 	return nil
 }

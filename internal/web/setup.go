@@ -74,11 +74,15 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/projects")
 }
 
-// seedDemoRuns logs the demo project's tracking runs, linked to its items.
+// seedDemoRuns logs the demo project's tracking runs, linked to its items,
+// and then its goals and spec, which judge those runs.
 func (ui *UI) seedDemoRuns(ctx context.Context, p *work.Project) error {
 	items, err := ui.work.Items(ctx, p, work.ItemFilter{})
 	if err != nil {
 		return err
 	}
-	return ui.track.SeedDemo(ctx, p, items)
+	if err := ui.track.SeedDemo(ctx, p, items); err != nil || ui.goals == nil {
+		return err
+	}
+	return ui.goals.SeedDemo(ctx, p, items)
 }

@@ -1,0 +1,175 @@
+// Browser test of goal-directed work: a goal and a spec are written for an
+// experiment in the UI, two iterations of predictions are checked with
+// `trellis spec check --report-to-server`, and the second iteration flips
+// the goal (and the spec) from not met to met on the experiment board and
+// the item page.
+//
+// Driven by e2e/e2e_test.go, which sets TRELLIS_URL, TRELLIS_BIN (the
+// binary under test) and a user of this file's own (TRELLIS_E2E_USER /
+// TRELLIS_E2E_PASSWORD). The test creates its own project.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifactsDir = join(here, 'artifacts');
+const BASE = (process.env.TRELLIS_URL || '').replace(/\/+$/, '');
+const BIN = process.env.TRELLIS_BIN || '';
+const USER = process.env.TRELLIS_E2E_USER || '';
+const PASSWORD = process.env.TRELLIS_E2E_PASSWORD || '';
+const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const url = (path) => BASE + path;
+const KEY = 'GOL';
+const ITEM = `${KEY}-1`;
+
+// predictions writes a predictions file where the first `right` of 10
+// reviews are predicted correctly: accuracy right/10.
+const labels = ['spam', 'ham', 'spam', 'ham', 'ham', 'spam', 'ham', 'ham', 'spam', 'ham'];
+const labelsCSV = 'id,label\n' + labels.map((l, i) => `r${i},${l}`).join('\n') + '\n';
+const predictionsCSV = (right) => 'id,prediction\n' +
+  labels.map((l, i) => `r${i},${i < right ? l : (l === 'spam' ? 'ham' : 'spam')}`).join('\n') + '\n';
+
+const offlineSpec = `Feature: Spam filter acceptance
+  Scenario: accurate enough to ship
+    Given labels from "labels.csv"
+    And predictions from "predictions.csv"
+    When the predictions are scored as classification
+    Then accuracy should be at least 80%
+`;
+
+const serverSpec = `Feature: Spam filter on the server
+  Scenario: the latest iteration is accurate enough
+    Given the latest run of item "${ITEM}"
+    Then metric "accuracy" should be at least 0.8
+`;
+
+test('trellis: a goal and a spec flip from not met to met on the board', { timeout: 180_000 }, async (t) => {
+  assert.ok(BASE && BIN && USER && PASSWORD, 'TRELLIS_URL, TRELLIS_BIN, TRELLIS_E2E_USER and TRELLIS_E2E_PASSWORD must be set');
+  const work = mkdtempSync(join(tmpdir(), 'trellis-e2e-goals-'));
+  const profileDir = join(work, 'profile');
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const pageErrors = [];
+  const serverErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+  page.on('response', (resp) => {
+    if (resp.status() >= 500 && resp.url().startsWith(BASE)) serverErrors.push(`${resp.status()} ${resp.url()}`);
+  });
+  let stepName = '(start)';
+  const step = async (name, fn) => { stepName = name; t.diagnostic(`step: ${name}`); await fn(); };
+  let token = '';
+
+  // iteration checks one set of predictions offline and reports it to the
+  // server as a run linked to the item, as a data scientist would.
+  const iteration = (right) => {
+    writeFileSync(join(work, 'predictions.csv'), predictionsCSV(right));
+    const res = spawnSync(BIN, ['spec', 'check', 'accept.feature', '--report-to-server', '--project', KEY, '--item', ITEM], {
+      cwd: work, encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, TRELLIS_SERVER: BASE, TRELLIS_TOKEN: token },
+    });
+    t.diagnostic(`spec check (${right}/10 right) exit ${res.status}:\n${res.stdout}${res.stderr}`);
+    return res;
+  };
+  const card = () => page.locator(`[data-key="${ITEM}"]`).first();
+
+  try {
+    await step('sign in, create a project, an experiment and a token', async () => {
+      await page.goto(url('/login'));
+      await page.getByLabel('Username', { exact: true }).fill(USER);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.locator('#user-menu').filter({ hasText: USER }).waitFor();
+      await page.goto(url('/projects/new'));
+      await page.getByLabel('Project key', { exact: true }).fill(KEY);
+      await page.getByLabel('Name', { exact: true }).fill('Goals e2e');
+      await page.getByRole('button', { name: 'Create project', exact: true }).click();
+      await page.waitForURL((u) => u.pathname.startsWith(`/p/${KEY}`));
+
+      await page.goto(url(`/p/${KEY}/backlog`));
+      await page.locator('#kind').selectOption('experiment');
+      await page.getByLabel('Title', { exact: true }).fill('Spam filter on reviews');
+      await page.locator('#hypothesis').fill('We believe a bag-of-words model will catch spam reviews, measured by accuracy');
+      await page.locator('#time_box').selectOption('2d');
+      await page.getByRole('button', { name: 'Create item', exact: true }).click();
+      await page.waitForURL((u) => u.pathname === `/p/${KEY}/items/${ITEM}`);
+
+      await page.goto(url('/account'));
+      await page.locator('#token-name').fill('e2e-goals');
+      await page.locator('#token-scope').selectOption('write');
+      await page.getByRole('button', { name: 'Create token', exact: true }).click();
+      token = (await page.locator('#new-token').textContent()).trim();
+      assert.ok(token.length > 20, 'the new token is shown once');
+    });
+
+    await step('write a goal and a spec on the item page', async () => {
+      await page.goto(url(`/p/${KEY}/items/${ITEM}`));
+      await page.locator('#g-metric').fill('accuracy');
+      await page.locator('#g-comparator').selectOption('at least');
+      await page.locator('#g-threshold').fill('80%');
+      await page.locator('#g-dataset').fill('reviews');
+      await page.getByRole('button', { name: 'Add goal', exact: true }).click();
+      await page.locator('[data-goal-status="no-data"]').first().waitFor();
+
+      await page.goto(url(`/p/${KEY}/items/${ITEM}`));
+      await page.locator('#spec summary').filter({ hasText: 'Edit the spec' }).click();
+      await page.locator('#spec-name').fill('spam.feature');
+      await page.locator('#spec-text').fill(serverSpec);
+      await page.getByRole('button', { name: 'Save version', exact: true }).click();
+      await page.locator('[data-spec-version="1"]').waitFor();
+    });
+
+    await step('iteration 1: 6 of 10 right, the goal is not met', async () => {
+      writeFileSync(join(work, 'labels.csv'), labelsCSV);
+      writeFileSync(join(work, 'accept.feature'), offlineSpec);
+      const res = iteration(6);
+      assert.equal(res.status, 1, 'a failing spec exits 1');
+      assert.match(res.stdout, /0 passed, 1 failed/);
+      await page.goto(url(`/p/${KEY}/experiments`));
+      const badge = card().locator('[data-goal-progress]');
+      assert.equal(await badge.getAttribute('data-goal-progress'), '0/1');
+      assert.equal(await badge.getAttribute('data-goal-status'), 'unmet');
+      assert.equal(await card().locator('[data-spec-status]').getAttribute('data-spec-status'), 'failed');
+    });
+
+    await step('iteration 2: 9 of 10 right, the goal flips to met on the board', async () => {
+      const res = iteration(9);
+      assert.equal(res.status, 0, 'a passing spec exits 0');
+      assert.match(res.stdout, /1 passed, 0 failed/);
+      await page.goto(url(`/p/${KEY}/experiments`));
+      const badge = card().locator('[data-goal-progress]');
+      assert.equal(await badge.getAttribute('data-goal-progress'), '1/1');
+      assert.equal(await badge.getAttribute('data-goal-status'), 'met');
+      assert.equal(await card().locator('[data-spec-status]').getAttribute('data-spec-status'), 'passed');
+    });
+
+    await step('the item page shows the goal met, its best run and the chart', async () => {
+      await page.goto(url(`/p/${KEY}/items/${ITEM}`));
+      const row = page.locator('#goals [data-goal-id]').first();
+      assert.equal(await row.getAttribute('data-goal-status'), 'met');
+      assert.match(await row.locator('[data-goal-best]').textContent(), /0\.9/);
+      await page.locator('[data-goal-charts] canvas').first().waitFor();
+      assert.equal(await page.locator('[data-spec-summary]').getAttribute('data-spec-status'), 'passed');
+    });
+
+    assert.deepEqual(pageErrors, [], 'no script errors');
+    assert.deepEqual(serverErrors, [], 'no server errors');
+  } catch (err) {
+    mkdirSync(artifactsDir, { recursive: true });
+    await page.screenshot({ path: join(artifactsDir, 'goals-failure.png'), fullPage: true }).catch(() => {});
+    throw new Error(`step "${stepName}" failed: ${err.message}`, { cause: err });
+  } finally {
+    await context.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
