@@ -210,7 +210,7 @@ func (ui *UI) goalDelete(w http.ResponseWriter, r *http.Request) error {
 
 func goalsURL(proj *work.Project, item, ok string) string {
 	if item == "" {
-		return "/p/" + proj.Key + "?ok=" + ok + "#goals"
+		return "/p/" + proj.Key + "/goals?ok=" + ok + "#goals"
 	}
 	return itemURL(proj, item, ok) + "#goals"
 }

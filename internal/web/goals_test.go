@@ -110,10 +110,17 @@ func TestGoalsUI(t *testing.T) {
 	w = e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {""}})
 	wantStatus(t, w, http.StatusBadRequest)
 	wantBody(t, w, `id="goals-title">Project goals<`, "Threshold is required")
-	wantRedirect(t, e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"}}), "/p/BAL?ok=goal-added#goals")
+	wantRedirect(t, e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"}}), "/p/BAL/goals?ok=goal-added#goals")
 	w = e.get("/p/BAL", s)
 	checkPage(t, w)
 	wantBody(t, w, "recall more than 0.9", `data-goal-status="not-met"`, "of the project")
+
+	// The Goals page: the project's goals and every item with goals, at a glance.
+	w = e.get("/p/BAL/goals", viewer)
+	checkPage(t, w)
+	wantBody(t, w, `id="goals-title">Project goals <`, "recall more than 0.9", `data-goal-status="not-met"`,
+		`<tr data-key="`+it.Key+`">`, `data-goal-progress="2/2" data-goal-status="met"`, "1 of 1 with every goal met")
+	wantNoBody(t, w, "Goals arrive with", "data-goal-form")
 
 	// A decision keeps the results of its moment.
 	wantRedirect(t, e.post(page+"/decide", s, url.Values{"outcome": {"abandon"}, "verdict": {"refuted"}, "reason": {"not enough"}}), page+"?ok=decided")

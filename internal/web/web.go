@@ -124,9 +124,12 @@ func (ui *UI) routes() []route.Route {
 			rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/runs/{run}/artifacts/{path...}", Access: route.ProjectViewer, Handler: ui.runArtifactFile})
 		}
 	}
+	if ui.goals != nil {
+		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/goals", Access: route.ProjectViewer, Handler: ui.goalsPage})
+	}
 	for _, c := range capabilities {
-		if c.Slug == "runs" && ui.track != nil {
-			continue // the real pages above replace the placeholder
+		if (c.Slug == "runs" && ui.track != nil) || (c.Slug == "goals" && ui.goals != nil) {
+			continue // the real pages replace the placeholder
 		}
 		rs = append(rs, route.Route{Method: "GET", Pattern: "/p/{key}/" + c.Slug, Access: route.ProjectViewer, Handler: ui.capabilityPage(c)})
 	}
