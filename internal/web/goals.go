@@ -137,9 +137,9 @@ func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
 		}
 		c.Runs = append(c.Runs, p)
 	}
-	for i := len(sprints) - 1; i >= 0; i-- { // Sprints lists newest first
-		if b, ok := best[sprints[i].ID]; ok {
-			c.Sprints = append(c.Sprints, sprintPoint{Name: sprints[i].Name, Best: b})
+	for _, sp := range sprints { // in start order, as work.Service.Sprints lists them
+		if b, ok := best[sp.ID]; ok {
+			c.Sprints = append(c.Sprints, sprintPoint{Name: sp.Name, Best: b})
 		}
 	}
 	return c

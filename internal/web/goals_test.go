@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -139,5 +140,27 @@ func TestGoalsUI(t *testing.T) {
 	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", s, nil), http.StatusNotFound)
 	if left, _ := e.goals.Goals(ctx, p, it.Key); len(left) != 1 || left[0].Metric != "loss" {
 		t.Errorf("after delete: %+v", left)
+	}
+}
+
+// TestGoalChartSprints lays the best value per sprint out in sprint order,
+// each from the runs started within that sprint.
+func TestGoalChartSprints(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	sprints := []*work.Sprint{
+		{ID: "s6", Name: "Sprint 6", StartsAt: day(2), EndsAt: day(13)},
+		{ID: "s7", Name: "Sprint 7", StartsAt: day(16), EndsAt: day(27)},
+	}
+	obs := func(d int, v float64) goal.Observation {
+		return goal.Observation{RunID: "run" + time.Duration(d).String(), At: day(d).Add(time.Hour).UnixMilli(), Value: goal.Value{V: v, Defined: true}}
+	}
+	g := goal.Goal{Metric: "recall", Comparator: goal.AtLeast, Threshold: 0.8}
+	c := chartOf(goal.GoalResult{Goal: g, Observations: []goal.Observation{obs(3, 0.71), obs(5, 0.76), obs(17, 0.81), obs(20, 0.78), obs(30, 0.9)}}, sprints)
+	want := []sprintPoint{{Name: "Sprint 6", Best: 0.76}, {Name: "Sprint 7", Best: 0.81}}
+	if len(c.Sprints) != len(want) || c.Sprints[0] != want[0] || c.Sprints[1] != want[1] {
+		t.Errorf("sprints %+v, want %+v", c.Sprints, want)
+	}
+	if len(c.Runs) != 5 {
+		t.Errorf("runs %+v, want all 5", c.Runs)
 	}
 }
