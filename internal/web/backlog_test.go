@@ -138,3 +138,20 @@ func TestSprintCapacityEdit(t *testing.T) {
 	wantRedirect(t, e.post("/p/BAL/sprints/"+sp.ID+"/edit", s, url.Values{"goal": {"Recall 0.8"}, "cap_ada": {"12"}}), "/p/BAL/sprints/"+sp.ID+"?ok=sprint-planned")
 	wantBody(t, e.get("/p/BAL/sprints/"+sp.ID, s), "Recall 0.8", `name="cap_ada" value="12"`, "of <strong>12</strong> capacity")
 }
+
+// TestExperimentBoardCounts shows each stage's count of experiments: the
+// experiment board loads them all, so none is reported hidden.
+func TestExperimentBoardCounts(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("ada", false)
+	p := e.mustProject(s, "BAL", "Balloons")
+	for _, title := range []string{"a", "b"} {
+		if _, err := e.work.CreateItem(e.ctx(s), p, work.NewItem{Kind: work.KindExperiment, Title: title, Hypothesis: "We believe " + title + " helps"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := e.get("/p/BAL/experiments", s)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `data-count>2<`)
+	wantNoBody(t, w, "more; filter to see them")
+}

@@ -1083,6 +1083,7 @@ func (s *Service) ExperimentBoard(ctx context.Context, proj *Project, f ItemFilt
 	for _, it := range items {
 		if c := idx[it.Stage]; c != nil {
 			c.Items = append(c.Items, it)
+			c.Total++ // every experiment is loaded: none is hidden
 		}
 		if it.TimeBoxExpired {
 			b.Warnings = append(b.Warnings, it.Key+" is past its time box and needs a decision.")
