@@ -1,12 +1,14 @@
-// Browser test of goal-directed work: a goal and a spec are written for an
-// experiment in the UI, two iterations of predictions are checked with
-// `trellis spec check --report-to-server`, and the second iteration flips
-// the goal (and the spec) from not met to met on the experiment board and
-// the item page.
+// Browser test of goal-directed work: a goal and a spec are written in the
+// UI for an experiment of the demo project, two iterations of predictions
+// are checked with `trellis spec check --report-to-server`, and the second
+// iteration flips the goal (and the spec) from not met to met on the
+// experiment board and the item page.
 //
 // Driven by e2e/e2e_test.go, which sets TRELLIS_URL, TRELLIS_BIN (the
 // binary under test) and a user of this file's own (TRELLIS_E2E_USER /
-// TRELLIS_E2E_PASSWORD). The test creates its own project.
+// TRELLIS_E2E_PASSWORD), an instance admin, so it may edit the demo project
+// that setup created (flow.test.mjs runs first). Only this file touches the
+// demo experiment it picks.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,27 +29,28 @@ const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const url = (path) => BASE + path;
-const KEY = 'GOL';
-const ITEM = `${KEY}-1`;
+const KEY = 'BAL';
+const TITLE = 'Synthetic balloons pasted into sky photos'; // a demo experiment without goals
+let ITEM = ''; // its key, read off the experiment board
 
-// predictions writes a predictions file where the first `right` of 10
-// reviews are predicted correctly: accuracy right/10.
-const labels = ['spam', 'ham', 'spam', 'ham', 'ham', 'spam', 'ham', 'ham', 'spam', 'ham'];
-const labelsCSV = 'id,label\n' + labels.map((l, i) => `r${i},${l}`).join('\n') + '\n';
+// predictionsCSV is a predictions file where the first `right` of 10
+// photos are classified correctly: accuracy right/10.
+const labels = ['balloon', 'sky', 'balloon', 'sky', 'sky', 'balloon', 'sky', 'sky', 'balloon', 'sky'];
+const labelsCSV = 'id,label\n' + labels.map((l, i) => `p${i},${l}`).join('\n') + '\n';
 const predictionsCSV = (right) => 'id,prediction\n' +
-  labels.map((l, i) => `r${i},${i < right ? l : (l === 'spam' ? 'ham' : 'spam')}`).join('\n') + '\n';
+  labels.map((l, i) => `p${i},${i < right ? l : (l === 'balloon' ? 'sky' : 'balloon')}`).join('\n') + '\n';
 
-const offlineSpec = `Feature: Spam filter acceptance
-  Scenario: accurate enough to ship
+const offlineSpec = `Feature: Synthetic balloons acceptance
+  Scenario: photos are classified well enough to ship
     Given labels from "labels.csv"
     And predictions from "predictions.csv"
     When the predictions are scored as classification
     Then accuracy should be at least 80%
 `;
 
-const serverSpec = `Feature: Spam filter on the server
+const serverSpec = (item) => `Feature: Synthetic balloons on the server
   Scenario: the latest iteration is accurate enough
-    Given the latest run of item "${ITEM}"
+    Given the latest run of item "${item}"
     Then metric "accuracy" should be at least 0.8
 `;
 
@@ -84,25 +87,16 @@ test('trellis: a goal and a spec flip from not met to met on the board', { timeo
   const card = () => page.locator(`[data-key="${ITEM}"]`).first();
 
   try {
-    await step('sign in, create a project, an experiment and a token', async () => {
+    await step('sign in, find the demo experiment, create a token', async () => {
       await page.goto(url('/login'));
       await page.getByLabel('Username', { exact: true }).fill(USER);
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.locator('#user-menu').filter({ hasText: USER }).waitFor();
-      await page.goto(url('/projects/new'));
-      await page.getByLabel('Project key', { exact: true }).fill(KEY);
-      await page.getByLabel('Name', { exact: true }).fill('Goals e2e');
-      await page.getByRole('button', { name: 'Create project', exact: true }).click();
-      await page.waitForURL((u) => u.pathname.startsWith(`/p/${KEY}`));
-
-      await page.goto(url(`/p/${KEY}/backlog`));
-      await page.locator('#kind').selectOption('experiment');
-      await page.getByLabel('Title', { exact: true }).fill('Spam filter on reviews');
-      await page.locator('#hypothesis').fill('We believe a bag-of-words model will catch spam reviews, measured by accuracy');
-      await page.locator('#time_box').selectOption('2d');
-      await page.getByRole('button', { name: 'Create item', exact: true }).click();
-      await page.waitForURL((u) => u.pathname === `/p/${KEY}/items/${ITEM}`);
+      await page.goto(url(`/p/${KEY}/experiments`));
+      ITEM = await page.locator('li.card-item', { hasText: TITLE }).getAttribute('data-key');
+      assert.match(ITEM, /^BAL-\d+$/);
+      assert.equal(await page.locator(`[data-key="${ITEM}"] [data-goal-progress]`).count(), 0, 'the demo experiment starts without goals');
 
       await page.goto(url('/account'));
       await page.locator('#token-name').fill('e2e-goals');
@@ -117,14 +111,14 @@ test('trellis: a goal and a spec flip from not met to met on the board', { timeo
       await page.locator('#g-metric').fill('accuracy');
       await page.locator('#g-comparator').selectOption('at least');
       await page.locator('#g-threshold').fill('80%');
-      await page.locator('#g-dataset').fill('reviews');
+      await page.locator('#g-dataset').fill('balloons');
       await page.getByRole('button', { name: 'Add goal', exact: true }).click();
       await page.locator('[data-goal-status="no-data"]').first().waitFor();
 
       await page.goto(url(`/p/${KEY}/items/${ITEM}`));
       await page.locator('#spec summary').filter({ hasText: 'Edit the spec' }).click();
-      await page.locator('#spec-name').fill('spam.feature');
-      await page.locator('#spec-text').fill(serverSpec);
+      await page.locator('#spec-name').fill('synthetic.feature');
+      await page.locator('#spec-text').fill(serverSpec(ITEM));
       await page.getByRole('button', { name: 'Save version', exact: true }).click();
       await page.locator('[data-spec-version="1"]').waitFor();
     });
