@@ -9,43 +9,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const artifactsDir = join(here, 'artifacts');
-const BASE = (process.env.TRELLIS_URL || '').replace(/\/+$/, '');
-const USER = process.env.TRELLIS_E2E_USER || '';
-const PASSWORD = process.env.TRELLIS_E2E_PASSWORD || '';
-const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const url = (path) => BASE + path;
+import { BASE, USER, PASSWORD, url, openBrowser } from './browser.mjs';
 const KEY = 'PLN';
 
 test('trellis: backlog, sprint planning, boards and decisions', { timeout: 180_000 }, async (t) => {
   assert.ok(BASE && USER && PASSWORD, 'TRELLIS_URL, TRELLIS_E2E_USER and TRELLIS_E2E_PASSWORD must be set');
-  const profileDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-backlog-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  const pageErrors = [];
-  const serverErrors = [];
-  const cspViolations = [];
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-  });
-  page.on('response', (resp) => {
-    if (resp.status() >= 500 && resp.url().startsWith(BASE)) serverErrors.push(`${resp.status()} ${resp.url()}`);
-  });
-  let stepName = '(start)';
-  const step = async (name, fn) => { stepName = name; t.diagnostic(`step: ${name}`); await fn(); };
+  const b = await openBrowser(t, 'backlog');
+  const { page, step } = b;
 
   const createItem = async (fields) => {
     await page.goto(url(`/p/${KEY}/backlog`));
@@ -61,11 +31,7 @@ test('trellis: backlog, sprint planning, boards and decisions', { timeout: 180_0
 
   try {
     await step('sign in and create a project', async () => {
-      await page.goto(url('/login'));
-      await page.getByLabel('Username', { exact: true }).fill(USER);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.locator('#user-menu').filter({ hasText: USER }).waitFor();
+      await b.signIn();
       await page.goto(url('/projects/new'));
       await page.getByLabel('Project key', { exact: true }).fill(KEY);
       await page.getByLabel('Name', { exact: true }).fill('Planning e2e');
@@ -178,30 +144,10 @@ test('trellis: backlog, sprint planning, boards and decisions', { timeout: 180_0
       await page.locator('[data-column="decision"] [data-key="PLN-3"]').waitFor();
     });
 
-    stepName = '(end checks)';
-    assert.deepEqual(pageErrors, [], 'uncaught JavaScript errors in pages');
-    assert.deepEqual(serverErrors, [], 'server answered 5xx');
-    assert.deepEqual(cspViolations, [], 'Content-Security-Policy violations');
+    await b.finish();
   } catch (err) {
-    await saveArtifacts(page, stepName, t);
-    if (err instanceof Error) err.message = `[${stepName}] ${err.message}`;
-    throw err;
+    throw await b.failed(err);
   } finally {
-    await context.close().catch(() => {});
-    rmSync(profileDir, { recursive: true, force: true });
+    await b.close();
   }
 });
-
-async function saveArtifacts(page, stepName, t) {
-  try {
-    mkdirSync(artifactsDir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const slug = stepName.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'step';
-    const base = join(artifactsDir, `backlog-${stamp}-${slug}`);
-    await page.screenshot({ path: `${base}.png`, fullPage: true });
-    writeFileSync(`${base}.html`, `<!-- ${page.url()} -->\n${await page.content()}`);
-    t.diagnostic(`failure artifacts: ${base}.png, ${base}.html (url ${page.url()})`);
-  } catch (e) {
-    t.diagnostic(`could not save failure artifacts: ${e}`);
-  }
-}

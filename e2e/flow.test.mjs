@@ -11,74 +11,21 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { BASE, url, openBrowser } from './browser.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifactsDir = join(here, 'artifacts');
-
-const BASE = (process.env.TRELLIS_URL || '').replace(/\/+$/, '');
 const SETUP_URL = process.env.TRELLIS_SETUP_URL || '';
-const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
 
 const USERNAME = 'admin';
 const PASSWORD = 'Tr3llis-e2e-Passw0rd'; // 20 characters
 assert.equal(PASSWORD.length, 20);
 
-// Flags this machine needs: no sandbox as root, and no background traffic
-// (the network is closed, so Chromium's own connections would only fail).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const url = (path) => BASE + path;
-
 test('trellis: setup, sign in/out, project, API token', { timeout: 180_000 }, async (t) => {
   assert.ok(BASE, 'TRELLIS_URL must be set (e.g. http://127.0.0.1:8080)');
   assert.ok(SETUP_URL, 'TRELLIS_SETUP_URL must be set (the one-time /setup?token=... URL)');
 
-  // A fresh, empty profile for every run; launchPersistentContext is how
-  // Playwright takes an explicit --user-data-dir.
-  const profileDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-profile-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  const b = await openBrowser(t, 'flow', { width: 1280 });
+  const { page, step } = b;
   page.setDefaultNavigationTimeout(30_000);
-
-  // Things that are bugs wherever they happen in the flow.
-  const pageErrors = [];
-  const serverErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') t.diagnostic(`console error on ${page.url()}: ${msg.text()}`);
-  });
-  page.on('response', (resp) => {
-    if (resp.status() >= 500 && resp.url().startsWith(BASE)) {
-      serverErrors.push(`${resp.status()} ${resp.request().method()} ${resp.url()}`);
-    }
-  });
-
-  let stepName = '(start)';
-  const step = async (name, fn) => {
-    stepName = name;
-    t.diagnostic(`step: ${name}`);
-    await fn();
-  };
 
   try {
     const signedInAs = async (name) => {
@@ -191,33 +138,10 @@ test('trellis: setup, sign in/out, project, API token', { timeout: 180_000 }, as
       await page.waitForURL((u) => u.pathname === '/login');
     });
 
-    stepName = '(end checks)';
-    assert.deepEqual(pageErrors, [], 'uncaught JavaScript errors in pages');
-    assert.deepEqual(serverErrors, [], 'server answered 5xx');
+    await b.finish();
   } catch (err) {
-    await saveArtifacts(page, stepName, t);
-    if (err instanceof Error) {
-      const original = err.message;
-      err.message = `[${stepName}] ${original}`;
-      if (typeof err.stack === 'string') err.stack = err.stack.replace(original, err.message);
-    }
-    throw err;
+    throw await b.failed(err);
   } finally {
-    await context.close().catch(() => {});
-    rmSync(profileDir, { recursive: true, force: true });
+    await b.close();
   }
 });
-
-async function saveArtifacts(page, stepName, t) {
-  try {
-    mkdirSync(artifactsDir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const slug = stepName.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'step';
-    const base = join(artifactsDir, `${stamp}-${slug}`);
-    await page.screenshot({ path: `${base}.png`, fullPage: true });
-    writeFileSync(`${base}.html`, `<!-- ${page.url()} -->\n${await page.content()}`);
-    t.diagnostic(`failure artifacts: ${base}.png, ${base}.html (url ${page.url()})`);
-  } catch (e) {
-    t.diagnostic(`could not save failure artifacts: ${e}`);
-  }
-}

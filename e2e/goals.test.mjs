@@ -13,22 +13,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { BASE, USER, PASSWORD, url, openBrowser } from './browser.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifactsDir = join(here, 'artifacts');
-const BASE = (process.env.TRELLIS_URL || '').replace(/\/+$/, '');
 const BIN = process.env.TRELLIS_BIN || '';
-const USER = process.env.TRELLIS_E2E_USER || '';
-const PASSWORD = process.env.TRELLIS_E2E_PASSWORD || '';
-const CHROMIUM = process.env.TRELLIS_E2E_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const url = (path) => BASE + path;
 const KEY = 'BAL';
 const TITLE = 'Synthetic balloons pasted into sky photos'; // a demo experiment without goals
 let ITEM = ''; // its key, read off the experiment board
@@ -57,20 +47,8 @@ const serverSpec = (item) => `Feature: Synthetic balloons on the server
 test('trellis: a goal and a spec flip from not met to met on the board', { timeout: 180_000 }, async (t) => {
   assert.ok(BASE && BIN && USER && PASSWORD, 'TRELLIS_URL, TRELLIS_BIN, TRELLIS_E2E_USER and TRELLIS_E2E_PASSWORD must be set');
   const work = mkdtempSync(join(tmpdir(), 'trellis-e2e-goals-'));
-  const profileDir = join(work, 'profile');
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  const pageErrors = [];
-  const serverErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  page.on('response', (resp) => {
-    if (resp.status() >= 500 && resp.url().startsWith(BASE)) serverErrors.push(`${resp.status()} ${resp.url()}`);
-  });
-  let stepName = '(start)';
-  const step = async (name, fn) => { stepName = name; t.diagnostic(`step: ${name}`); await fn(); };
+  const b = await openBrowser(t, 'goals');
+  const { page, step } = b;
   let token = '';
 
   // iteration checks one set of predictions offline and reports it to the
@@ -88,11 +66,7 @@ test('trellis: a goal and a spec flip from not met to met on the board', { timeo
 
   try {
     await step('sign in, find the demo experiment, create a token', async () => {
-      await page.goto(url('/login'));
-      await page.getByLabel('Username', { exact: true }).fill(USER);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.locator('#user-menu').filter({ hasText: USER }).waitFor();
+      await b.signIn();
       await page.goto(url(`/p/${KEY}/experiments`));
       ITEM = await page.locator('li.card-item', { hasText: TITLE }).getAttribute('data-key');
       assert.match(ITEM, /^BAL-\d+$/);
@@ -156,14 +130,11 @@ test('trellis: a goal and a spec flip from not met to met on the board', { timeo
       assert.equal(await page.locator('[data-spec-summary]').getAttribute('data-spec-status'), 'passed');
     });
 
-    assert.deepEqual(pageErrors, [], 'no script errors');
-    assert.deepEqual(serverErrors, [], 'no server errors');
+    await b.finish();
   } catch (err) {
-    mkdirSync(artifactsDir, { recursive: true });
-    await page.screenshot({ path: join(artifactsDir, 'goals-failure.png'), fullPage: true }).catch(() => {});
-    throw new Error(`step "${stepName}" failed: ${err.message}`, { cause: err });
+    throw await b.failed(err);
   } finally {
-    await context.close();
+    await b.close();
     rmSync(work, { recursive: true, force: true });
   }
 });
