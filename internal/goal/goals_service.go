@@ -342,30 +342,27 @@ type GoalProgress struct {
 // AllMet reports whether the item has goals and every one is met.
 func (p GoalProgress) AllMet() bool { return p.Total > 0 && p.Met == p.Total }
 
-// ItemProgress judges the item goals of a project at once, in two queries
+// ItemProgress judges the item goals of a project at once, in one query
 // whatever the number of items and runs, and returns the progress of each
 // item that has goals, by item key. A sprint id or a kind narrows it to
-// the items a sprint board or the experiment board shows.
+// the items a sprint board or the experiment board shows. A goal's status
+// depends only on its latest observation, so the store returns just that
+// one per goal, and Evaluate judges it as it would the whole list.
 func (s *Service) ItemProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]GoalProgress, error) {
-	f := GoalFilter{ProjectID: proj.ID, Level: ItemGoals, SprintID: sprintID, Kind: kind}
-	goals, err := s.store.FindGoals(ctx, f)
-	if err != nil || len(goals) == 0 {
-		return map[string]GoalProgress{}, err
-	}
-	rows, err := s.store.FindGoalObservations(ctx, f)
+	rows, err := s.store.FindLatestGoalObservations(ctx, GoalFilter{ProjectID: proj.ID, Level: ItemGoals, SprintID: sprintID, Kind: kind})
 	if err != nil {
 		return nil, err
 	}
-	obs := map[string][]Observation{}
-	for _, r := range rows {
-		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, "", r.StartTime, r.Value))
-	}
 	out := map[string]GoalProgress{}
-	for i, res := range judge(goals, obs) {
-		k := work.ItemKey(proj.Key, goals[i].ItemNumber)
+	for _, r := range rows {
+		var obs []Observation
+		if o := r.Latest; o != nil {
+			obs = []Observation{observation(o.RunID, o.RunName, o.StartTime, o.Value)}
+		}
+		k := work.ItemKey(proj.Key, r.ItemNumber)
 		p := out[k]
 		p.Total++
-		if res.Status == Met {
+		if Evaluate(r.Goal, obs).Status == Met {
 			p.Met++
 		}
 		out[k] = p

@@ -55,6 +55,15 @@ type GoalObservation struct {
 	Value     *float64 // nil when the run logged NaN
 }
 
+// GoalLatest is an item goal's criterion with the observation that decides
+// its status: what a board's badge needs, without the goal's other fields.
+type GoalLatest struct {
+	GoalID     string
+	ItemNumber int64
+	Goal       Goal             // metric, class, slice, comparator and threshold
+	Latest     *GoalObservation // nil when no active linked run logged the metric
+}
+
 // RunValue is one active run's latest value of a metric key.
 type RunValue struct {
 	RunID     string
@@ -95,6 +104,11 @@ type GoalStore interface {
 	// value of each goal's metric in every active run (of an active tracking
 	// experiment) linked to the goal's item.
 	FindGoalObservations(ctx context.Context, f GoalFilter) ([]GoalObservation, error)
+	// FindLatestGoalObservations returns each item goal f selects with only
+	// the observation that decides its status: the latest (by run start
+	// time, then run id) active linked run that logged the goal's metric.
+	// One statement for a whole board.
+	FindLatestGoalObservations(ctx context.Context, f GoalFilter) ([]GoalLatest, error)
 	// FindRunValues returns the latest values of q.Keys in the active runs q
 	// selects.
 	FindRunValues(ctx context.Context, q RunQuery) ([]RunValue, error)

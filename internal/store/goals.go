@@ -163,6 +163,73 @@ func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]go
 	return out, mapErr(rows.Err(), "Goal observations")
 }
 
+// The latest observation of each item goal: per goal, the item's links
+// newest first (tracking_run_items_latest orders them by the run's start
+// time, then run id, as goal.Evaluate picks the latest), the first whose run
+// and experiment are active and which logged the goal's metric key. Each
+// goal reads the links only until that run, not all of them: 3,000 goals
+// cost about 3,000 short index walks instead of a join of every linked run
+// with every goal. (Run ids are 32 lowercase hex digits, so the index's
+// order of ids is the byte order Go compares them in.) PostgreSQL runs the
+// per-goal walk as a LATERAL subquery; SQLite, which has no LATERAL, as a
+// correlated scalar subquery that returns the latest-metric row's id.
+const (
+	latestLinkedMetric = `FROM tracking_run_items l
+	CROSS JOIN tracking_runs r2 CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m2
+	WHERE l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
+	AND r2.id = l.run_id AND r2.lifecycle_stage = 'active' AND e.id = r2.experiment_id AND e.lifecycle_stage = 'active'
+	AND m2.run_id = l.run_id AND m2.key = g.metric_key
+	ORDER BY l.run_start DESC, l.run_id DESC LIMIT 1`
+	latestGoalColumns       = `SELECT g.id, i.number, g.metric, g.class, g.slice, g.comparator, g.threshold, `
+	latestObservationSQLite = latestGoalColumns + `r.id, r.name, r.start_time, m.value, m.id IS NOT NULL
+	FROM goals g CROSS JOIN items i CROSS JOIN projects p
+	LEFT JOIN tracking_latest_metrics m ON m.id = (SELECT m2.id ` + latestLinkedMetric + `)
+	LEFT JOIN tracking_runs r ON r.id = m.run_id`
+	latestObservationPostgres = latestGoalColumns + `o.id, o.name, o.start_time, o.value, o.id IS NOT NULL
+	FROM goals g JOIN items i ON i.id = g.item_id JOIN projects p ON p.id = g.project_id
+	LEFT JOIN LATERAL (SELECT r2.id, r2.name, r2.start_time, m2.value ` + latestLinkedMetric + `) o ON TRUE`
+)
+
+// FindLatestGoalObservations returns each item goal f selects with the
+// observation that decides its status: the latest active linked run that
+// logged the goal's metric. It is the board's query; FindGoalObservations
+// returns every observation, for an item page's chart and best value.
+func (db *DB) FindLatestGoalObservations(ctx context.Context, f goal.GoalFilter) ([]goal.GoalLatest, error) {
+	if f.Level == goal.ProjectGoals && f.ItemID == "" {
+		return nil, nil
+	}
+	where, args := goalWhere(f)
+	query := latestObservationSQLite + where + ` AND g.item_id IS NOT NULL AND i.id = g.item_id AND p.id = g.project_id`
+	if db.dialect == Postgres {
+		query = latestObservationPostgres + where + ` AND g.item_id IS NOT NULL`
+	}
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err, "Goal observations")
+	}
+	defer rows.Close()
+	var out []goal.GoalLatest
+	for rows.Next() {
+		var gl goal.GoalLatest
+		var runID, name sql.NullString
+		var start sql.NullInt64
+		var v sql.NullFloat64
+		var observed bool
+		if err := rows.Scan(&gl.GoalID, &gl.ItemNumber, &gl.Goal.Metric, &gl.Goal.Class, &gl.Goal.Slice, &gl.Goal.Comparator, &gl.Goal.Threshold,
+			&runID, &name, &start, &v, &observed); err != nil {
+			return nil, mapErr(err, "Goal observations")
+		}
+		if observed {
+			gl.Latest = &goal.GoalObservation{GoalID: gl.GoalID, RunID: runID.String, RunName: name.String, StartTime: start.Int64}
+			if v.Valid {
+				gl.Latest.Value = &v.Float64
+			}
+		}
+		out = append(out, gl)
+	}
+	return out, mapErr(rows.Err(), "Goal observations")
+}
+
 // FindRunValues returns the latest values of q.Keys in the project's
 // active runs, or in those linked to q.ItemKey.
 func (db *DB) FindRunValues(ctx context.Context, q goal.RunQuery) ([]goal.RunValue, error) {

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 	"time"
@@ -196,5 +198,266 @@ func testGoals(t *testing.T, db *store.DB) {
 	}
 	if list := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, exp.Key)); len(list) != 2 || list[1].ID != loss.ID {
 		t.Fatalf("after delete %+v", list)
+	}
+}
+
+// goalModel is the test's own account of runs, links and stages, from
+// which goal.EvaluateItem computes the expected results without SQL.
+type goalModel struct {
+	runs  map[string]*modelRun
+	exps  map[string]bool // experiment id → active
+	order []string        // run ids in creation order
+}
+
+type modelRun struct {
+	id, exp string
+	start   int64
+	active  bool
+	metrics map[string]float64
+	items   map[string]bool
+}
+
+// LinkedRuns implements goal.ItemRuns over the model: the active runs of
+// active experiments linked to itemKey.
+func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.LinkedRun, error) {
+	var out []goal.LinkedRun
+	for _, id := range m.order {
+		r := m.runs[id]
+		if r.active && m.exps[r.exp] && r.items[itemKey] {
+			out = append(out, goal.LinkedRun{ID: r.id, StartTime: r.start, Metrics: r.metrics})
+		}
+	}
+	return out, nil
+}
+
+// testGoalsLatestRandom checks the board's fast path (the latest
+// observation per goal, and ItemProgress built on it) against
+// goal.EvaluateItem over the same data kept in memory, and against the item
+// page's full evaluation, on random runs: some without a goal's metric,
+// some logging NaN, deleted and restored runs and experiments, unlinked
+// and doubly linked runs, start times that tie, and goals edited between
+// rounds.
+func testGoalsLatestRandom(t *testing.T, db *store.DB) {
+	ctx, ws, p := itemFixture(t, db)
+	tr := tracking.NewService(db)
+	gs := goal.NewService(db, tr)
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rnd := rand.New(rand.NewPCG(uint64(seed), 7))
+
+	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
+	metrics := []goal.Goal{{Metric: "acc"}, {Metric: "loss"}, {Metric: "f1", Class: "spam"}, {Metric: "never"}}
+	comparators := []goal.Comparator{goal.AtLeast, goal.AtMost, goal.MoreThan, goal.LessThan, goal.Exactly}
+	randomGoal := func() goal.Goal {
+		g := metrics[rnd.IntN(len(metrics))]
+		g.Comparator = comparators[rnd.IntN(len(comparators))]
+		g.Threshold = float64(rnd.IntN(5)) / 4
+		return g
+	}
+	var items []*work.Item
+	for i := range 8 {
+		in := work.NewItem{Kind: work.Kinds[i%len(work.Kinds)], Title: fmt.Sprintf("item %d", i), Points: 3, TimeBox: "2d"}
+		if in.Kind == work.KindExperiment {
+			in.Hypothesis = "We believe it helps"
+		}
+		if i%3 == 0 {
+			in.Sprint = sp.ID
+		}
+		it := must[*work.Item](t)(ws.CreateItem(ctx, p, in))
+		items = append(items, it)
+		for range rnd.IntN(4) { // 0 to 3 goals
+			must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, it.Key, randomGoal()))
+		}
+	}
+	m := &goalModel{runs: map[string]*modelRun{}, exps: map[string]bool{}}
+	var expIDs []string
+	for i := range 2 {
+		e := must[*tracking.Experiment](t)(tr.CreateExperiment(ctx, p, fmt.Sprintf("exp %d", i), "", nil))
+		id := fmt.Sprint(e.ID)
+		expIDs = append(expIDs, id)
+		m.exps[id] = true
+	}
+	values := []float64{0, 0.25, 0.5, 0.75, 1, math.NaN()}
+	addRuns := func(n int) {
+		for range n {
+			// Runs start at one of 6 seconds: many tie, and the run id
+			// breaks the tie.
+			r := &modelRun{exp: expIDs[rnd.IntN(len(expIDs))], start: 1_700_000_000_000 + int64(rnd.IntN(6))*1000, active: true,
+				metrics: map[string]float64{}, items: map[string]bool{}}
+			for _, id := range expIDs { // a deleted experiment takes no runs; one is always active
+				if !m.exps[r.exp] {
+					r.exp = id
+				}
+			}
+			var tags []tracking.Tag
+			if k := rnd.IntN(len(items) + 2); k < len(items) { // some runs link to no item
+				tags = []tracking.Tag{{Key: tracking.TagItem, Value: items[k].Key}}
+				r.items[items[k].Key] = true
+			}
+			run := must[*tracking.Run](t)(tr.CreateRun(ctx, p, tracking.NewRun{ExperimentID: r.exp, Name: "r", StartTime: r.start, Tags: tags}))
+			r.id = run.Info.ID
+			var b tracking.Batch
+			for _, g := range metrics[:3] {
+				if rnd.IntN(3) > 0 {
+					v := values[rnd.IntN(len(values))]
+					r.metrics[g.MetricKey()] = v
+					b.Metrics = append(b.Metrics, tracking.Metric{Key: g.MetricKey(), Value: v, Timestamp: 1})
+				}
+			}
+			if err := tr.LogBatch(ctx, p, r.id, b); err != nil {
+				t.Fatal(err)
+			}
+			m.runs[r.id] = r
+			m.order = append(m.order, r.id)
+		}
+	}
+	// mutate deletes, restores, links and unlinks a few runs, deletes or
+	// restores an experiment, and edits a few goals.
+	mutate := func() {
+		for range 6 {
+			r := m.runs[m.order[rnd.IntN(len(m.order))]]
+			switch rnd.IntN(4) {
+			case 0:
+				stage := map[bool]string{true: tracking.StageDeleted, false: tracking.StageActive}[r.active]
+				if err := tr.SetRunStage(ctx, p, r.id, stage); err != nil {
+					t.Fatal(err)
+				}
+				r.active = !r.active
+			case 1:
+				k := items[rnd.IntN(len(items))].Key
+				must[*tracking.ItemLink](t)(tr.LinkItem(ctx, p, r.id, k))
+				r.items[k] = true
+			case 2:
+				for k := range r.items {
+					if err := tr.UnlinkItem(ctx, p, r.id, k); err != nil {
+						t.Fatal(err)
+					}
+					delete(r.items, k)
+					break
+				}
+			}
+		}
+		// Delete an experiment while both are active, else restore the
+		// deleted one: one experiment stays active to take new runs.
+		e := expIDs[rnd.IntN(len(expIDs))]
+		if m.exps[expIDs[0]] && m.exps[expIDs[1]] {
+			if err := tr.SetExperimentStage(ctx, p, e, tracking.StageDeleted); err != nil {
+				t.Fatal(err)
+			}
+			m.exps[e] = false
+			for _, r := range m.runs {
+				if r.exp == e {
+					r.active = false
+				}
+			}
+		} else {
+			for _, id := range expIDs {
+				if !m.exps[id] {
+					e = id
+				}
+			}
+			if err := tr.SetExperimentStage(ctx, p, e, tracking.StageActive); err != nil {
+				t.Fatal(err)
+			}
+			m.restoreExp(e)
+		}
+		all := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, items[rnd.IntN(len(items))].Key))
+		for _, g := range all {
+			ng := randomGoal()
+			must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator, Threshold: &ng.Threshold}))
+		}
+	}
+	check := func(round int) {
+		t.Helper()
+		latest := map[string]goal.GoalLatest{}
+		for _, gl := range must[[]goal.GoalLatest](t)(db.FindLatestGoalObservations(ctx, goal.GoalFilter{ProjectID: p.ID, Level: goal.ItemGoals})) {
+			if _, dup := latest[gl.GoalID]; dup {
+				t.Fatalf("round %d: goal %s listed twice", round, gl.GoalID)
+			}
+			latest[gl.GoalID] = gl
+		}
+		goals := 0
+		want := map[string]goal.GoalProgress{}
+		wantSprint := map[string]goal.GoalProgress{}
+		wantExp := map[string]goal.GoalProgress{}
+		for _, it := range items {
+			stored := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, it.Key))
+			if len(stored) == 0 {
+				continue
+			}
+			gl := make([]goal.Goal, len(stored))
+			for i, g := range stored {
+				gl[i] = g.Goal
+			}
+			exp := must[*goal.ItemEvaluation](t)(goal.EvaluateItem(ctx, m, it.Key, gl))
+			page := must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, it.Key))
+			var prog goal.GoalProgress
+			for i, g := range stored {
+				e := exp.Goals[i]
+				gl, listed := latest[g.ID]
+				if !listed || gl.Goal.MetricKey() != g.Goal.MetricKey() || gl.Goal.Comparator != g.Comparator || gl.Goal.Threshold != g.Threshold ||
+					gl.ItemNumber != it.Number {
+					t.Errorf("round %d %s: goal %+v listed as %+v", round, it.Key, g, gl)
+				}
+				goals++
+				o, ok := gl.Latest, gl.Latest != nil
+				switch {
+				case e.Latest == nil && ok:
+					t.Errorf("round %d %s %s: fast path observed run %s, want no data", round, it.Key, g.Text, o.RunID)
+				case e.Latest != nil && !ok:
+					t.Errorf("round %d %s %s: fast path has no observation, want run %s", round, it.Key, g.Text, e.Latest.RunID)
+				case e.Latest != nil && (o.RunID != e.Latest.RunID || o.StartTime != e.Latest.At || (o.Value == nil) != !e.Latest.Value.Defined ||
+					(o.Value != nil && *o.Value != e.Latest.Value.V)):
+					t.Errorf("round %d %s %s: fast path %s@%d %v, want %s@%d %v", round, it.Key, g.Text, o.RunID, o.StartTime, o.Value,
+						e.Latest.RunID, e.Latest.At, e.Latest.Value)
+				}
+				if pg := page.Goals[i]; pg.Status != e.Status || len(pg.Observations) != len(e.Observations) {
+					t.Errorf("round %d %s %s: item page %s with %d observations, want %s with %d", round, it.Key, g.Text,
+						pg.Status, len(pg.Observations), e.Status, len(e.Observations))
+				}
+				prog.Total++
+				if e.Status == goal.Met {
+					prog.Met++
+				}
+			}
+			want[it.Key] = prog
+			if it.SprintID == sp.ID {
+				wantSprint[it.Key] = prog
+			}
+			if it.Kind == work.KindExperiment {
+				wantExp[it.Key] = prog
+			}
+		}
+		if len(latest) != goals {
+			t.Errorf("round %d: %d goals listed, want %d", round, len(latest), goals)
+		}
+		for _, c := range []struct {
+			sprint string
+			kind   work.Kind
+			want   map[string]goal.GoalProgress
+		}{{"", "", want}, {sp.ID, "", wantSprint}, {"", work.KindExperiment, wantExp}} {
+			got := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, c.sprint, c.kind))
+			if !maps.Equal(got, c.want) {
+				t.Errorf("round %d: ItemProgress(%q, %q) = %v, want %v", round, c.sprint, c.kind, got, c.want)
+			}
+		}
+	}
+	addRuns(60)
+	check(0)
+	for round := 1; round <= 3; round++ {
+		mutate()
+		addRuns(10)
+		check(round)
+	}
+}
+
+// restoreExp marks an experiment and, as restoring does, all its runs
+// active.
+func (m *goalModel) restoreExp(id string) {
+	m.exps[id] = true
+	for _, r := range m.runs {
+		if r.exp == id {
+			r.active = true
+		}
 	}
 }

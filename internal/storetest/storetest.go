@@ -61,6 +61,7 @@ func Run(t *testing.T, open Open) {
 		{"TrackingArtifactLocation", testTrackingArtifactLocation},
 		{"TrackingChildRuns", testTrackingChildRuns},
 		{"Goals", testGoals},
+		{"GoalsLatestRandom", testGoalsLatestRandom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
