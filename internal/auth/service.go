@@ -335,21 +335,24 @@ func (s *Service) activeUser(ctx context.Context, id string) (*User, error) {
 // request of a busy MLflow client. A revoked token is refused on the next
 // request. Errors: EUNAUTHENTICATED.
 func (s *Service) AuthenticateToken(ctx context.Context, raw string) (*Principal, error) {
-	bad := trellis.Errorf(trellis.EUNAUTHENTICATED, "API token is invalid, revoked or expired.")
+	// The error is made only when needed: this runs on every request.
+	bad := func() error {
+		return trellis.Errorf(trellis.EUNAUTHENTICATED, "API token is invalid, revoked or expired.")
+	}
 	if !strings.HasPrefix(raw, TokenPrefix) || len(raw) > 100 {
-		return nil, bad
+		return nil, bad()
 	}
 	hash := sha(raw)
 	t, err := s.cachedToken(ctx, hash)
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-			return nil, bad
+			return nil, bad()
 		}
 		return nil, err
 	}
 	now := s.now()
 	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
-		return nil, bad
+		return nil, bad()
 	}
 	u, err := s.activeUser(ctx, t.UserID)
 	if err != nil {
