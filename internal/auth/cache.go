@@ -23,70 +23,33 @@ const (
 	credCacheMax = 10000
 )
 
-type tokenEntry struct {
-	token   Token
-	fetched time.Time
-}
-
-type userEntry struct {
-	user    User
-	fetched time.Time
-}
-
 // cachedToken returns the token with SHA-256 hash, from the cache when it was
-// read less than credCacheTTL ago. The returned copy is the caller's.
+// read less than credCacheTTL ago.
 func (s *Service) cachedToken(ctx context.Context, hash string) (Token, error) {
-	now := s.now()
-	s.mu.Lock()
-	e, ok := s.tokens[hash]
-	gen := s.credGen
-	s.mu.Unlock()
-	if ok && now.Sub(e.fetched) < credCacheTTL {
-		return e.token, nil
-	}
-	t, err := s.store.FindTokenByHash(ctx, hash)
-	if err != nil {
-		return Token{}, err
-	}
-	s.mu.Lock()
-	// An invalidation that ran while the store was read may have dropped
-	// what was just read; keeping it would undo the revocation.
-	if s.credGen == gen {
-		if len(s.tokens) >= credCacheMax {
-			clear(s.tokens)
+	return s.tokens.Get(ctx, hash, s.now(), func(ctx context.Context) (Token, error) {
+		t, err := s.store.FindTokenByHash(ctx, hash)
+		if err != nil {
+			return Token{}, err
 		}
-		s.tokens[hash] = &tokenEntry{token: *t, fetched: now}
-	}
-	s.mu.Unlock()
-	return *t, nil
+		return *t, nil
+	}, nil)
 }
 
 // cachedUser returns the user with id, from the cache when it was read less
 // than credCacheTTL ago. The returned pointer is a fresh copy: handlers may
 // keep or change it without touching the cache.
 func (s *Service) cachedUser(ctx context.Context, id string) (*User, error) {
-	now := s.now()
-	s.mu.Lock()
-	e, ok := s.users[id]
-	gen := s.credGen
-	s.mu.Unlock()
-	if ok && now.Sub(e.fetched) < credCacheTTL {
-		u := e.user
-		return &u, nil
-	}
-	u, err := s.store.FindUserByID(ctx, id)
+	u, err := s.users.Get(ctx, id, s.now(), func(ctx context.Context) (User, error) {
+		u, err := s.store.FindUserByID(ctx, id)
+		if err != nil {
+			return User{}, err
+		}
+		return *u, nil
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	if s.credGen == gen {
-		if len(s.users) >= credCacheMax {
-			clear(s.users)
-		}
-		s.users[id] = &userEntry{user: *u, fetched: now}
-	}
-	s.mu.Unlock()
-	return u, nil
+	return &u, nil
 }
 
 // touchDue reports whether the token's last use must be written now, and if
@@ -96,15 +59,15 @@ func (s *Service) touchDue(hash string, t Token, now time.Time) bool {
 	if now.Sub(t.LastUsedAt) <= tokenTouchInterval {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.tokens[hash]; ok {
-		if now.Sub(e.token.LastUsedAt) <= tokenTouchInterval {
-			return false
+	due := true
+	s.tokens.Update(hash, func(t *Token) {
+		if now.Sub(t.LastUsedAt) <= tokenTouchInterval {
+			due = false
+			return
 		}
-		e.token.LastUsedAt = now
-	}
-	return true
+		t.LastUsedAt = now
+	})
+	return due
 }
 
 // forgetUser drops everything remembered about a user's credentials: cached
@@ -113,30 +76,18 @@ func (s *Service) touchDue(hash string, t Token, now time.Time) bool {
 // next request.
 func (s *Service) forgetUser(userID string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.credGen++
 	for k, v := range s.basic {
 		if v.userID == userID {
 			delete(s.basic, k)
 		}
 	}
-	delete(s.users, userID)
-	for k, v := range s.tokens {
-		if v.token.UserID == userID {
-			delete(s.tokens, k)
-		}
-	}
+	s.mu.Unlock()
+	s.users.DeleteFunc(func(id string, _ User) bool { return id == userID })
+	s.tokens.DeleteFunc(func(_ string, t Token) bool { return t.UserID == userID })
 }
 
 // forgetToken drops a revoked token, so the next request with it reads the
 // store and is refused.
 func (s *Service) forgetToken(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.credGen++
-	for k, v := range s.tokens {
-		if v.token.ID == id {
-			delete(s.tokens, k)
-		}
-	}
+	s.tokens.DeleteFunc(func(_ string, t Token) bool { return t.ID == id })
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/ttlcache"
 )
 
 // Limits of the authentication rules.
@@ -51,13 +52,11 @@ type Service struct {
 	cacheKey []byte // HMAC key for basic-auth cache entries; per process
 	mu       sync.Mutex
 	basic    map[string]basicEntry
-	// tokens and users remember credential lookups for credCacheTTL (see
-	// cache.go); credGen counts invalidations, so that a lookup racing one
-	// does not put back what it dropped.
-	tokens  map[string]*tokenEntry
-	users   map[string]*userEntry
-	credGen uint64
-	setup   string // SHA-256 of the one-time setup token, "" when none
+	// tokens (by hash) and users (by id) remember credential lookups for
+	// credCacheTTL (see cache.go).
+	tokens *ttlcache.Cache[string, Token]
+	users  *ttlcache.Cache[string, User]
+	setup  string // SHA-256 of the one-time setup token, "" when none
 	// dummyHash is verified against when the user does not exist, so both
 	// failure paths cost the same time.
 	dummyHash string
@@ -78,7 +77,7 @@ func NewService(store Store, params HashParams) *Service {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	s := &Service{store: store, params: params, now: time.Now, cacheKey: key, basic: map[string]basicEntry{},
-		tokens: map[string]*tokenEntry{}, users: map[string]*userEntry{}}
+		tokens: ttlcache.New[string, Token](credCacheTTL, credCacheMax), users: ttlcache.New[string, User](credCacheTTL, credCacheMax)}
 	s.dummyHash, _ = HashPassword("not a real password, only spent time", params)
 	return s
 }

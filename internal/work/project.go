@@ -90,7 +90,7 @@ type Service struct {
 	// decided are the reactions to a committed decision (OnDecided).
 	decided []func(context.Context, Decided)
 	// access remembers Authorize's lookups for a few seconds (authcache.go).
-	access *accessCache
+	access accessCache
 }
 
 // NewService returns a Service.
