@@ -4,7 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/store"
@@ -61,7 +63,18 @@ func TestParseTTL(t *testing.T) {
 	}
 }
 
-func benchService(b *testing.B, params auth.HashParams) (*auth.Service, *auth.User) {
+func benchService(b testing.TB, params auth.HashParams) (*auth.Service, *auth.User) {
+	b.Helper()
+	svc := auth.NewService(openStore(b), params)
+	u, err := svc.CreateUser(context.Background(), auth.NewUser{Name: "ada", Password: "tangerine lamp orbit"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, u
+}
+
+// openStore opens a migrated SQLite store in a temporary directory.
+func openStore(b testing.TB) *store.DB {
 	b.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "t.db"), store.Options{})
@@ -72,12 +85,7 @@ func benchService(b *testing.B, params auth.HashParams) (*auth.Service, *auth.Us
 	if _, err := db.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	svc := auth.NewService(db, params)
-	u, err := svc.CreateUser(ctx, auth.NewUser{Name: "ada", Password: "tangerine lamp orbit"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return svc, u
+	return db
 }
 
 // BenchmarkAuthenticateToken is the cost of one bearer-token request.
@@ -127,5 +135,84 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		if !auth.VerifyPassword("tangerine lamp orbit", h) {
 			b.Fatal("no match")
 		}
+	}
+}
+
+// countingStore is the real store with its token touches counted.
+type countingStore struct {
+	auth.Store
+	touches atomic.Int64
+}
+
+func (c *countingStore) TouchToken(ctx context.Context, id string, at time.Time) error {
+	c.touches.Add(1)
+	return c.Store.TouchToken(ctx, id, at)
+}
+
+// TestCredentialCacheAcrossProcesses runs two services over one database,
+// as two servers sharing PostgreSQL (or the CLI's admin commands beside a
+// server) do: a revocation or a disabled user seen by one applies to the
+// other within the cache's few seconds, and last-use writes stay at one a
+// minute per token however many requests arrive.
+func TestCredentialCacheAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	db := &countingStore{Store: openStore(t)}
+	here := auth.NewService(db.Store, storetest.FastHash)
+	u, err := here.CreateUser(ctx, auth.NewUser{Name: "ada", Password: "tangerine lamp orbit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	there := auth.NewService(db, storetest.FastHash)
+	now := time.Now()
+	there.SetClock(func() time.Time { return now })
+
+	tok, raw, err := here.CreateToken(storetest.As(ctx, u), auth.NewToken{Name: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		now = now.Add(100 * time.Millisecond) // 10 s in all
+		if _, err := there.AuthenticateToken(ctx, raw); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := db.touches.Load(); n != 1 {
+		t.Errorf("%d last-use writes for 100 requests within 10 s, want 1", n)
+	}
+	now = now.Add(time.Minute)
+	if _, err := there.AuthenticateToken(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.touches.Load(); n != 2 {
+		t.Errorf("%d last-use writes after a minute, want 2", n)
+	}
+
+	if err := here.RevokeToken(storetest.As(ctx, u), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := here.AuthenticateToken(ctx, raw); err == nil {
+		t.Fatal("the revoking service still accepts the token")
+	}
+	now = now.Add(5 * time.Second)
+	if _, err := there.AuthenticateToken(ctx, raw); err == nil {
+		t.Fatal("the other service accepts a token revoked 5 s ago")
+	}
+
+	_, raw2, err := here.CreateToken(storetest.As(ctx, u), auth.NewToken{Name: "t2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := there.AuthenticateToken(ctx, raw2); err != nil {
+		t.Fatal(err)
+	}
+	if err := here.SetDisabled(ctx, "ada", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := here.AuthenticateToken(ctx, raw2); err == nil {
+		t.Fatal("the disabling service still accepts the user's token")
+	}
+	now = now.Add(5 * time.Second)
+	if _, err := there.AuthenticateToken(ctx, raw2); err == nil {
+		t.Fatal("the other service accepts a token of a user disabled 5 s ago")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/ttlcache"
 )
 
 // Limits of the authentication rules.
@@ -51,7 +52,11 @@ type Service struct {
 	cacheKey []byte // HMAC key for basic-auth cache entries; per process
 	mu       sync.Mutex
 	basic    map[string]basicEntry
-	setup    string // SHA-256 of the one-time setup token, "" when none
+	// tokens (by hash) and users (by id) remember credential lookups for
+	// credCacheTTL (see cache.go).
+	tokens *ttlcache.Cache[string, Token]
+	users  *ttlcache.Cache[string, User]
+	setup  string // SHA-256 of the one-time setup token, "" when none
 	// dummyHash is verified against when the user does not exist, so both
 	// failure paths cost the same time.
 	dummyHash string
@@ -71,7 +76,8 @@ func NewService(store Store, params HashParams) *Service {
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	s := &Service{store: store, params: params, now: time.Now, cacheKey: key, basic: map[string]basicEntry{}}
+	s := &Service{store: store, params: params, now: time.Now, cacheKey: key, basic: map[string]basicEntry{},
+		tokens: ttlcache.New[string, Token](credCacheTTL, credCacheMax), users: ttlcache.New[string, User](credCacheTTL, credCacheMax)}
 	s.dummyHash, _ = HashPassword("not a real password, only spent time", params)
 	return s
 }
@@ -281,7 +287,7 @@ func (s *Service) Logout(ctx context.Context, session string) error {
 		return nil
 	}
 	if sess, err := s.store.FindSession(ctx, sha(session)); err == nil {
-		s.forgetBasic(sess.UserID)
+		s.forgetUser(sess.UserID)
 	}
 	return s.store.DeleteSession(ctx, sha(session))
 }
@@ -310,7 +316,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, raw string) (*Princip
 }
 
 func (s *Service) activeUser(ctx context.Context, id string) (*User, error) {
-	u, err := s.store.FindUserByID(ctx, id)
+	u, err := s.cachedUser(ctx, id)
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 			return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Credentials are no longer valid.")
@@ -323,29 +329,35 @@ func (s *Service) activeUser(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
-// AuthenticateToken resolves an API token. One SHA-256 and one indexed lookup:
-// cheap enough for every request of a busy MLflow client. Errors: EUNAUTHENTICATED.
+// AuthenticateToken resolves an API token: one SHA-256 and, at most every
+// few seconds, two indexed lookups (see cache.go), cheap enough for every
+// request of a busy MLflow client. A revoked token is refused on the next
+// request. Errors: EUNAUTHENTICATED.
 func (s *Service) AuthenticateToken(ctx context.Context, raw string) (*Principal, error) {
-	bad := trellis.Errorf(trellis.EUNAUTHENTICATED, "API token is invalid, revoked or expired.")
-	if !strings.HasPrefix(raw, TokenPrefix) || len(raw) > 100 {
-		return nil, bad
+	// The error is made only when needed: this runs on every request.
+	bad := func() error {
+		return trellis.Errorf(trellis.EUNAUTHENTICATED, "API token is invalid, revoked or expired.")
 	}
-	t, err := s.store.FindTokenByHash(ctx, sha(raw))
+	if !strings.HasPrefix(raw, TokenPrefix) || len(raw) > 100 {
+		return nil, bad()
+	}
+	hash := sha(raw)
+	t, err := s.cachedToken(ctx, hash)
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-			return nil, bad
+			return nil, bad()
 		}
 		return nil, err
 	}
 	now := s.now()
 	if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
-		return nil, bad
+		return nil, bad()
 	}
 	u, err := s.activeUser(ctx, t.UserID)
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(t.LastUsedAt) > tokenTouchInterval {
+	if s.touchDue(hash, t, now) {
 		if err := s.store.TouchToken(ctx, t.ID, now.UTC()); err != nil {
 			return nil, err
 		}
@@ -406,16 +418,6 @@ func (s *Service) AuthenticateBasic(ctx context.Context, name, secret string) (*
 	return &Principal{User: u, Scope: ScopeWrite}, nil
 }
 
-func (s *Service) forgetBasic(userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.basic {
-		if v.userID == userID {
-			delete(s.basic, k)
-		}
-	}
-}
-
 // ChangePassword sets a new password after checking the current one, ends
 // every session of the user and forgets cached verifications.
 // Errors: EUNAUTHENTICATED (wrong current password), EINVALID, ETOOMANY.
@@ -443,7 +445,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	s.forgetBasic(u.ID)
+	s.forgetUser(u.ID)
 	return s.store.DeleteUserSessions(ctx, u.ID)
 }
 
@@ -463,7 +465,7 @@ func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) e
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	s.forgetBasic(u.ID)
+	s.forgetUser(u.ID)
 	if disabled {
 		return s.store.DeleteUserSessions(ctx, u.ID)
 	}
@@ -531,7 +533,11 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 	if !p.CanWrite() {
 		return trellis.Errorf(trellis.EFORBIDDEN, "A read-only token cannot revoke tokens.")
 	}
-	return s.store.DeleteToken(ctx, p.User.ID, id)
+	if err := s.store.DeleteToken(ctx, p.User.ID, id); err != nil {
+		return err
+	}
+	s.forgetToken(id)
+	return nil
 }
 
 // ParseTTL parses an expiry such as "90d", "12h" or "never" ("" = never).

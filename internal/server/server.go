@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,16 +182,28 @@ func (s *Server) opsSurface() route.Surface {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// The value slices are shared by every response, which saves five
+		// allocations a request; http.Header's methods replace or append
+		// (copying, as each has no spare capacity), never write into them.
+		for _, kv := range staticHeaders {
+			h[kv.key] = kv.value
+		}
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+var staticHeaders = []struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"same-origin"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 }
 
 // authenticate resolves the caller from a bearer token, HTTP basic
@@ -334,6 +347,6 @@ func (m *metrics) observe(info *route.Info, method string, status int, d time.Du
 	if pattern == "" {
 		pattern = "unmatched"
 	}
-	m.requests.WithLabelValues(info.Surface, pattern, method, fmt.Sprint(status)).Inc()
+	m.requests.WithLabelValues(info.Surface, pattern, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(info.Surface, pattern).Observe(d.Seconds())
 }

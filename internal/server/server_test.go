@@ -20,7 +20,14 @@ import (
 	"github.com/trellisml/trellis/internal/work"
 )
 
-func newServer(t *testing.T, logs io.Writer, routes ...route.Route) *server.Server {
+func newServer(t testing.TB, logs io.Writer, routes ...route.Route) *server.Server {
+	t.Helper()
+	srv, _ := newServerAuth(t, logs, routes...)
+	return srv
+}
+
+// newServerAuth is newServer that also returns its auth service.
+func newServerAuth(t testing.TB, logs io.Writer, routes ...route.Route) (*server.Server, *auth.Service) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.Options{})
@@ -35,7 +42,7 @@ func newServer(t *testing.T, logs io.Writer, routes ...route.Route) *server.Serv
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	sf := route.Surface{Name: "test", Prefix: "/t", Routes: routes, Projects: work.NewService(db, a),
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) { http.Error(w, trellis.ErrorMessage(err), 400) }}
-	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}})
+	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}}), a
 }
 
 func TestPanicBecomesLogged500(t *testing.T) {
@@ -88,5 +95,36 @@ func TestBodyLimit(t *testing.T) {
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/t/eat", strings.NewReader(strings.Repeat("x", 2<<20))))
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "too large") {
 		t.Fatalf("oversized body: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// BenchmarkMiddleware is what every request pays around its handler: request
+// id, log line, metrics, security headers, cross-origin check, bearer-token
+// authentication (after the first request, from the credential cache) and
+// the route guard.
+func BenchmarkMiddleware(b *testing.B) {
+	srv, a := newServerAuth(b, io.Discard, route.Route{Method: "POST", Pattern: "/ok", Access: route.Authenticated, Handler: func(w http.ResponseWriter, r *http.Request) error {
+		_, err := w.Write([]byte("{}"))
+		return err
+	}})
+	ctx := context.Background()
+	u, err := a.CreateUser(ctx, auth.NewUser{Name: "ada", Password: "tangerine lamp orbit"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, token, err := a.CreateToken(storetest.As(ctx, u), auth.NewToken{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/t/ok", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
 	}
 }

@@ -233,15 +233,35 @@ func (db *DB) DeleteExperimentTag(ctx context.Context, experimentID int64, key s
 	return affected(res, err, "Experiment tag")
 }
 
-// CreateRun inserts a run and its tags.
-func (db *DB) CreateRun(ctx context.Context, r *tracking.Run) error {
-	i := r.Info
+// CreateRun reads the experiment, then inserts the run build makes, its
+// tags and item links, all in one transaction (see tracking.Store).
+func (db *DB) CreateRun(ctx context.Context, projectID string, expID int64, build tracking.BuildRun) error {
+	// The experiment is read inside the write transaction, on the writer
+	// connection: a read-pool connection would first have to notice the
+	// previous request's commit and drop its page cache, which made this
+	// one lookup cost as much as the insert.
+	where, arg := `e.project_id = $1 AND e.id = $2`, any(expID)
+	if expID == 0 {
+		where, arg = `e.project_id = $1 AND e.name = $2`, tracking.DefaultExperimentName
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		e, err := scanExperiment(tx.QueryRowContext(ctx, `SELECT `+experimentColumns+` FROM tracking_experiments e WHERE `+where, projectID, arg))
+		if err != nil {
+			return mapErr(err, "Experiment")
+		}
+		r, links, err := build(e)
+		if err != nil {
+			return err
+		}
+		i := r.Info
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tracking_runs (id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, i.ID, i.ExperimentID, i.Name, i.UserID, i.Status, i.StartTime, i.EndTime, i.LifecycleStage, i.ArtifactURI); err != nil {
 			return mapErr(err, "Run")
 		}
-		return upsertTags(ctx, tx, i.ID, r.Tags)
+		if err := upsertTags(ctx, tx, i.ID, r.Tags); err != nil {
+			return err
+		}
+		return linkRunItems(ctx, tx, links)
 	})
 }
 
@@ -864,6 +884,10 @@ func (db *DB) pgIndexOrderedRead(ctx context.Context, query string, args []any, 
 
 // LinkRunItems adds run↔item links; existing ones stay as they are.
 func (db *DB) LinkRunItems(ctx context.Context, links []tracking.ItemLink) error {
+	return linkRunItems(ctx, db.write, links)
+}
+
+func linkRunItems(ctx context.Context, ex execer, links []tracking.ItemLink) error {
 	if len(links) == 0 {
 		return nil
 	}
@@ -871,7 +895,7 @@ func (db *DB) LinkRunItems(ctx context.Context, links []tracking.ItemLink) error
 	for _, l := range links {
 		args = append(args, l.RunID, l.ProjectID, l.ItemKey, l.Source, l.CreatedAt)
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO tracking_run_items (run_id, project_id, item_key, source, created_at) VALUES `+
+	_, err := ex.ExecContext(ctx, `INSERT INTO tracking_run_items (run_id, project_id, item_key, source, created_at) VALUES `+
 		placeholders(len(links), 5, 1)+` ON CONFLICT (run_id, item_key) DO NOTHING`, args...)
 	return mapErr(err, "Link")
 }

@@ -526,26 +526,56 @@ func (s *Service) CreateRun(ctx context.Context, proj *work.Project, in NewRun) 
 	if in.ExperimentID == "" {
 		in.ExperimentID = "0"
 	}
-	e, err := s.Experiment(ctx, proj, in.ExperimentID)
+	n, err := ParseExperimentID(in.ExperimentID)
 	if err != nil {
 		return nil, err
 	}
+	// The experiment check, the run, its tags and its item links are one
+	// write transaction; build runs inside it once the experiment is read.
+	var r *Run
+	build := func(e *Experiment) (*Run, []ItemLink, error) {
+		var links []ItemLink
+		var err error
+		r, links, err = s.newRun(ctx, proj, e, in)
+		return r, links, err
+	}
+	err = s.store.CreateRun(ctx, proj.ID, n, build)
+	if n == 0 && trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		// The project's first run in the default experiment creates it.
+		if _, err = s.defaultExperiment(ctx, proj); err == nil {
+			err = s.store.CreateRun(ctx, proj.ID, n, build)
+		}
+	}
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "No Experiment with id=%s exists", in.ExperimentID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newRun checks a run request against its experiment and makes the run:
+// name (from run_name or the mlflow.runName tag, else a random one), user
+// (argument, mlflow.user tag, else the caller) and the item links that the
+// name, the experiment's name and the note and item tags mention.
+func (s *Service) newRun(ctx context.Context, proj *work.Project, e *Experiment, in NewRun) (*Run, []ItemLink, error) {
 	if e.LifecycleStage != StageActive {
-		return nil, trellis.Invalid("experiment_id", "Could not create run under non-active experiment with ID %d.", e.ID)
+		return nil, nil, trellis.Invalid("experiment_id", "Could not create run under non-active experiment with ID %d.", e.ID)
 	}
 	tags := dedupTags(in.Tags)
 	if len(tags) > MaxParamsTagsPerBatch {
-		return nil, trellis.Invalid("tags", "A run is created with at most %d tags", MaxParamsTagsPerBatch)
+		return nil, nil, trellis.Invalid("tags", "A run is created with at most %d tags", MaxParamsTagsPerBatch)
 	}
 	for _, t := range tags {
 		if err := checkTag(t, MaxTagValueLength); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	name := in.Name
 	if v, ok := tagValue(tags, TagRunName); ok {
 		if name != "" && v != name {
-			return nil, trellis.Invalid("run_name", "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='%s', mlflow.runName='%s').", name, v)
+			return nil, nil, trellis.Invalid("run_name", "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='%s', mlflow.runName='%s').", name, v)
 		}
 		name = v
 	}
@@ -553,7 +583,7 @@ func (s *Service) CreateRun(ctx context.Context, proj *work.Project, in NewRun) 
 		name = randomRunName()
 	}
 	if len(name) > MaxTagValueLength {
-		return nil, trellis.Invalid("run_name", "run_name exceeds the maximum length of %d characters", MaxTagValueLength)
+		return nil, nil, trellis.Invalid("run_name", "run_name exceeds the maximum length of %d characters", MaxTagValueLength)
 	}
 	tags = setTag(tags, Tag{TagRunName, name})
 	user := in.UserID
@@ -572,19 +602,13 @@ func (s *Service) CreateRun(ctx context.Context, proj *work.Project, in NewRun) 
 	id := NewRunID()
 	r := &Run{Info: RunInfo{ID: id, ExperimentID: e.ID, Name: name, UserID: user, Status: "RUNNING", StartTime: start,
 		LifecycleStage: StageActive, ArtifactURI: ExperimentArtifactLocation(e) + "/" + id + "/artifacts"}, Tags: tags}
-	if err := s.store.CreateRun(ctx, r); err != nil {
-		return nil, err
-	}
 	texts := []string{name, e.Name}
 	for _, t := range tags {
 		if t.Key == TagNote || t.Key == TagItem {
 			texts = append(texts, t.Value)
 		}
 	}
-	if err := s.autoLink(ctx, proj, id, texts...); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return r, s.itemLinks(proj, id, texts...), nil
 }
 
 func tagValue(tags []Tag, key string) (string, bool) {
@@ -1048,7 +1072,14 @@ func ItemKeys(projectKey string, texts ...string) []string {
 	return keys
 }
 
+// autoLink links a run to the item keys of proj that texts mention.
 func (s *Service) autoLink(ctx context.Context, proj *work.Project, runID string, texts ...string) error {
+	return s.store.LinkRunItems(ctx, s.itemLinks(proj, runID, texts...))
+}
+
+// itemLinks are the automatic links of a run to the item keys of proj that
+// texts mention.
+func (s *Service) itemLinks(proj *work.Project, runID string, texts ...string) []ItemLink {
 	keys := ItemKeys(proj.Key, texts...)
 	if len(keys) == 0 {
 		return nil
@@ -1058,7 +1089,7 @@ func (s *Service) autoLink(ctx context.Context, proj *work.Project, runID string
 	for i, k := range keys {
 		links[i] = ItemLink{RunID: runID, ProjectID: proj.ID, ItemKey: k, Source: "auto", CreatedAt: now}
 	}
-	return s.store.LinkRunItems(ctx, links)
+	return links
 }
 
 var exactItemKeyRE = regexp.MustCompile(`^([A-Z][A-Z0-9]{1,9})-[1-9][0-9]{0,9}$`)

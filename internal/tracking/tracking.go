@@ -190,6 +190,10 @@ type HistoryCursor struct {
 	Step, Timestamp, Seq int64
 }
 
+// BuildRun makes the run to insert, with its item links, once the store has
+// read the experiment it goes into (Store.CreateRun).
+type BuildRun func(e *Experiment) (*Run, []ItemLink, error)
+
 // Store is the persistence tracking needs. Absent rows are ENOTFOUND; a taken
 // experiment name is ECONFLICT.
 type Store interface {
@@ -202,8 +206,12 @@ type Store interface {
 	SetExperimentTag(ctx context.Context, experimentID int64, t Tag, at int64) error
 	DeleteExperimentTag(ctx context.Context, experimentID int64, key string) error
 
-	// CreateRun inserts the run with its tags.
-	CreateRun(ctx context.Context, r *Run) error
+	// CreateRun creates a run in one write transaction: it reads the
+	// project's experiment expID (0: the one named DefaultExperimentName),
+	// without its tags; build checks the request against it and returns
+	// the run with its tags and item links, which are inserted. Errors:
+	// ENOTFOUND (no such experiment) and build's errors, with nothing written.
+	CreateRun(ctx context.Context, projectID string, expID int64, build BuildRun) error
 	// FindRun returns a run of the project with its params, tags and latest
 	// metrics.
 	FindRun(ctx context.Context, projectID, runID string) (*Run, error)

@@ -89,11 +89,13 @@ type Service struct {
 	now   func() time.Time
 	// decided are the reactions to a committed decision (OnDecided).
 	decided []func(context.Context, Decided)
+	// access remembers Authorize's lookups for a few seconds (authcache.go).
+	access accessCache
 }
 
 // NewService returns a Service.
 func NewService(store Store, users Users) *Service {
-	return &Service{store: store, users: users, now: time.Now}
+	return &Service{store: store, users: users, now: time.Now, access: newAccessCache()}
 }
 
 var projectKeyRE = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}$`)
@@ -160,7 +162,7 @@ func (s *Service) Authorize(ctx context.Context, key string, need auth.Role) (*P
 	if p == nil {
 		return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
 	}
-	proj, err := s.store.FindProjectByKey(ctx, key)
+	proj, err := s.cachedProject(ctx, key)
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 			return nil, trellis.Errorf(trellis.ENOTFOUND, "Project %s not found.", key)
@@ -169,7 +171,7 @@ func (s *Service) Authorize(ctx context.Context, key string, need auth.Role) (*P
 	}
 	role := auth.RoleAdmin
 	if !p.User.Admin {
-		if role, err = s.store.FindMemberRole(ctx, proj.ID, p.User.ID); err != nil {
+		if role, err = s.cachedRole(ctx, proj.ID, p.User.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -234,6 +236,7 @@ func (s *Service) UpdateProject(ctx context.Context, proj *Project, upd ProjectU
 	if err := s.store.UpdateProject(ctx, &next); err != nil {
 		return nil, err
 	}
+	s.forgetProject(next.ID)
 	return &next, nil
 }
 
@@ -259,6 +262,7 @@ func (s *Service) SetMember(ctx context.Context, proj *Project, name string, rol
 	if err := s.store.SetMember(ctx, proj.ID, u.ID, role, now); err != nil {
 		return nil, err
 	}
+	s.forgetMember(proj.ID, u.ID)
 	return &Member{UserID: u.ID, UserName: u.Name, Role: role, AddedAt: now}, nil
 }
 
@@ -269,5 +273,9 @@ func (s *Service) RemoveMember(ctx context.Context, proj *Project, name string) 
 	if err != nil {
 		return err
 	}
-	return s.store.RemoveMember(ctx, proj.ID, u.ID)
+	if err := s.store.RemoveMember(ctx, proj.ID, u.ID); err != nil {
+		return err
+	}
+	s.forgetMember(proj.ID, u.ID)
+	return nil
 }
