@@ -11,3 +11,10 @@ import (
 func (db *DB) FindRunsOneQuery(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
 	return db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
 }
+
+// FindMetricBucketsFromPoints is FindMetricBuckets reading every point of
+// the buckets (the grouped scan) instead of the rollup blocks, with the
+// same bucket boundaries: tests compare the two.
+func (db *DB) FindMetricBucketsFromPoints(ctx context.Context, q tracking.BucketQuery) ([]tracking.Bucket, error) {
+	return db.findMetricBuckets(ctx, q, false)
+}
