@@ -23,6 +23,10 @@ func TestSplitSearchMatchesOneQuery(t *testing.T) {
 			db := backend.open(t)
 			ctx, svc, p := benchFixture(t, db)
 			rng := rand.New(rand.NewPCG(7, 11))
+			runsPerExperiment, sizes := 150, []int{7, 50, 1000}
+			if raceEnabled {
+				runsPerExperiment, sizes = 60, []int{7, 1000}
+			}
 			var eids []int64
 			for e := range 2 {
 				exp, err := svc.CreateExperiment(ctx, p, fmt.Sprintf("exp%d", e), "", nil)
@@ -30,7 +34,7 @@ func TestSplitSearchMatchesOneQuery(t *testing.T) {
 					t.Fatal(err)
 				}
 				eids = append(eids, exp.ID)
-				for i := range 150 {
+				for i := range runsPerExperiment {
 					r, err := svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: fmt.Sprint(exp.ID), StartTime: int64(1000 + rng.IntN(40))})
 					if err != nil {
 						t.Fatal(err)
@@ -85,7 +89,7 @@ func TestSplitSearchMatchesOneQuery(t *testing.T) {
 							if err != nil {
 								t.Fatal(err)
 							}
-							for _, size := range []int{7, 50, 1000} {
+							for _, size := range sizes {
 								for off := 0; off <= len(want)+size; off += size {
 									q.Limit, q.Offset = size, off
 									got, err := db.FindRuns(ctx, q)
@@ -112,4 +116,11 @@ func ids(rs []*tracking.Run) string {
 		s[i] = r.Info.ID
 	}
 	return fmt.Sprint(s)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
