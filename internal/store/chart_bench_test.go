@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkChartSeries1M draws a 1,000,000-point metric the way the run
-// page does: the whole series cut into 1,000 min/max buckets (one per
-// pixel of a wide chart), then a zoom to 2,000 steps at full resolution.
+// page does: the whole series cut into at most 1,000 min/max buckets (one
+// per pixel of a wide chart), then a zoom to 2,000 steps at full resolution.
 // The series is logged through the service in batches of 1,000, as an
 // MLflow client would; PostgreSQL is ANALYZEd afterwards as autovacuum
 // would have been.
@@ -55,7 +55,8 @@ func benchChart(b *testing.B, db *store.DB, analyze func()) {
 	b.Run("whole/buckets=1000", func(b *testing.B) {
 		for range b.N {
 			bs, err := svc.ChartSeries(ctx, p, id, "loss", nil, nil, 1000)
-			if err != nil || len(bs) < 990 || len(bs) > 1000 {
+			// Buckets are whole rollup blocks (256 steps here): 977.
+			if err != nil || len(bs) < 900 || len(bs) > 1000 {
 				b.Fatal(len(bs), err)
 			}
 		}

@@ -469,7 +469,8 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 
 // LogBatch writes a batch in one transaction: params first (a conflicting
 // value aborts everything), then tags, then for each metric key the series
-// row with its latest point, then the points as multi-row INSERTs.
+// row with its latest point, then the points as multi-row INSERTs and their
+// rollup blocks (tracking_blocks.go).
 func (db *DB) LogBatch(ctx context.Context, runID string, b tracking.Batch) error {
 	if db.dialect == Postgres {
 		return db.logBatchPostgres(ctx, runID, b)
@@ -617,6 +618,11 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 			return mapErr(err, "Metric")
 		}
 	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = series[m.Key]
+	}
+	keys, aggs := blockRollup(ids, ms)
 	args := make([]any, 0, 5*min(len(ms), maxPointRows))
 	for len(ms) > 0 {
 		part := ms[:pow2Chunk(len(ms), maxPointRows)]
@@ -630,7 +636,7 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 			return mapErr(err, "Metric")
 		}
 	}
-	return nil
+	return upsertBlocksSQLite(ctx, tx, keys, aggs)
 }
 
 // DeleteRunTag removes a run tag. Errors: ENOTFOUND.
@@ -641,43 +647,44 @@ func (db *DB) DeleteRunTag(ctx context.Context, runID, key string) error {
 
 // FindRuns returns a page of runs matching q, with their data.
 //
-// When the first order key is a metric, the search runs in two parts that
-// together give the order of the single query: first the runs holding a
-// value of that metric, driven from the tracking_latest_metrics (key, value)
-// index in value order so the page is found after visiting about as many
-// runs as it needs; then, if the page is not full, the runs lacking the
-// value (missing or NaN), which sort last in both directions as in MLflow.
-// A single query would sort on "(value IS NULL)" first, which no index
-// serves, and so visit every run of the experiments.
+// When the first order key is a metric, a param or a tag, the search runs in
+// two parts that together give the order of the single query: first the
+// runs holding a value of that key, driven from the key table's (key,
+// value) index in value order so the page is found after visiting about as
+// many runs as it needs; then, if the page is not full, the runs lacking
+// the value (missing, or NaN for a metric), which sort last in both
+// directions as in MLflow. A single query would sort on "(value IS NULL)"
+// first, which no index serves, and so visit every run of the experiments:
+// ordering 100,000 runs by a param took about a second that way.
 //
-// PostgreSQL too: at 100,000 runs (analyzed) the single query took 2.3 s
-// there (a parallel scan of every run and an external sort), the split one
-// 60 ms (EXPLAIN ANALYZE of both on the same data).
+// PostgreSQL too: at 100,000 runs (analyzed) the single query by a metric
+// took 2.3 s there (a parallel scan of every run and an external sort), the
+// split one 60 ms (EXPLAIN ANALYZE of both on the same data).
 func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
-	if len(q.OrderBy) == 0 || q.OrderBy[0].Entity != tracking.EntityMetric {
+	if len(q.OrderBy) == 0 || keyTable(q.OrderBy[0].Entity) == "" {
 		runs, err := db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
 		if err != nil {
 			return nil, err
 		}
 		return runs, db.loadRunData(ctx, runs)
 	}
-	runs, err := db.queryRuns(ctx, q, runsWithMetric, q.Limit, q.Offset)
+	runs, err := db.queryRuns(ctx, q, runsWithKey, q.Limit, q.Offset)
 	if err != nil {
 		return nil, err
 	}
 	if len(runs) < q.Limit {
-		// The runs with the metric are exhausted: offset+len(runs) of them
+		// The runs with the key are exhausted: offset+len(runs) of them
 		// exist, unless the page starts past their end, where only a count
 		// tells how many to skip among the rest.
 		offset := 0
 		if len(runs) == 0 && q.Offset > 0 {
-			n, err := db.countRunsWithMetric(ctx, q)
+			n, err := db.countRunsWithKey(ctx, q)
 			if err != nil {
 				return nil, err
 			}
 			offset = q.Offset - n
 		}
-		rest, err := db.queryRuns(ctx, q, runsWithoutMetric, q.Limit-len(runs), offset)
+		rest, err := db.queryRuns(ctx, q, runsWithoutKey, q.Limit-len(runs), offset)
 		if err != nil {
 			return nil, err
 		}
@@ -686,13 +693,27 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 	return runs, db.loadRunData(ctx, runs)
 }
 
+// keyTable is the table holding a run's values of an order key's entity,
+// "" for run attributes.
+func keyTable(entity string) string {
+	switch entity {
+	case tracking.EntityMetric:
+		return "tracking_latest_metrics"
+	case tracking.EntityParam:
+		return "tracking_params"
+	case tracking.EntityTag:
+		return "tracking_run_tags"
+	}
+	return ""
+}
+
 // runsPart selects which runs a run query returns (see FindRuns).
 type runsPart int
 
 const (
-	runsAll           runsPart = iota // every matching run
-	runsWithMetric                    // runs holding a value of the first order key, a metric
-	runsWithoutMetric                 // runs lacking it
+	runsAll        runsPart = iota // every matching run
+	runsWithKey                    // runs holding a value of the first order key, a metric, param or tag
+	runsWithoutKey                 // runs lacking it
 )
 
 // runsSQL compiles q to a query of one part of its runs; columns are the
@@ -720,30 +741,24 @@ func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order 
 	for i, k := range q.OrderBy {
 		alias := "o" + strconv.Itoa(i)
 		var col string
-		switch k.Entity {
-		case tracking.EntityMetric:
+		if table := keyTable(k.Entity); table != "" {
 			col = alias + ".value"
 			switch {
-			case i == 0 && part == runsWithMetric:
-				// CROSS JOIN makes SQLite start from the metric's index;
-				// PostgreSQL plans it as an inner join.
-				from = "tracking_latest_metrics o0 CROSS JOIN tracking_runs r"
+			case i == 0 && part == runsWithKey:
+				// CROSS JOIN makes SQLite start from the key's (key, value)
+				// index; PostgreSQL plans it as an inner join. A metric's
+				// NaN is stored as NULL and sorts with the missing values.
+				from = table + " o0 CROSS JOIN tracking_runs r"
 				where = append(where, "o0.run_id = r.id", "o0.key = "+b.arg(k.Key), "o0.value IS NOT NULL")
 				terms = append(terms, col+dir(k.Desc))
 				continue
-			case i == 0 && part == runsWithoutMetric:
-				joins = append(joins, "LEFT JOIN tracking_latest_metrics o0 ON o0.run_id = r.id AND o0.key = "+b.arg(k.Key))
+			case i == 0 && part == runsWithoutKey:
+				joins = append(joins, "LEFT JOIN "+table+" o0 ON o0.run_id = r.id AND o0.key = "+b.arg(k.Key))
 				where = append(where, "o0.value IS NULL")
 				continue
 			}
-			joins = append(joins, "LEFT JOIN tracking_latest_metrics "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
-		case tracking.EntityParam:
-			joins = append(joins, "LEFT JOIN tracking_params "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
-			col = alias + ".value"
-		case tracking.EntityTag:
-			joins = append(joins, "LEFT JOIN tracking_run_tags "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
-			col = alias + ".value"
-		default:
+			joins = append(joins, "LEFT JOIN "+table+" "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
+		} else {
 			col = runAttributeColumn(k.Key)
 		}
 		// Missing values sort last in both directions, as in MLflow.
@@ -779,10 +794,10 @@ func (db *DB) queryRuns(ctx context.Context, q tracking.RunQuery, part runsPart,
 	return runs, nil
 }
 
-// countRunsWithMetric counts the runs of q holding a value of its first
+// countRunsWithKey counts the runs of q holding a value of its first
 // order key.
-func (db *DB) countRunsWithMetric(ctx context.Context, q tracking.RunQuery) (int, error) {
-	query, b, err := db.runsSQL(q, runsWithMetric, "COUNT(*)", false)
+func (db *DB) countRunsWithKey(ctx context.Context, q tracking.RunQuery) (int, error) {
+	query, b, err := db.runsSQL(q, runsWithKey, "COUNT(*)", false)
 	if err != nil {
 		return 0, err
 	}
@@ -952,59 +967,6 @@ func (db *DB) FindDefaultProject(ctx context.Context, userID string) (string, er
 		return "", nil
 	}
 	return id.String, mapErr(err, "Preference")
-}
-
-// FindMetricBuckets aggregates a series into at most q.Buckets step ranges
-// of equal width, in one grouped scan of the series index.
-func (db *DB) FindMetricBuckets(ctx context.Context, q tracking.BucketQuery) ([]tracking.Bucket, error) {
-	var seriesID int64
-	err := db.read.QueryRowContext(ctx, `SELECT id FROM tracking_latest_metrics WHERE run_id = $1 AND key = $2`, q.RunID, q.Key).Scan(&seriesID)
-	if err == sql.ErrNoRows {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, mapErr(err, "Metric")
-	}
-	var lo, hi sql.NullInt64
-	// Two subqueries, not MIN and MAX in one: SQLite answers a lone MIN or
-	// MAX from the end of the index but scans every point of the series
-	// for the pair (209 ms instead of microseconds at 1,000,000 points).
-	if err := db.read.QueryRowContext(ctx, `SELECT (SELECT MIN(step) FROM tracking_metrics WHERE series_id = $1),
-		(SELECT MAX(step) FROM tracking_metrics WHERE series_id = $1)`, seriesID).Scan(&lo, &hi); err != nil {
-		return nil, mapErr(err, "Metric")
-	}
-	if !lo.Valid {
-		return nil, nil
-	}
-	if q.StartStep != nil {
-		lo.Int64 = max(lo.Int64, *q.StartStep)
-	}
-	if q.EndStep != nil {
-		hi.Int64 = min(hi.Int64, *q.EndStep)
-	}
-	if hi.Int64 < lo.Int64 {
-		return nil, nil
-	}
-	width := (hi.Int64-lo.Int64)/int64(q.Buckets) + 1
-	rows, err := db.read.QueryContext(ctx, `SELECT (step - $1) / $2 AS b, MIN(step), MAX(step), MIN(value), MAX(value), AVG(value), COUNT(value)
-		FROM tracking_metrics WHERE series_id = $3 AND step >= $4 AND step <= $5 AND is_nan = $6 GROUP BY b ORDER BY b`,
-		lo.Int64, width, seriesID, lo.Int64, hi.Int64, false)
-	if err != nil {
-		return nil, mapErr(err, "Metric")
-	}
-	defer rows.Close()
-	var out []tracking.Bucket
-	for rows.Next() {
-		var b int64
-		var bk tracking.Bucket
-		var mn, mx, mean sql.NullFloat64
-		if err := rows.Scan(&b, &bk.FirstStep, &bk.LastStep, &mn, &mx, &mean, &bk.Count); err != nil {
-			return nil, mapErr(err, "Metric")
-		}
-		bk.Min, bk.Max, bk.Mean = mn.Float64, mx.Float64, mean.Float64
-		out = append(out, bk)
-	}
-	return out, mapErr(rows.Err(), "Metric")
 }
 
 // IntegrityCheck runs SQLite's integrity_check and fails unless it answers

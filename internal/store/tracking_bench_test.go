@@ -42,7 +42,7 @@ func benchBackends(b *testing.B, fn func(b *testing.B, db *store.DB)) {
 	b.Run("postgres", func(b *testing.B) { fn(b, OpenPostgres(b)) })
 }
 
-func benchFixture(b *testing.B, db *store.DB) (context.Context, *tracking.Service, *work.Project) {
+func benchFixture(b testing.TB, db *store.DB) (context.Context, *tracking.Service, *work.Project) {
 	b.Helper()
 	ctx := context.Background()
 	as := auth.NewService(db, storetest.FastHash)

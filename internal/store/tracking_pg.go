@@ -79,13 +79,20 @@ func (db *DB) logBatchPostgres(ctx context.Context, runID string, b tracking.Bat
 				return mapErr(err, "Metric")
 			}
 			points := make([][]any, len(b.Metrics))
+			ids := make([]int64, len(b.Metrics))
 			for i, m := range b.Metrics {
 				v, isNaN := storedValue(m.Value)
-				points[i] = []any{series[m.Key], m.Step, m.Timestamp, v, isNaN}
+				ids[i] = series[m.Key]
+				points[i] = []any{ids[i], m.Step, m.Timestamp, v, isNaN}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tracking_metrics"}, []string{"series_id", "step", "timestamp", "value", "is_nan"},
 				pgx.CopyFromRows(points)); err != nil {
 				return mapErr(err, "Metric")
+			}
+			if keys, aggs := blockRollup(ids, b.Metrics); len(keys) > 0 {
+				if _, err := tx.Exec(ctx, pgUpsertBlocks, pgBlockArgs(keys, aggs)...); err != nil {
+					return mapErr(err, "Metric rollup")
+				}
 			}
 		}
 		if err := tx.Commit(ctx); err != nil {

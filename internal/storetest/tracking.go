@@ -371,9 +371,12 @@ func testTrackingConcurrentBatches(t *testing.T, db *store.DB) {
 		go func() {
 			defer wg.Done()
 			for i := range 10 {
-				ms := make([]tracking.Metric, 100)
-				for j := range ms {
+				ms := make([]tracking.Metric, 200)
+				for j := range 100 {
 					ms[j] = tracking.Metric{Key: fmt.Sprintf("w%d", w), Value: float64(j), Timestamp: int64(i), Step: int64(i*100 + j)}
+					// A series every writer logs the same steps of: its
+					// rollup blocks are updated by all at once.
+					ms[100+j] = tracking.Metric{Key: "shared", Value: float64(w*1000 + j), Timestamp: int64(i), Step: int64(i*100 + j)}
 				}
 				// Each writer also re-logs a shared param with the same value.
 				if err := svc.LogBatch(ctx, p, r.Info.ID, tracking.Batch{Metrics: ms, Params: []tracking.Param{{Key: "shared", Value: "v"}}}); err != nil {
@@ -393,6 +396,17 @@ func testTrackingConcurrentBatches(t *testing.T, db *store.DB) {
 		ms, _ := history(t, ctx, svc, p, r.Info.ID, fmt.Sprintf("w%d", w), 0, "")
 		if len(ms) != 1000 {
 			t.Fatalf("writer %d: %d points", w, len(ms))
+		}
+	}
+	for _, n := range []int{1, 10} {
+		bs := must[[]tracking.Bucket](t)(svc.ChartSeries(ctx, p, r.Info.ID, "shared", nil, nil, n))
+		var count int64
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, b := range bs {
+			count, lo, hi = count+b.Count, min(lo, b.Min), max(hi, b.Max)
+		}
+		if count != 8000 || lo != 0 || hi != 7099 || bs[0].FirstStep != 0 || bs[len(bs)-1].LastStep != 999 {
+			t.Fatalf("shared series in %d buckets: %d points from %v to %v, %+v", n, count, lo, hi, bs)
 		}
 	}
 }

@@ -263,6 +263,7 @@ type Bucket struct {
 
 // BucketQuery asks for a series cut into at most Buckets equal step ranges
 // between StartStep and EndStep (inclusive; nil means the series' ends).
+// The store may widen the ranges (to whole rollup blocks), giving fewer.
 type BucketQuery struct {
 	RunID              string
 	Key                string

@@ -1,0 +1,20 @@
+package store
+
+import (
+	"context"
+
+	"github.com/trellisml/trellis/internal/tracking"
+)
+
+// FindRunsOneQuery is FindRuns with the whole order in one query, the form
+// the split search replaces: tests check that both give the same pages.
+func (db *DB) FindRunsOneQuery(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
+	return db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
+}
+
+// FindMetricBucketsFromPoints is FindMetricBuckets reading every point of
+// the buckets (the grouped scan) instead of the rollup blocks, with the
+// same bucket boundaries: tests compare the two.
+func (db *DB) FindMetricBucketsFromPoints(ctx context.Context, q tracking.BucketQuery) ([]tracking.Bucket, error) {
+	return db.findMetricBuckets(ctx, q, false)
+}
