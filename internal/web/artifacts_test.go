@@ -292,3 +292,29 @@ func TestRunPageNested(t *testing.T) {
 	wantBody(t, w, `<dt>Parent run</dt><dd><a href="/p/BAL/runs/`+parent.Info.ID+`">`)
 	wantNoBody(t, w, "Nested runs")
 }
+
+// TestRunPageDatasets lists the datasets a run logged with their input
+// tags, escaped like every other value.
+func TestRunPageDatasets(t *testing.T) {
+	e := newEnv(t)
+	root := e.mustUser("root", true)
+	p := e.mustProject(root, "BAL", "Balloons")
+	ctx := e.ctx(root)
+	run, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", Name: "train"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.get("/p/BAL/runs/"+run.Info.ID, root)
+	wantBody(t, w, `id="datasets-title">Datasets<`, "No datasets logged")
+	in := tracking.DatasetInput{
+		Dataset: tracking.Dataset{Name: "balloons-v3<b>", Digest: "8f3a91c2", SourceType: "s3", Source: `{"uri": "s3://photos/v3"}`},
+		Tags:    []tracking.Tag{{Key: "mlflow.data.context", Value: "training"}},
+	}
+	if err := e.track.LogInputs(ctx, p, run.Info.ID, []tracking.DatasetInput{in}); err != nil {
+		t.Fatal(err)
+	}
+	w = e.get("/p/BAL/runs/"+run.Info.ID, root)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `<tr data-dataset="balloons-v3&lt;b&gt;">`, "8f3a91c2", `<span class="badge">s3</span>`, "mlflow.data.context=training")
+	wantNoBody(t, w, "No datasets logged", "balloons-v3<b>")
+}
