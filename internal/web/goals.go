@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
@@ -23,6 +24,10 @@ type goalRow struct {
 	Latest *goal.Observation
 	Best   *goal.Observation
 }
+
+// ThresholdInput is the threshold as the edit form shows it: every digit,
+// so that saving the form unchanged changes nothing.
+func (g goalRow) ThresholdInput() string { return strconv.FormatFloat(g.Goal.Threshold, 'g', -1, 64) }
 
 // StatusSlug is the status as a CSS class and data attribute value: met,
 // not-met, no-data, undefined.
@@ -187,6 +192,39 @@ func (ui *UI) goalAdd(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, goalsURL(proj, ref, "goal-added"))
+}
+
+// goalEdit changes a goal from the edit form of its row. A refused change
+// shows the page again with the reason above the goals.
+func (ui *UI) goalEdit(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if ui.goals == nil {
+		return trellis.Errorf(trellis.ENOTFOUND, "Goals are not enabled on this server.")
+	}
+	proj := route.ProjectFrom(r.Context())
+	old, err := ui.goals.Goal(r.Context(), proj, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	g, err := goalFromForm(r.PostForm)
+	if err == nil {
+		_, err = ui.goals.UpdateGoal(r.Context(), proj, old.ID, goal.GoalUpdate{Metric: &g.Metric, Comparator: &g.Comparator, Threshold: &g.Threshold,
+			Class: &g.Class, Slice: &g.Slice, Dataset: &g.Dataset, DatasetVersion: &g.DatasetVersion, Note: &g.Note})
+	}
+	if err != nil {
+		if trellis.ErrorCode(err) != trellis.EINVALID {
+			return err
+		}
+		f := newForm(url.Values{"comparator": {string(goal.AtLeast)}})
+		f.Message = "Goal “" + old.Goal.String() + "” not changed: " + trellis.ErrorMessage(err)
+		if old.Item == "" {
+			return ui.renderProject(w, r, http.StatusBadRequest, f)
+		}
+		return ui.renderItemWith(w, r, http.StatusBadRequest, old.Item, form{}, "", f)
+	}
+	return redirect(w, r, goalsURL(proj, old.Item, "goal-changed"))
 }
 
 // goalDelete deletes a goal; the form says which page to go back to.

@@ -135,6 +135,22 @@ func TestGoalsUI(t *testing.T) {
 	if err != nil || len(gs) != 2 {
 		t.Fatalf("goals %v %v", gs, err)
 	}
+	// Editing a goal in its row: the form shows every digit, a change applies
+	// at once, a bad value is refused with the reason and changes nothing.
+	w = e.get(page, s)
+	wantBody(t, w, `action="/p/BAL/goals/`+gs[0].ID+`/edit"`, `name="threshold" required size="8" inputmode="decimal" value="0.8"`)
+	edit := url.Values{"metric": {"recall"}, "comparator": {"at least"}, "threshold": {"85%"}, "dataset": {"balloons"}, "dataset_version": {"v3"}}
+	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/edit", viewer, edit), http.StatusForbidden)
+	wantRedirect(t, e.post("/p/BAL/goals/"+gs[0].ID+"/edit", s, edit), page+"?ok=goal-changed#goals")
+	w = e.get(page+"?ok=goal-changed", s)
+	wantBody(t, w, "recall at least 0.85", "Goal changed.")
+	edit.Set("threshold", "lots")
+	w = e.post("/p/BAL/goals/"+gs[0].ID+"/edit", s, edit)
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, "not changed: threshold must be a number")
+	if g, err := e.goals.Goal(ctx, p, gs[0].ID); err != nil || g.Threshold != 0.85 {
+		t.Fatalf("after a refused edit: %+v %v", g, err)
+	}
 	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", viewer, nil), http.StatusForbidden)
 	wantRedirect(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", s, nil), page+"?ok=goal-deleted#goals")
 	wantStatus(t, e.post("/p/BAL/goals/"+gs[0].ID+"/delete", s, nil), http.StatusNotFound)

@@ -62,6 +62,7 @@ var flashes = map[string]string{
 	"template-saved":     "Template saved.",
 	"goal-added":         "Goal added.",
 	"goal-deleted":       "Goal deleted.",
+	"goal-changed":       "Goal changed.",
 }
 
 // base fills the layout from the request: the signed-in user, the project a

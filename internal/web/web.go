@@ -149,6 +149,7 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/p/{key}/items/{item}/goals", Access: route.ProjectEditor, Handler: ui.goalAdd},
 		{Method: "POST", Pattern: "/p/{key}/goals", Access: route.ProjectEditor, Handler: ui.goalAdd},
 		{Method: "POST", Pattern: "/p/{key}/goals/{id}/delete", Access: route.ProjectEditor, Handler: ui.goalDelete},
+		{Method: "POST", Pattern: "/p/{key}/goals/{id}/edit", Access: route.ProjectEditor, Handler: ui.goalEdit},
 		{Method: "GET", Pattern: "/p/{key}/activity", Access: route.ProjectViewer, Handler: ui.activityPage},
 		{Method: "GET", Pattern: "/p/{key}/search", Access: route.ProjectViewer, Handler: ui.searchPage},
 		{Method: "GET", Pattern: "/p/{key}/import", Access: route.ProjectEditor, Handler: ui.importPage},
