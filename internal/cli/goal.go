@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -183,34 +184,12 @@ func goalCmd() *cobra.Command {
 			if err != nil {
 				return asUsage(err)
 			}
-			out := cmd.OutOrStdout()
-			if er.asJSON {
-				err = printJSON(out, ev)
-			} else {
-				on := project
-				if ev.Item != "" {
-					on = ev.Item
-				}
-				fmt.Fprintf(out, "%s: %d %s, %d %s\n", on, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"), ev.Runs, plural(ev.Runs, "run", "runs"))
-				rows := make([][]string, len(ev.Goals))
-				for i, g := range ev.Goals {
-					rows[i] = []string{g.Text, string(g.Status), observation(g.Latest), observation(g.Best)}
-				}
-				err = table(out, "GOAL\tSTATUS\tLATEST\tBEST", rows)
+			on := project
+			if ev.Item != "" {
+				on = ev.Item
 			}
-			if err != nil {
-				return err
-			}
-			unmet := 0
-			for _, g := range ev.Goals {
-				if g.Status != goal.Met {
-					unmet++
-				}
-			}
-			if unmet > 0 {
-				return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
-			}
-			return nil
+			heading := fmt.Sprintf("%s: %d %s, %d %s", on, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"), ev.Runs, plural(ev.Runs, "run", "runs"))
+			return printEvaluation(cmd.OutOrStdout(), heading, ev, er.asJSON)
 		},
 	}
 	er.flags(eval, true)
@@ -226,4 +205,33 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printEvaluation prints an evaluation as JSON or as a table under heading,
+// and fails (exit 1) when a goal is not met, so CI can gate on it.
+func printEvaluation(out io.Writer, heading string, ev *goal.EvaluationJSON, asJSON bool) error {
+	var err error
+	if asJSON {
+		err = printJSON(out, ev)
+	} else {
+		fmt.Fprintln(out, heading)
+		rows := make([][]string, len(ev.Goals))
+		for i, g := range ev.Goals {
+			rows[i] = []string{g.Text, string(g.Status), observation(g.Latest), observation(g.Best)}
+		}
+		err = table(out, "GOAL\tSTATUS\tLATEST\tBEST", rows)
+	}
+	if err != nil {
+		return err
+	}
+	unmet := 0
+	for _, g := range ev.Goals {
+		if g.Status != goal.Met {
+			unmet++
+		}
+	}
+	if unmet > 0 {
+		return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
+	}
+	return nil
 }

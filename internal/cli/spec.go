@@ -372,30 +372,8 @@ func specGoalsCmd() *cobra.Command {
 				}
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if r.asJSON {
-				err = printJSON(out, ev)
-			} else {
-				fmt.Fprintf(out, "%s: %d linked %s\n", ev.Item, ev.Runs, plural(ev.Runs, "run", "runs"))
-				rows := make([][]string, len(ev.Goals))
-				for i, g := range ev.Goals {
-					rows[i] = []string{g.Text, string(g.Status), observation(g.Latest), observation(g.Best)}
-				}
-				err = table(out, "GOAL\tSTATUS\tLATEST\tBEST", rows)
-			}
-			if err != nil {
-				return err
-			}
-			unmet := 0
-			for _, g := range ev.Goals {
-				if g.Status != goal.Met {
-					unmet++
-				}
-			}
-			if unmet > 0 {
-				return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
-			}
-			return nil
+			heading := fmt.Sprintf("%s: %d linked %s", ev.Item, ev.Runs, plural(ev.Runs, "run", "runs"))
+			return printEvaluation(cmd.OutOrStdout(), heading, ev, r.asJSON)
 		},
 	}
 	r.flags(cmd, true)
