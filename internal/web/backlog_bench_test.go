@@ -1,19 +1,12 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
-	"github.com/trellisml/trellis/internal/auth"
-	"github.com/trellisml/trellis/internal/goal"
-	"github.com/trellisml/trellis/internal/store"
-	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -22,35 +15,8 @@ import (
 // active sprint) and returns a handler and a session for its admin.
 func benchProject(b *testing.B, n int) (http.Handler, string) {
 	b.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	w := work.NewService(db, a)
-	g := goal.NewService(db, tracking.NewService(db))
-	ui, err := New(Options{Auth: a, Work: w, Goals: g, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := a.CreateUser(ctx, auth.NewUser{Name: "ada", Password: testPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, session, err := a.Login(ctx, "ada", testPassword)
-	if err != nil {
-		b.Fatal(err)
-	}
-	actx := auth.NewContext(ctx, &auth.Principal{User: u, Scope: auth.ScopeWrite})
-	p, err := w.CreateProject(actx, work.NewProject{Key: "BIG", Name: "Big"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := newBenchFixture(b, filepath.Join(b.TempDir(), "bench.db"))
+	w, g, actx, p := f.w, f.gs, f.ctx, f.p
 	if _, err := w.CreateSprint(actx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}); err != nil {
 		b.Fatal(err)
 	}
@@ -89,9 +55,7 @@ func benchProject(b *testing.B, n int) (http.Handler, string) {
 			}
 		}
 	}
-	mux := http.NewServeMux()
-	ui.Surface().Register(mux)
-	return withSession(a, mux), session
+	return f.h, f.session
 }
 
 // benchSpec is a spec of two scenarios the server checks (and finds no

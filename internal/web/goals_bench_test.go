@@ -4,15 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
@@ -34,36 +31,8 @@ func goalsBenchProject(b testing.TB, pg bool, items, runsPer int) (http.Handler,
 }
 
 func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Handler, string, *goal.Service, *work.Project) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	w := work.NewService(db, a)
-	tr := tracking.NewService(db)
-	gs := goal.NewService(db, tr)
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: gs, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := a.CreateUser(ctx, auth.NewUser{Name: "ada", Password: testPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, session, err := a.Login(ctx, "ada", testPassword)
-	if err != nil {
-		b.Fatal(err)
-	}
-	actx := auth.NewContext(ctx, &auth.Principal{User: u, Scope: auth.ScopeWrite})
-	p, err := w.CreateProject(actx, work.NewProject{Key: "BIG", Name: "Big"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := newBenchFixture(b, dsn)
+	db, w, tr, gs, actx, p := f.db, f.w, f.tr, f.gs, f.ctx, f.p
 	if _, err := w.CreateSprint(actx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}); err != nil {
 		b.Fatal(err)
 	}
@@ -124,9 +93,7 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 			b.Fatal(err)
 		}
 	}
-	mux := http.NewServeMux()
-	ui.Surface().Register(mux)
-	return withSession(a, mux), session, gs, p
+	return f.h, f.session, gs, p
 }
 
 // BenchmarkBoardGoals renders the boards and sprint page of a project of

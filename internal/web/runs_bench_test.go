@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,8 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trellisml/trellis/internal/auth"
-	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -77,42 +73,13 @@ type runsBench struct {
 // experiment, and a handler and a session for its admin.
 func newRunsBench(b *testing.B) *runsBench {
 	b.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	w := work.NewService(db, a)
-	tr := tracking.NewService(db)
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := a.CreateUser(ctx, auth.NewUser{Name: "ada", Password: testPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, session, err := a.Login(ctx, "ada", testPassword)
-	if err != nil {
-		b.Fatal(err)
-	}
-	actx := auth.NewContext(ctx, &auth.Principal{User: u, Scope: auth.ScopeWrite})
-	p, err := w.CreateProject(actx, work.NewProject{Key: "BIG", Name: "Big"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := newBenchFixture(b, filepath.Join(b.TempDir(), "bench.db"))
+	tr, actx, p := f.tr, f.ctx, f.p
 	e, err := tr.CreateExperiment(actx, p, "sweep", "", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	ui.Surface().Register(mux)
-	return &runsBench{h: withSession(a, mux), session: session, ctx: actx, tr: tr, p: p, eid: fmt.Sprint(e.ID)}
+	return &runsBench{h: f.h, session: f.session, ctx: actx, tr: tr, p: p, eid: fmt.Sprint(e.ID)}
 }
 
 // seed logs n runs with 8 concurrent writers through the tracking service.
