@@ -227,7 +227,7 @@ func (api *API) createRun(w http.ResponseWriter, r *http.Request, proj *work.Pro
 	if err != nil {
 		return err
 	}
-	return ok(w, map[string]any{"run": toWireRun(run)})
+	return writeRunJSON(w, run)
 }
 
 // runIDReq accepts MLflow's run_id and its deprecated twin run_uuid.
@@ -259,7 +259,7 @@ func (api *API) getRun(w http.ResponseWriter, r *http.Request, proj *work.Projec
 	if err != nil {
 		return err
 	}
-	return ok(w, map[string]any{"run": toWireRun(run)})
+	return writeRunJSON(w, run)
 }
 
 func (api *API) updateRun(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
@@ -314,14 +314,25 @@ func (api *API) searchRuns(w http.ResponseWriter, r *http.Request, proj *work.Pr
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Runs          []wireRun `json:"runs,omitempty"`
-		NextPageToken string    `json:"next_page_token,omitempty"`
-	}{NextPageToken: next}
-	for _, run := range runs {
-		out.Runs = append(out.Runs, toWireRun(run))
+	b := append(make([]byte, 0, 1024+1024*len(runs)), '{')
+	if len(runs) > 0 {
+		b = append(b, `"runs":[`...)
+		for i, run := range runs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendRun(b, run)
+		}
+		b = append(b, ']')
 	}
-	return ok(w, out)
+	if next != "" {
+		if len(runs) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"next_page_token":`...)
+		b = appendString(b, next)
+	}
+	return writeRaw(w, append(b, '}', '\n'))
 }
 
 func metricIn(m wireMetricIn) (tracking.Metric, error) {
@@ -578,10 +589,7 @@ func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *work.Pr
 		buf = append(buf, `"next_page_token":`...)
 		buf = append(buf, tok...)
 	}
-	buf = append(buf, '}', '\n')
-	w.Header().Set("Content-Type", "application/json")
-	_, err = w.Write(buf)
-	return err
+	return writeRaw(w, append(buf, '}', '\n'))
 }
 
 func (api *API) bulkInterval(w http.ResponseWriter, r *http.Request, proj *work.Project) error {

@@ -207,18 +207,6 @@ type wireRunInfo struct {
 	LifecycleStage string `json:"lifecycle_stage"`
 }
 
-type wireRunData struct {
-	Metrics []wireMetric `json:"metrics,omitempty"`
-	Params  []wireTag    `json:"params,omitempty"`
-	Tags    []wireTag    `json:"tags,omitempty"`
-}
-
-type wireRun struct {
-	Info   wireRunInfo   `json:"info"`
-	Data   wireRunData   `json:"data"`
-	Inputs wireRunInputs `json:"inputs"`
-}
-
 // wireRunInputs is MLflow's RunInputs: always present, {} without inputs.
 type wireRunInputs struct {
 	DatasetInputs []wireDatasetInput `json:"dataset_inputs,omitempty"`
@@ -245,24 +233,15 @@ func toWireRunInfo(i *tracking.RunInfo) wireRunInfo {
 		Status: i.Status, StartTime: i.StartTime, EndTime: i.EndTime, ArtifactURI: i.ArtifactURI, LifecycleStage: i.LifecycleStage}
 }
 
-func toWireRun(r *tracking.Run) wireRun {
-	w := wireRun{Info: toWireRunInfo(&r.Info)}
-	for _, in := range r.Inputs {
+func toWireRunInputs(ins []tracking.DatasetInput) wireRunInputs {
+	var w wireRunInputs
+	for _, in := range ins {
 		d := in.Dataset
 		wi := wireDatasetInput{Dataset: wireDataset{Name: d.Name, Digest: d.Digest, SourceType: d.SourceType, Source: d.Source, Schema: d.Schema, Profile: d.Profile}}
 		for _, t := range in.Tags {
 			wi.Tags = append(wi.Tags, wireTag(t))
 		}
-		w.Inputs.DatasetInputs = append(w.Inputs.DatasetInputs, wi)
-	}
-	for _, m := range r.Metrics {
-		w.Data.Metrics = append(w.Data.Metrics, toWireMetric(m))
-	}
-	for _, p := range r.Params {
-		w.Data.Params = append(w.Data.Params, wireTag(p))
-	}
-	for _, t := range r.Tags {
-		w.Data.Tags = append(w.Data.Tags, wireTag(t))
+		w.DatasetInputs = append(w.DatasetInputs, wi)
 	}
 	return w
 }

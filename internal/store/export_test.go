@@ -9,7 +9,12 @@ import (
 // FindRunsOneQuery is FindRuns with the whole order in one query, the form
 // the split search replaces: tests check that both give the same pages.
 func (db *DB) FindRunsOneQuery(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
-	return db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
+	vrs, err := db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
+	runs := make([]*tracking.Run, len(vrs))
+	for i, v := range vrs {
+		runs[i] = v.run
+	}
+	return runs, err
 }
 
 // FindMetricBucketsFromPoints is FindMetricBuckets reading every point of

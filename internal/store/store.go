@@ -57,6 +57,7 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	source  string // the DSN or path, for messages
+	runData runDataCache
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

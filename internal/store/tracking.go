@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -280,17 +283,38 @@ func upsertTags(ctx context.Context, tx execer, runID string, tags []tracking.Ta
 
 const runColumns = `r.id, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, r.lifecycle_stage, r.artifact_uri`
 
-func scanRun(row interface{ Scan(...any) error }) (*tracking.Run, error) {
+// scanRun reads the runColumns of a row, then any extra columns into extra.
+func scanRun(row interface{ Scan(...any) error }, extra ...any) (*tracking.Run, error) {
 	var r tracking.Run
 	var end sql.NullInt64
 	i := &r.Info
-	if err := row.Scan(&i.ID, &i.ExperimentID, &i.Name, &i.UserID, &i.Status, &i.StartTime, &end, &i.LifecycleStage, &i.ArtifactURI); err != nil {
+	if err := row.Scan(append([]any{&i.ID, &i.ExperimentID, &i.Name, &i.UserID, &i.Status, &i.StartTime, &end, &i.LifecycleStage, &i.ArtifactURI}, extra...)...); err != nil {
 		return nil, err
 	}
 	if end.Valid {
 		i.EndTime = &end.Int64
 	}
 	return &r, nil
+}
+
+// touchRunSQL raises a run's data_version, the label of the copies of its
+// data in the run data cache (rundata.go), in the transaction that changes
+// the data, and returns the run as that transaction sees it.
+const touchRunSQL = `UPDATE tracking_runs SET data_version = data_version + 1
+	WHERE id = $1 AND experiment_id IN (SELECT id FROM tracking_experiments WHERE project_id = $2)
+	RETURNING id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri`
+
+// checkTouched reads the run touchRunSQL returned and hands it to check; a
+// missing run is ENOTFOUND.
+func checkTouched(row interface{ Scan(...any) error }, check func(*tracking.RunInfo) error) error {
+	r, err := scanRun(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = sql.ErrNoRows
+	}
+	if err != nil {
+		return mapErr(err, "Run")
+	}
+	return check(&r.Info)
 }
 
 // FindRun returns a run of a project with its data. Errors: ENOTFOUND.
@@ -471,11 +495,14 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 // value aborts everything), then tags, then for each metric key the series
 // row with its latest point, then the points as multi-row INSERTs and their
 // rollup blocks (tracking_blocks.go).
-func (db *DB) LogBatch(ctx context.Context, runID string, b tracking.Batch) error {
+func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
 	if db.dialect == Postgres {
-		return db.logBatchPostgres(ctx, runID, b)
+		return db.logBatchPostgres(ctx, projectID, runID, check, b)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := checkTouched(tx.QueryRowContext(ctx, touchRunSQL, runID, projectID), check); err != nil {
+			return err
+		}
 		if err := logParams(ctx, tx, runID, b.Params); err != nil {
 			return err
 		}
@@ -641,8 +668,14 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 
 // DeleteRunTag removes a run tag. Errors: ENOTFOUND.
 func (db *DB) DeleteRunTag(ctx context.Context, runID, key string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM tracking_run_tags WHERE run_id = $1 AND key = $2`, runID, key)
-	return affected(res, err, "Tag")
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tracking_run_tags WHERE run_id = $1 AND key = $2`, runID, key)
+		if err := affected(res, err, "Tag"); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE tracking_runs SET data_version = data_version + 1 WHERE id = $1`, runID)
+		return err
+	})
 }
 
 // FindRuns returns a page of runs matching q, with their data.
@@ -666,7 +699,7 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 		if err != nil {
 			return nil, err
 		}
-		return runs, db.loadRunData(ctx, runs)
+		return db.withRunData(ctx, runs)
 	}
 	runs, err := db.queryRuns(ctx, q, runsWithKey, q.Limit, q.Offset)
 	if err != nil {
@@ -690,7 +723,40 @@ func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Ru
 		}
 		runs = append(runs, rest...)
 	}
-	return runs, db.loadRunData(ctx, runs)
+	return db.withRunData(ctx, runs)
+}
+
+// versionedRun is a run read by a search with its data_version.
+type versionedRun struct {
+	run     *tracking.Run
+	version int64
+}
+
+// withRunData fills the runs' data, from the run data cache where it holds
+// a run at the version the search read, else from the store.
+func (db *DB) withRunData(ctx context.Context, vrs []versionedRun) ([]*tracking.Run, error) {
+	runs := make([]*tracking.Run, len(vrs))
+	var miss []versionedRun
+	for i, v := range vrs {
+		runs[i] = v.run
+		if !db.runData.get(v.run, v.version) {
+			miss = append(miss, v)
+		}
+	}
+	if len(miss) == 0 {
+		return runs, nil
+	}
+	load := make([]*tracking.Run, len(miss))
+	for i, v := range miss {
+		load[i] = v.run
+	}
+	if err := db.loadRunData(ctx, load); err != nil {
+		return nil, err
+	}
+	for _, v := range miss {
+		db.runData.put(v.run, v.version)
+	}
+	return runs, nil
 }
 
 // keyTable is the table holding a run's values of an order key's entity,
@@ -730,11 +796,11 @@ func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order 
 		where = append(where, s)
 	}
 	if q.Filter != nil {
-		cond, err := b.runExpr(q.Filter)
+		conds, err := b.runFilter(q, part)
 		if err != nil {
 			return "", nil, err
 		}
-		where = append(where, cond)
+		where = append(where, conds...)
 	}
 	from := "tracking_runs r"
 	var joins, terms []string
@@ -772,19 +838,59 @@ func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order 
 	return query, b, nil
 }
 
+// runFilter compiles q's filter as conditions that must all hold. In the
+// part of the runs holding the first order key, a condition on that key
+// among the filter's top-level ANDs tests the joined row (o0) the part is
+// driven from instead of looking it up again: metrics.m0 > 0.5 ordered by
+// metrics.m0 saves two index searches per visited run, half of the
+// query's time at 2,000 runs.
+func (b *sqlBuilder) runFilter(q tracking.RunQuery, part runsPart) ([]string, error) {
+	var conjuncts []tracking.Expr
+	var split func(e tracking.Expr)
+	split = func(e tracking.Expr) {
+		if a, ok := e.(*tracking.And); ok {
+			split(a.L)
+			split(a.R)
+			return
+		}
+		conjuncts = append(conjuncts, e)
+	}
+	split(q.Filter)
+	var conds []string
+	for _, e := range conjuncts {
+		c, ok := e.(*tracking.Comparison)
+		if ok && part == runsWithKey && c.Entity == q.OrderBy[0].Entity && c.Key == q.OrderBy[0].Key && c.Op != "IS_NULL" && c.Op != "IS_NOT_NULL" {
+			if c.Entity == tracking.EntityMetric {
+				conds = append(conds, b.numCondition("o0.value", c))
+			} else {
+				conds = append(conds, b.textCondition("o0.value", c))
+			}
+			continue
+		}
+		cond, err := b.runExpr(e)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, cond)
+	}
+	return conds, nil
+}
+
 // queryRuns returns up to limit runs of one part of q after offset, without
-// their data.
-func (db *DB) queryRuns(ctx context.Context, q tracking.RunQuery, part runsPart, limit, offset int) ([]*tracking.Run, error) {
-	query, b, err := db.runsSQL(q, part, runColumns, true)
+// their data, each with its data_version.
+func (db *DB) queryRuns(ctx context.Context, q tracking.RunQuery, part runsPart, limit, offset int) ([]versionedRun, error) {
+	query, b, err := db.runsSQL(q, part, runColumns+", r.data_version", true)
 	if err != nil {
 		return nil, err
 	}
 	query += ` LIMIT ` + b.arg(limit) + ` OFFSET ` + b.arg(offset)
-	var runs []*tracking.Run
+	var runs []versionedRun
 	err = db.eachRow(ctx, query, b.args, func(rows *sql.Rows) error {
-		r, err := scanRun(rows)
+		var v versionedRun
+		r, err := scanRun(rows, &v.version)
 		if err == nil {
-			runs = append(runs, r)
+			v.run = r
+			runs = append(runs, v)
 		}
 		return err
 	})

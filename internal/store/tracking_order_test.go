@@ -70,7 +70,8 @@ func TestSplitSearchMatchesOneQuery(t *testing.T) {
 				{"metrics.m DESC"}, {"metrics.m ASC"}, {"params.p DESC", "metrics.m ASC"},
 				{"tags.t ASC", "params.p DESC"}, {"params.nope ASC"}, {"params.p ASC", "attributes.start_time ASC"},
 			}
-			filters := []string{"", "params.p != 'v3'", "metrics.m > 0.5", "tags.t LIKE 'a%'"}
+			filters := []string{"", "params.p != 'v3'", "metrics.m > 0.5", "tags.t LIKE 'a%'",
+				"metrics.m > 0.2 AND params.p != 'v3' AND tags.t LIKE 'a%'", "metrics.m < 0.3 OR params.p = 'v1'", "metrics.m IS NOT NULL AND params.p IS NULL"}
 			for _, o := range orders {
 				keys, err := tracking.ParseOrderBy(o)
 				if err != nil {

@@ -15,7 +15,7 @@ import (
 // logBatchPostgres is LogBatch's PostgreSQL hot path: the whole batch runs
 // in one transaction on the native pgx connection, so that the points go
 // in through COPY (CopyFrom) instead of an INSERT.
-func (db *DB) logBatchPostgres(ctx context.Context, runID string, b tracking.Batch) error {
+func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("log batch: %w", err)
@@ -31,6 +31,9 @@ func (db *DB) logBatchPostgres(ctx context.Context, runID string, b tracking.Bat
 			return fmt.Errorf("begin: %w", err)
 		}
 		defer func() { _ = tx.Rollback(ctx) }()
+		if err := checkTouched(tx.QueryRow(ctx, touchRunSQL, runID, projectID), check); err != nil {
+			return err
+		}
 		if err := pgLogParams(ctx, tx, runID, b.Params); err != nil {
 			return err
 		}

@@ -695,19 +695,6 @@ func (s *Service) runInfo(ctx context.Context, proj *work.Project, runID string)
 	return info, err
 }
 
-// activeRunInfo is activeRun without the run's params, tags and metrics,
-// which log-batch does not need: loading them was a third of its reads.
-func (s *Service) activeRunInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
-	info, err := s.runInfo(ctx, proj, runID)
-	if err != nil {
-		return nil, err
-	}
-	if info.LifecycleStage != StageActive {
-		return nil, trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, info.LifecycleStage)
-	}
-	return info, nil
-}
-
 // RunUpdate changes the fields that are set.
 type RunUpdate struct {
 	Status  *string
@@ -800,13 +787,26 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 	if err := CheckBatch(b); err != nil {
 		return err
 	}
-	info, err := s.activeRunInfo(ctx, proj, runID)
-	if err != nil {
-		return err
+	if runID == "" {
+		return trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
 	b.Params = dedupParams(b.Params)
 	b.Tags = dedupTags(b.Tags)
-	if err := s.store.LogBatch(ctx, runID, b); err != nil {
+	// The run is checked in the batch's write transaction, so a run
+	// deleted meanwhile is not written to, and log-batch sends no read
+	// of its own.
+	var info RunInfo
+	err := s.store.LogBatch(ctx, proj.ID, runID, func(i *RunInfo) error {
+		if i.LifecycleStage != StageActive {
+			return trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, i.LifecycleStage)
+		}
+		info = *i
+		return nil
+	}, b)
+	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+		return trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
+	}
+	if err != nil {
 		return err
 	}
 	var texts []string
@@ -815,7 +815,7 @@ func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string
 		case TagRunName:
 			if t.Value != info.Name {
 				info.Name = t.Value
-				if err := s.store.UpdateRun(ctx, info); err != nil {
+				if err := s.store.UpdateRun(ctx, &info); err != nil {
 					return err
 				}
 			}

@@ -220,10 +220,13 @@ type Store interface {
 	FindRunInfo(ctx context.Context, projectID, runID string) (*RunInfo, error)
 	// UpdateRun saves name, status, end time and lifecycle stage.
 	UpdateRun(ctx context.Context, info *RunInfo) error
-	// LogBatch writes params, tags and metric points in one transaction.
-	// A param already logged with a different value is EINVALID and nothing
-	// is written.
-	LogBatch(ctx context.Context, runID string, b Batch) error
+	// LogBatch writes params, tags and metric points to a run of the
+	// project in one transaction, once check has accepted the run's info as
+	// that transaction reads it; check's error aborts the batch. A param
+	// already logged with a different value is EINVALID and nothing is
+	// written. Errors: ENOTFOUND for no such run.
+	LogBatch(ctx context.Context, projectID, runID string, check func(*RunInfo) error, b Batch) error
+	// DeleteRunTag removes a tag of a run. Errors: ENOTFOUND.
 	DeleteRunTag(ctx context.Context, runID, key string) error
 	// LogRunInputs records datasets of an experiment (a dataset already
 	// known by name and digest is reused as it is) and links them to the
