@@ -41,7 +41,7 @@ func asUsage(err error) error {
 }
 
 func goalCmd() *cobra.Command {
-	cmd := group("goal", "List, add, remove and evaluate the goals of items and projects")
+	cmd := group("goal", "List, add, edit, remove and evaluate the goals of items and projects")
 	cmd.Long = "A goal is a measurable criterion: a metric, a comparator (at least, at most, more than, less than,\n" +
 		"exactly) and a threshold, optionally for a class or slice, on a dataset version. Goals attach to\n" +
 		"items and to projects; every run linked to the item (or, for project goals, every run of the\n" +
@@ -132,6 +132,59 @@ func goalCmd() *cobra.Command {
 	add.Flags().StringVar(&g.DatasetVersion, "version", "", "the dataset's version")
 	add.Flags().StringVar(&g.Note, "note", "", "a note")
 
+	var edr remote
+	var eproject string
+	var eg goal.Goal
+	edit := &cobra.Command{
+		Use:   `edit ID ["METRIC COMPARATOR NUMBER"]`,
+		Short: "Change a goal by id: its sentence, class, slice, dataset, version or note",
+		Long: "A new sentence (as for goal add) replaces the metric, comparator and threshold; each flag given\n" +
+			"replaces that field, and an empty value clears it (--slice ''). Fields not given stay as they\n" +
+			"are. trellis goal list shows the ids.",
+		Example: "  trellis goal edit -p BAL 0193f5c2-… \"accuracy at least 85%\" --note 'raised after review'\n" +
+			"  trellis goal edit -p BAL 0193f5c2-… --dataset reviews --version v3\n" +
+			"  trellis goal edit -p BAL 0193f5c2-… --slice ''",
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			project, err := projectOf(eproject, "")
+			if err != nil {
+				return err
+			}
+			upd, err := goalUpdate(cmd, args[1:], eg)
+			if err != nil {
+				return err
+			}
+			c, err := edr.client()
+			if err != nil {
+				return err
+			}
+			sg, err := c.UpdateGoal(cmd.Context(), project, args[0], upd)
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Status == 404 {
+				return fmt.Errorf("no goal %s in project %s (trellis goal list shows the ids)", args[0], project)
+			}
+			if err != nil {
+				return asUsage(err)
+			}
+			if edr.asJSON {
+				return printJSON(cmd.OutOrStdout(), sg)
+			}
+			on := project
+			if sg.Item != "" {
+				on = sg.Item
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "updated goal %s of %s: %s\n", sg.ID, on, sg.Text)
+			return nil
+		},
+	}
+	edr.flags(edit, true)
+	edit.Flags().StringVarP(&eproject, "project", "p", "", "project key (env TRELLIS_PROJECT)")
+	edit.Flags().StringVar(&eg.Class, "class", "", "the class the goal is about ('' clears it)")
+	edit.Flags().StringVar(&eg.Slice, "slice", "", "the slice of the data the goal is about ('' clears it)")
+	edit.Flags().StringVar(&eg.Dataset, "dataset", "", "the dataset's name ('' clears it)")
+	edit.Flags().StringVar(&eg.DatasetVersion, "version", "", "the dataset's version ('' clears it)")
+	edit.Flags().StringVar(&eg.Note, "note", "", "a note ('' clears it)")
+
 	var rr remote
 	var rproject string
 	rm := &cobra.Command{
@@ -195,8 +248,40 @@ func goalCmd() *cobra.Command {
 	er.flags(eval, true)
 	et.flags(eval)
 
-	cmd.AddCommand(list, add, rm, eval)
+	cmd.AddCommand(list, add, edit, rm, eval)
 	return cmd
+}
+
+// goalUpdate builds the update of goal edit: the sentence, when given,
+// sets the metric, comparator and threshold; each field flag given sets
+// that field, even to "" (which clears it), and flags not given leave
+// theirs alone. Errors: a usage error for a bad sentence or no change.
+func goalUpdate(cmd *cobra.Command, sentence []string, flags goal.Goal) (goal.GoalUpdate, error) {
+	var upd goal.GoalUpdate
+	changed := false
+	if len(sentence) == 1 {
+		parsed, err := goal.ParseGoal(sentence[0])
+		if err != nil {
+			return upd, usagef("%s", trellis.ErrorMessage(err))
+		}
+		upd.Metric, upd.Comparator, upd.Threshold, changed = &parsed.Metric, &parsed.Comparator, &parsed.Threshold, true
+	}
+	for _, f := range []struct {
+		name string
+		dst  **string
+		v    *string
+	}{
+		{"class", &upd.Class, &flags.Class}, {"slice", &upd.Slice, &flags.Slice}, {"dataset", &upd.Dataset, &flags.Dataset},
+		{"version", &upd.DatasetVersion, &flags.DatasetVersion}, {"note", &upd.Note, &flags.Note},
+	} {
+		if cmd.Flags().Changed(f.name) {
+			*f.dst, changed = f.v, true
+		}
+	}
+	if !changed {
+		return upd, usagef("nothing to change: give a goal sentence like \"accuracy at least 0.9\" or one of --class, --slice, --dataset, --version, --note")
+	}
+	return upd, nil
 }
 
 // dash stands in for an empty table cell.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,6 +152,8 @@ func testGoals(t *testing.T, db string) {
 		t.Errorf("csv %d %s", status, csv)
 	}
 
+	testGoalEdit(t, run)
+
 	if out := run(0, "goal", "rm", "-p", "BAL", listed[1].ID); !strings.Contains(out, "removed goal "+listed[1].ID) {
 		t.Errorf("rm: %s", out)
 	}
@@ -158,4 +161,63 @@ func testGoals(t *testing.T, db string) {
 	if out := run(0, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "1 goal, 3 runs") {
 		t.Errorf("eval after rm: %s", out)
 	}
+}
+
+// testGoalEdit changes a project goal with trellis goal edit: a new
+// sentence, single fields, clearing one, and the errors a user meets.
+func testGoalEdit(t *testing.T, run func(int, ...string) string) {
+	t.Helper()
+	decode := func(out string) goal.StoredGoal {
+		t.Helper()
+		var g goal.StoredGoal
+		if err := json.Unmarshal([]byte(out), &g); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return g
+	}
+	g := decode(run(0, "goal", "add", "-p", "BAL", "recall at least 0.5", "--slice", "night", "--dataset", "reviews", "--version", "v1", "--note", "first", "--json"))
+	if out := run(0, "goal", "edit", "-p", "BAL", g.ID, "recall at least 85%", "--note", "raised after review"); out != "updated goal "+g.ID+" of BAL: recall.night at least 0.85\n" {
+		t.Errorf("edit sentence and note: %q", out)
+	}
+	e := decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "--slice", "", "--json"))
+	if e.ID != g.ID || e.Metric != "recall" || e.Comparator != goal.AtLeast || e.Threshold != 0.85 || e.Slice != "" ||
+		e.Dataset != "reviews" || e.DatasetVersion != "v1" || e.Note != "raised after review" || e.Text != "recall at least 0.85" {
+		t.Errorf("cleared slice: %+v", e)
+	}
+	e = decode(run(0, "goal", "edit", "-p", "bal", g.ID, "--version", "v2", "--class", "pos", "--json"))
+	if e.Class != "pos" || e.DatasetVersion != "v2" || e.Dataset != "reviews" || e.Note != "raised after review" || e.Key != "recall.pos" {
+		t.Errorf("version and class: %+v", e)
+	}
+	e = decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "latency_ms < 50", "--json"))
+	if e.Text != "latency_ms.pos less than 50" || e.Dataset != "reviews" {
+		t.Errorf("new sentence keeps the fields: %+v", e)
+	}
+	var listed []goal.StoredGoal
+	if err := json.Unmarshal([]byte(run(0, "goal", "list", "-p", "BAL", "--json")), &listed); err != nil || !slices.ContainsFunc(listed, func(l goal.StoredGoal) bool {
+		return l.ID == g.ID && l.Text == e.Text && l.DatasetVersion == "v2"
+	}) {
+		t.Errorf("list after edit: %+v %v", listed, err)
+	}
+
+	for _, c := range []struct {
+		code int
+		args []string
+		want string
+	}{
+		{ExitFailure, []string{"-p", "BAL", "0193f5c2-0000-7000-8000-000000000000", "--note", "x"}, "no goal 0193f5c2-0000-7000-8000-000000000000 in project BAL (trellis goal list shows the ids)"},
+		{ExitUsage, []string{"-p", "BAL", g.ID, "recall roughly 0.9"}, "found no comparator"},
+		{ExitUsage, []string{"-p", "BAL", g.ID, "recall at least lots"}, "threshold"},
+		{ExitUsage, []string{"-p", "BAL", g.ID}, "nothing to change"},
+		{ExitUsage, []string{g.ID, "--note", "x"}, "--project"},
+		{ExitUsage, []string{"-p", "BAL", g.ID, "--note", strings.Repeat("n", 4001)}, "note"},
+		{ExitUsage, []string{"-p", "BAL"}, "accepts between 1 and 2 arg(s)"},
+	} {
+		if out := run(c.code, append([]string{"goal", "edit"}, c.args...)...); !strings.Contains(out, c.want) {
+			t.Errorf("goal edit %v: %q, want %q", c.args, out, c.want)
+		}
+	}
+	if e2 := decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "--note", "", "--json")); e2.Note != "" || e2.Text != e.Text || e2.Class != "pos" {
+		t.Errorf("a failed edit changed the goal, or the note did not clear: %+v", e2)
+	}
+	run(0, "goal", "rm", "-p", "BAL", g.ID)
 }

@@ -60,7 +60,8 @@ func runsCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List runs of a project, filtered with the MLflow search language",
 		Example: "  trellis runs list -p BAL\n" +
-			"  trellis runs list -p BAL --filter \"metrics.loss < 0.3 AND params.lr = '0.01'\" --order-by 'metrics.loss ASC' --json",
+			"  trellis runs list -p BAL --filter \"metrics.loss < 0.3 AND params.lr = '0.01'\" --order-by 'metrics.loss ASC' --json\n" +
+			"  trellis runs list -p BAL --filter \"datasets.name IN ('train', 'eval') AND datasets.context = 'training'\"",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := needProject(project); err != nil {

@@ -65,6 +65,13 @@ func TestRunsCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ITEMS BAL-5, BAL-77") || !strings.Contains(out, "DATASETS") || !regexp.MustCompile(`balloons-v3\s+a1b2c3\s+local\s+train`).MatchString(out) {
 		t.Fatalf("runs show items and datasets: %d %s", code, out)
 	}
+	code, out, errOut = runCLI(t, "", "runs", "list", "-p", "BAL", "--filter", "datasets.context = 'train' AND datasets.name LIKE 'balloons%'")
+	if code != 0 || !strings.Contains(out, "lr 0.01 BAL-5") || strings.Contains(out, "lr 0.1 BAL-5") {
+		t.Fatalf("runs list by dataset: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "runs", "list", "-p", "BAL", "--filter", "datasets.nme = 'x'"); code != ExitUsage || !strings.Contains(errOut, "column 1: invalid dataset key") {
+		t.Fatalf("bad dataset key: %d %s", code, errOut)
+	}
 
 	// Artifacts: upload through the proxy at the run's own location.
 	var run struct {

@@ -129,6 +129,8 @@ func (b *sqlBuilder) runComparison(c *tracking.Comparison) (string, error) {
 		return b.keyed("tracking_params", "r.id", "run_id", c, func(col string) string { return b.textCondition(col, c) }), nil
 	case tracking.EntityTag:
 		return b.keyed("tracking_run_tags", "r.id", "run_id", c, func(col string) string { return b.textCondition(col, c) }), nil
+	case tracking.EntityDataset:
+		return b.datasetCondition(c), nil
 	}
 	col := runAttributeColumn(c.Key)
 	switch c.Op {
@@ -144,6 +146,25 @@ func (b *sqlBuilder) runComparison(c *tracking.Comparison) (string, error) {
 		return b.numCondition(col, c), nil
 	}
 	return b.textCondition(col, c), nil
+}
+
+// datasetCondition compiles a datasets. condition with MLflow's semantics:
+// the run matches when one of its dataset inputs does, so a run with no
+// inputs matches none, and != or NOT IN match a run that has some other
+// dataset besides the excluded one. context is the input's
+// mlflow.data.context tag; an input without it matches no context
+// condition.
+func (b *sqlBuilder) datasetCondition(c *tracking.Comparison) string {
+	if c.Key == "context" {
+		return "EXISTS (SELECT 1 FROM tracking_run_inputs i JOIN tracking_input_tags it ON it.input_id = i.id WHERE i.run_id = r.id AND it.key = " +
+			b.arg(tracking.TagDataContext) + " AND " + b.textCondition("it.value", c) + ")"
+	}
+	col := "d.name"
+	if c.Key == "digest" {
+		col = "d.digest"
+	}
+	return "EXISTS (SELECT 1 FROM tracking_run_inputs i JOIN tracking_datasets d ON d.id = i.dataset_id WHERE i.run_id = r.id AND " +
+		b.textCondition(col, c) + ")"
 }
 
 // idCondition compares an integer id column with MLflow's string ids.

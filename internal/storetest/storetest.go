@@ -58,6 +58,7 @@ func Run(t *testing.T, open Open) {
 		{"RunFinishedHook", testRunFinishedHook},
 		{"Specs", testSpecs},
 		{"TrackingInputs", testTrackingInputs},
+		{"TrackingSearchDatasets", testTrackingSearchDatasets},
 		{"TrackingArtifactLocation", testTrackingArtifactLocation},
 		{"TrackingChildRuns", testTrackingChildRuns},
 		{"Goals", testGoals},

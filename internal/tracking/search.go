@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,7 +16,14 @@ const (
 	EntityParam     = "param"
 	EntityTag       = "tag"
 	EntityAttribute = "attribute"
+	// EntityDataset names a field of a run's dataset inputs: name, digest
+	// or context (the input's mlflow.data.context tag), as in MLflow.
+	EntityDataset = "dataset"
 )
+
+// datasetKeys are the fields a datasets. condition may name, as MLflow's
+// DATASET_ATTRIBUTES.
+var datasetKeys = []string{"name", "digest", "context"}
 
 // Expr is a parsed filter: *And, *Or or *Comparison.
 type Expr interface{ expr() }
@@ -273,7 +281,7 @@ func (p *parser) identifier() (entity, key string, col int, err error) {
 	t := p.next()
 	col = t.col
 	if t.kind != "ident" && t.kind != "quoted" {
-		return "", "", col, syntaxErr(p.field, col, "expected a name like metrics.`loss`, params.lr, tags.team or attributes.status, got %q", t.text)
+		return "", "", col, syntaxErr(p.field, col, "expected a name like metrics.`loss`, params.lr, tags.team, attributes.status or datasets.name, got %q", t.text)
 	}
 	if p.peek().kind != "dot" || t.kind == "quoted" {
 		return EntityAttribute, t.text, col, nil
@@ -288,8 +296,10 @@ func (p *parser) identifier() (entity, key string, col int, err error) {
 		entity = EntityTag
 	case "attribute", "attributes", "attr", "run":
 		entity = EntityAttribute
+	case "dataset", "datasets":
+		entity = EntityDataset
 	default:
-		return "", "", col, syntaxErr(p.field, col, "unknown entity %q; use metrics., params., tags. or attributes.", t.text)
+		return "", "", col, syntaxErr(p.field, col, "unknown entity %q; use metrics., params., tags., attributes. or datasets.", t.text)
 	}
 	k := p.next()
 	switch k.kind {
@@ -407,6 +417,18 @@ func checkComparison(field string, c *Comparison) error {
 		if (c.Op != "IS_NULL" && c.Op != "IS_NOT_NULL") && !c.IsNum {
 			return syntaxErr(field, c.Col, "metrics.%s compares with a number, not a string", c.Key)
 		}
+	case EntityDataset:
+		if !slices.Contains(datasetKeys, c.Key) {
+			return syntaxErr(field, c.Col, "invalid dataset key %q; valid keys are %s", c.Key, strings.Join(datasetKeys, ", "))
+		}
+		switch c.Op {
+		case "=", "!=", "LIKE", "ILIKE", "IN", "NOT_IN":
+		default:
+			return syntaxErr(field, c.Col, "datasets.%s compares with =, !=, LIKE, ILIKE, IN or NOT IN, not %s", c.Key, strings.ReplaceAll(c.Op, "_", " "))
+		}
+		if c.IsNum {
+			return syntaxErr(field, c.Col, "datasets.%s compares with a quoted string, like '%s'", c.Key, c.Str)
+		}
 	case EntityParam, EntityTag:
 		switch c.Op {
 		case "<", "<=", ">", ">=":
@@ -472,6 +494,9 @@ func checkAttributes(field string, e Expr, attrs map[string]bool) error {
 		}
 		if e.Entity == EntityParam && attrs["creation_time"] {
 			return syntaxErr(field, e.Col, "experiments have no params; use attributes. or tags.")
+		}
+		if e.Entity == EntityDataset && attrs["creation_time"] {
+			return syntaxErr(field, e.Col, "experiments have no datasets; use attributes. or tags.")
 		}
 		if e.Entity != EntityAttribute {
 			return nil

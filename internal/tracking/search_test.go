@@ -62,6 +62,18 @@ func TestParseFilter(t *testing.T) {
 		{"metrics. = 1", "ERR"},
 		{"params.p = 1", "ERR"},
 		{"params.p = 'a'; DROP TABLE runs", "ERR"},
+		{"datasets.name IN ('train', 'eval')", "dataset:name IN [train,eval]"},
+		{"dataset.digest = 'abc'", "dataset:digest = abc"},
+		{"datasets.context = 'training' AND datasets.name != 'x'", "(dataset:context = training AND dataset:name != x)"},
+		{"datasets.`name` LIKE 'tr%' OR datasets.\"context\" ILIKE 'EV%'", "(dataset:name LIKE tr% OR dataset:context ILIKE EV%)"},
+		{"datasets.digest NOT IN ('a', 'b')", "dataset:digest NOT_IN [a,b]"},
+		{"datasets.source = 'x'", "ERR"},
+		{"datasets.name.x = 'x'", "ERR"},
+		{"datasets.name > 'a'", "ERR"},
+		{"datasets.name IS NULL", "ERR"},
+		{"datasets.digest = 1", "ERR"},
+		{"datasets. = 'a'", "ERR"},
+		{"datasets = 'a'", "<ATTR>"},
 	}
 	for _, tt := range tests {
 		e, err := ParseFilter(tt.in)
@@ -71,6 +83,12 @@ func TestParseFilter(t *testing.T) {
 			if trellis.ErrorCode(err) != trellis.EINVALID || !strings.Contains(err.Error(), "column") {
 				t.Errorf("%q: error %v does not name a column", tt.in, err)
 			}
+		}
+		if tt.want == "<ATTR>" { // parses, and the attribute check rejects it
+			if err != nil || checkAttributes("filter", e, runAttributes) == nil {
+				t.Errorf("%q: got %s %v, want an unknown attribute", tt.in, got, err)
+			}
+			continue
 		}
 		if got != tt.want {
 			t.Errorf("%q: got %s, want %s", tt.in, got, tt.want)
@@ -82,6 +100,31 @@ func TestFilterErrorColumn(t *testing.T) {
 	_, err := ParseFilter("metrics.m > 1 AND params.p ~ 'a'")
 	if err == nil || !strings.Contains(trellis.ErrorMessage(err), "column 28") {
 		t.Fatalf("error %v does not point at column 28", err)
+	}
+}
+
+// TestDatasetFilterErrors checks the messages of bad datasets. conditions
+// name the rule and the column of the condition.
+func TestDatasetFilterErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"params.p = 'a' AND datasets.source = 'x'", `column 20: invalid dataset key "source"; valid keys are name, digest, context`},
+		{"datasets.name < 'b'", "column 1: datasets.name compares with =, !=, LIKE, ILIKE, IN or NOT IN, not <"},
+		{"datasets.context IS NOT NULL", "column 1: datasets.context compares with =, !=, LIKE, ILIKE, IN or NOT IN, not IS NOT NULL"},
+		{"datasets.digest = 12", "column 1: datasets.digest compares with a quoted string, like '12'"},
+		{"sets.name = 'a'", `column 1: unknown entity "sets"; use metrics., params., tags., attributes. or datasets.`},
+	}
+	for _, tt := range tests {
+		_, err := ParseFilter(tt.in)
+		if err == nil || trellis.ErrorCode(err) != trellis.EINVALID || !strings.Contains(trellis.ErrorMessage(err), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	e, err := ParseFilter("datasets.name = 'a'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkAttributes("filter", e, experimentAttributes); err == nil || !strings.Contains(err.Error(), "experiments have no datasets") {
+		t.Errorf("experiments filter by datasets: %v", err)
 	}
 }
 
@@ -111,7 +154,9 @@ func TestItemKeys(t *testing.T) {
 // every accepted filter also passes attribute checks or fails cleanly.
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{"metrics.m0 > 0.5 and params.p0 = 'x'", "(tags.a = 'b' OR tags.c IN ('d','e')) AND attributes.status != 'X'",
-		"metrics.`a b` IS NOT NULL", "params.p NOT IN ('a')", "run_name ILIKE '%x%'", "((((", "'", "`", "metrics.m <> -1e9"} {
+		"metrics.`a b` IS NOT NULL", "params.p NOT IN ('a')", "run_name ILIKE '%x%'", "((((", "'", "`", "metrics.m <> -1e9",
+		"datasets.name IN ('train', 'eval')", "datasets.digest = 'abc' OR dataset.context != 'training'", "datasets.context NOT IN ('a') AND datasets.name ILIKE 't%'",
+		"datasets.source = 'x'", "datasets.name < 1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -976,6 +976,10 @@ func (s *Service) SearchRuns(ctx context.Context, proj *work.Project, in SearchR
 		if _, ok := runAttributes[k.Key]; k.Entity == EntityAttribute && !ok {
 			return nil, "", trellis.Invalid("order_by", "Invalid order_by attribute %q", k.Key)
 		}
+		if k.Entity == EntityDataset {
+			// A run has any number of dataset inputs, so no one value to sort by.
+			return nil, "", trellis.Invalid("order_by", "Invalid order_by entity datasets.%s; order runs by attributes., metrics., params. or tags.", k.Key)
+		}
 	}
 	if len(in.ExperimentIDs) == 0 {
 		return nil, "", trellis.Invalid("experiment_ids", "experiment_ids must name at least one experiment")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -84,4 +85,38 @@ func TestRunsTable(t *testing.T) {
 	w = e.get("/p/BAL/runs?filter=metrics.loss+%3C", root)
 	wantStatus(t, w, http.StatusBadRequest)
 	wantBody(t, w, `id="filter-error" role="alert">Invalid filter at column`, `aria-invalid="true"`, `value="metrics.loss &lt;"`)
+}
+
+// TestRunsTableDatasetFilter filters the runs table by the datasets the
+// runs logged, and shows a bad datasets. key inline with its column.
+func TestRunsTableDatasetFilter(t *testing.T) {
+	e := newEnv(t)
+	root := e.mustUser("root", true)
+	p := e.mustProject(root, "BAL", "Balloons")
+	ctx := e.ctx(root)
+	for i, name := range []string{"train", "eval", ""} {
+		r, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", Name: fmt.Sprintf("run-%02d", i), StartTime: int64(1000 + i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "" {
+			continue
+		}
+		in := tracking.DatasetInput{Dataset: tracking.Dataset{Name: name, Digest: "d" + name, SourceType: "local", Source: "{}"},
+			Tags: []tracking.Tag{{Key: tracking.TagDataContext, Value: name + "ing"}}}
+		if err := e.track.LogInputs(ctx, p, r.Info.ID, []tracking.DatasetInput{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := e.get("/p/BAL/runs?filter="+url.QueryEscape("datasets.context = 'training' OR datasets.name IN ('eval')"), root)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, ">run-00</a>", ">run-01</a>", `id="filter-help"`)
+	wantNoBody(t, w, ">run-02</a>")
+	w = e.get("/p/BAL/runs?filter="+url.QueryEscape("datasets.name != 'train'"), root)
+	wantBody(t, w, ">run-01</a>")
+	wantNoBody(t, w, ">run-00</a>", ">run-02</a>")
+
+	w = e.get("/p/BAL/runs?filter="+url.QueryEscape("tags.a = 'b' AND datasets.source = 'x'"), root)
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `Invalid filter at column 18: invalid dataset key &#34;source&#34;; valid keys are name, digest, context`)
 }
