@@ -615,7 +615,7 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 	for _, k := range keys {
 		pts := byKey[k]
 		var tail *tailChunk
-		if len(pts) < smallChunk {
+		if needsTail(len(pts), seqEnd[k]) {
 			var err error
 			if tail, err = readTail(ctx, tx, series[k]); err != nil {
 				return mapErr(err, "Metric")

@@ -170,6 +170,15 @@ func reservedSeqs(n int) int64 {
 	return int64((n+smallChunk)/maxChunkPoints + 1)
 }
 
+// needsTail reports whether a batch of n points of a series whose chunk
+// seqs now end at seqEnd should read the series' last chunk to extend it:
+// only when the points are few, and never for a series that had no chunk
+// before the batch (its counter holds just the batch's reservation), as
+// every series of a new run.
+func needsTail(n int, seqEnd int64) bool {
+	return n < smallChunk && seqEnd > reservedSeqs(n)
+}
+
 // tailChunk is a series' last chunk (greatest first step, then seq), with
 // its points when it is small enough to take more.
 type tailChunk struct {

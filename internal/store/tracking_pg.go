@@ -127,7 +127,7 @@ func pgLogMetrics(ctx context.Context, tx pgx.Tx, runID string, ms []tracking.Me
 	}
 	var few []int64
 	for _, k := range order {
-		if len(byKey[k]) < smallChunk {
+		if needsTail(len(byKey[k]), seqEnd[k]) {
 			few = append(few, series[k])
 		}
 	}
