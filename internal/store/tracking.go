@@ -461,8 +461,8 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 
 // LogBatch writes a batch in one transaction: params first (a conflicting
 // value aborts everything), then tags, then for each metric key the series
-// row with its latest point, then the points as multi-row INSERTs and their
-// rollup blocks (tracking_blocks.go).
+// row with its latest point, then the points as chunks (tracking_chunks.go)
+// and their rollup blocks (tracking_blocks.go).
 func (db *DB) LogBatch(ctx context.Context, runID string, b tracking.Batch) error {
 	if db.dialect == Postgres {
 		return db.logBatchPostgres(ctx, runID, b)

@@ -35,8 +35,13 @@ const maxChunkPoints = 4096
 // smallChunk is the size under which a series' last chunk takes in the
 // points of the next batch (when they sort after its last point) instead of
 // a new chunk being written: per-call logging of one point per request
-// would otherwise make one chunk per point.
-const smallChunk = 256
+// would otherwise make one chunk per point. Each such batch rewrites the
+// last chunk, so it is kept small: with 256 the rewrite (blobs of up to
+// 3 KB, on SQLite in overflow pages) made a batch of one point of each of
+// 10 keys cost 1.1-1.3 ms of CPU against 0.56-0.77 ms with a row per point;
+// with 64 (blobs under 800 bytes, in the b-tree page) 0.68-0.79 ms
+// (BenchmarkLogBatchPerStep).
+const smallChunk = 64
 
 // point is one stored metric point; a NaN value is the NaN flag.
 type point struct {
@@ -187,8 +192,8 @@ type tailChunk struct {
 }
 
 // tailChunkQuery reads a series' last chunk; its data only when small
-// (256 is smallChunk).
-const tailChunkQuery = `SELECT seq, CASE WHEN points < 256 THEN data END FROM tracking_metric_chunks
+// (64 is smallChunk).
+const tailChunkQuery = `SELECT seq, CASE WHEN points < 64 THEN data END FROM tracking_metric_chunks
 	WHERE series_id = $1 ORDER BY first_step DESC, seq DESC LIMIT 1`
 
 // planChunks turns one series' sorted batch points into the chunk rows to
@@ -227,7 +232,10 @@ const maxChunkRows = 32
 const chunkUpsertSet = ` ON CONFLICT (series_id, first_step, seq) DO UPDATE SET
 	last_step = excluded.last_step, points = excluded.points, data = excluded.data`
 
-// writeChunksSQLite upserts chunk rows with multi-row statements.
+// writeChunksSQLite upserts chunk rows with multi-row statements, with
+// anonymous "?" parameters: modernc.org/sqlite binds numbered "$N"
+// parameters in time quadratic in their count (BenchmarkRawSQLiteInsert1000
+// with RAW_DOLLAR=1).
 func writeChunksSQLite(ctx context.Context, tx *sql.Tx, rows []chunkRow) error {
 	args := make([]any, 0, 6*min(len(rows), maxChunkRows))
 	for len(rows) > 0 {
@@ -263,7 +271,7 @@ func pgChunkArgs(rows []chunkRow) []any {
 
 // pgTailChunks reads the last chunk of several series in one statement
 // (readTail per series on SQLite, where a statement costs no round trip).
-const pgTailChunks = `SELECT s.id, c.seq, CASE WHEN c.points < 256 THEN c.data END
+const pgTailChunks = `SELECT s.id, c.seq, CASE WHEN c.points < 64 THEN c.data END
 	FROM unnest($1::bigint[]) AS s(id) CROSS JOIN LATERAL (
 	  SELECT seq, points, data FROM tracking_metric_chunks WHERE series_id = s.id ORDER BY first_step DESC, seq DESC LIMIT 1) c`
 
@@ -301,7 +309,8 @@ func (db *DB) eachPoint(ctx context.Context, series, lo, hi int64, from *point, 
 	}
 	defer rows.Close()
 	var h chunkHeap
-	var next int64 // first step of the chunk rows holds, when more
+	var free [][]point // buffers of chunks done, for the next ones
+	var next int64     // first step of the chunk rows holds, when more
 	more := rows.Next()
 	var data sql.RawBytes
 	if more {
@@ -311,7 +320,11 @@ func (db *DB) eachPoint(ctx context.Context, series, lo, hi int64, from *point, 
 	}
 	for {
 		for more && (len(h) == 0 || next <= h[0].pts[h[0].i].step) {
-			pts, err := decodeChunk(nil, data)
+			var buf []point
+			if n := len(free); n > 0 {
+				buf, free = free[n-1], free[:n-1]
+			}
+			pts, err := decodeChunk(buf, data)
 			if err != nil {
 				return err
 			}
@@ -323,6 +336,8 @@ func (db *DB) eachPoint(ctx context.Context, series, lo, hi int64, from *point, 
 			}
 			if i < len(pts) {
 				heap.Push(&h, &chunkCursor{pts: pts, i: i})
+			} else {
+				free = append(free, pts[:0])
 			}
 			if more = rows.Next(); more {
 				if err := rows.Scan(&next, &data); err != nil {
@@ -343,6 +358,7 @@ func (db *DB) eachPoint(ctx context.Context, series, lo, hi int64, from *point, 
 		}
 		if c.i++; c.i == len(c.pts) {
 			heap.Pop(&h)
+			free = append(free, c.pts[:0])
 		} else {
 			heap.Fix(&h, 0)
 		}
