@@ -163,17 +163,22 @@ func pgLogMetrics(ctx context.Context, tx pgx.Tx, runID string, ms []tracking.Me
 		id := series[k]
 		chunks = append(chunks, planChunks(id, byKey[k], tails[id], seqEnd[k])...)
 	}
-	if _, err := tx.Exec(ctx, pgWriteChunks, pgChunkArgs(chunks)...); err != nil {
-		return mapErr(err, "Metric")
-	}
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
 		ids[i] = series[m.Key]
 	}
+	// The chunks and the blocks in one round trip.
+	var batch pgx.Batch
+	batch.Queue(pgWriteChunks, pgChunkArgs(chunks)...)
 	if blocks, aggs := blockRollup(ids, ms); len(blocks) > 0 {
-		if _, err := tx.Exec(ctx, pgUpsertBlocks, pgBlockArgs(blocks, aggs)...); err != nil {
-			return mapErr(err, "Metric rollup")
+		batch.Queue(pgUpsertBlocks, pgBlockArgs(blocks, aggs)...)
+	}
+	br := tx.SendBatch(ctx, &batch)
+	for range batch.Len() {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return mapErr(err, "Metric")
 		}
 	}
-	return nil
+	return mapErr(br.Close(), "Metric")
 }
