@@ -23,3 +23,13 @@ func (db *DB) FindRunsOneQuery(ctx context.Context, q tracking.RunQuery) ([]*tra
 func (db *DB) FindMetricBucketsFromPoints(ctx context.Context, q tracking.BucketQuery) ([]tracking.Bucket, error) {
 	return db.findMetricBuckets(ctx, q, false)
 }
+
+// MigrateDownTo undoes the migrations above version.
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := db.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}

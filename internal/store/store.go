@@ -170,7 +170,8 @@ func (db *DB) provider() (*goose.Provider, error) {
 	}
 	// Capabilities are developed on parallel branches, so a migration with a
 	// lower number can land after higher ones: apply it rather than refuse.
-	return goose.NewProvider(d, db.write, sub, goose.WithAllowOutofOrder(true))
+	return goose.NewProvider(d, db.write, sub, goose.WithAllowOutofOrder(true),
+		goose.WithGoMigrations(chunksMigration(db.dialect)))
 }
 
 // SchemaVersion returns the version the database is at and the newest this

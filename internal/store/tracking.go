@@ -50,14 +50,6 @@ func placeholders(rows, width, start int) string {
 	return b.String()
 }
 
-// pointRows returns the VALUES rows of a SQLite points INSERT with
-// anonymous "?" parameters: modernc.org/sqlite binds numbered "$N"
-// parameters in time quadratic in their count, which made a 1,000-row
-// insert 35 times slower (BenchmarkRawSQLiteInsert1000 with RAW_DOLLAR=1).
-func pointRows(rows int) string {
-	return strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", rows), ", ")
-}
-
 // CreateExperiment inserts e with its tags and sets e.ID. Errors: ECONFLICT.
 func (db *DB) CreateExperiment(ctx context.Context, e *tracking.Experiment) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
@@ -493,8 +485,8 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 
 // LogBatch writes a batch in one transaction: params first (a conflicting
 // value aborts everything), then tags, then for each metric key the series
-// row with its latest point, then the points as multi-row INSERTs and their
-// rollup blocks (tracking_blocks.go).
+// row with its latest point, then the points as chunks (tracking_chunks.go)
+// and their rollup blocks (tracking_blocks.go).
 func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
 	if db.dialect == Postgres {
 		return db.logBatchPostgres(ctx, projectID, runID, check, b)
@@ -579,14 +571,16 @@ func latestPoints(ms []tracking.Metric) (map[string]tracking.Metric, []string) {
 }
 
 // upsertSeriesSet is the ON CONFLICT part of the series upsert: the stored
-// latest point is replaced only by a newer one.
+// latest point is replaced only by a newer one, and the batch reserves the
+// chunk seqs it may use (tracking_chunks.go).
 const upsertSeriesSet = `
 ON CONFLICT (run_id, key) DO UPDATE SET
   value     = CASE WHEN ` + seriesNewer + ` THEN excluded.value ELSE l.value END,
   is_nan    = CASE WHEN ` + seriesNewer + ` THEN excluded.is_nan ELSE l.is_nan END,
   timestamp = CASE WHEN ` + seriesNewer + ` THEN excluded.timestamp ELSE l.timestamp END,
-  step      = CASE WHEN ` + seriesNewer + ` THEN excluded.step ELSE l.step END
-RETURNING key, id`
+  step      = CASE WHEN ` + seriesNewer + ` THEN excluded.step ELSE l.step END,
+  chunk_seq = l.chunk_seq + excluded.chunk_seq
+RETURNING key, id, chunk_seq`
 
 const seriesNewer = `(excluded.step > l.step OR (excluded.step = l.step AND excluded.timestamp >= l.timestamp))`
 
@@ -604,66 +598,67 @@ func pow2Chunk(n, max int) int {
 	return c
 }
 
-// maxPointRows bounds the rows of one points INSERT.
-const maxPointRows = 512
-
 func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tracking.Metric) error {
 	if len(ms) == 0 {
 		return nil
 	}
 	latest, order := latestPoints(ms)
+	byKey, keys := seriesPoints(ms)
 	series := make(map[string]int64, len(order))
+	seqEnd := make(map[string]int64, len(order))
 	// One upsert for all keys of the batch (per chunk), returning each
 	// key's series id: a statement per key made a batch of 10 metrics
 	// 10 statements.
 	for len(order) > 0 {
 		part := order[:min(len(order), maxSeriesRows)]
 		order = order[len(part):]
-		args := make([]any, 0, 6*len(part))
+		args := make([]any, 0, 7*len(part))
 		for _, k := range part {
 			m := latest[k]
 			v, isNaN := storedValue(m.Value)
-			args = append(args, runID, k, v, isNaN, m.Timestamp, m.Step)
+			args = append(args, runID, k, v, isNaN, m.Timestamp, m.Step, reservedSeqs(len(byKey[k])))
 		}
-		query := `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(part)), ", ") + upsertSeriesSet
+		query := `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step, chunk_seq) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(part)), ", ") + upsertSeriesSet
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return mapErr(err, "Metric")
 		}
 		for rows.Next() {
 			var k string
-			var id int64
-			if err := rows.Scan(&k, &id); err != nil {
+			var id, seq int64
+			if err := rows.Scan(&k, &id, &seq); err != nil {
 				rows.Close()
 				return mapErr(err, "Metric")
 			}
-			series[k] = id
+			series[k], seqEnd[k] = id, seq
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return mapErr(err, "Metric")
 		}
 	}
+	var chunks []chunkRow
+	for _, k := range keys {
+		pts := byKey[k]
+		var tail *tailChunk
+		if needsTail(len(pts), seqEnd[k]) {
+			var err error
+			if tail, err = readTail(ctx, tx, series[k]); err != nil {
+				return mapErr(err, "Metric")
+			}
+		}
+		chunks = append(chunks, planChunks(series[k], pts, tail, seqEnd[k])...)
+	}
+	if err := writeChunksSQLite(ctx, tx, chunks); err != nil {
+		return err
+	}
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
 		ids[i] = series[m.Key]
 	}
-	keys, aggs := blockRollup(ids, ms)
-	args := make([]any, 0, 5*min(len(ms), maxPointRows))
-	for len(ms) > 0 {
-		part := ms[:pow2Chunk(len(ms), maxPointRows)]
-		ms = ms[len(part):]
-		args = args[:0]
-		for _, m := range part {
-			v, isNaN := storedValue(m.Value)
-			args = append(args, series[m.Key], m.Step, m.Timestamp, v, isNaN)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tracking_metrics (series_id, step, timestamp, value, is_nan) VALUES `+pointRows(len(part)), args...); err != nil {
-			return mapErr(err, "Metric")
-		}
-	}
-	return upsertBlocksSQLite(ctx, tx, keys, aggs)
+	blocks, aggs := blockRollup(ids, ms)
+	return upsertBlocksSQLite(ctx, tx, blocks, aggs)
 }
 
 // DeleteRunTag removes a run tag. Errors: ENOTFOUND.
@@ -917,7 +912,8 @@ func (db *DB) countRunsWithKey(ctx context.Context, q tracking.RunQuery) (int, e
 // FindMetricHistory returns up to q.Limit points of a series after q.After,
 // in (step, timestamp, value) order. Points at exactly the cursor's (step,
 // timestamp) are skipped q.After.Seq times, so pages never skip or repeat
-// points with equal positions.
+// points with equal positions. The points come from the series' chunks
+// (tracking_chunks.go), merged in Go.
 func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([]tracking.Metric, error) {
 	var seriesID int64
 	err := db.read.QueryRowContext(ctx, `SELECT id FROM tracking_latest_metrics WHERE run_id = $1 AND key = $2`, q.RunID, q.Key).Scan(&seriesID)
@@ -927,80 +923,34 @@ func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([
 	if err != nil {
 		return nil, mapErr(err, "Metric")
 	}
-	// The cursor is a row-value comparison, which both databases turn into
-	// one index range; "step > s OR (step = s AND ...)" became a bitmap OR
-	// plus a sort of the whole rest of the series on PostgreSQL.
-	query := `SELECT step, timestamp, value, is_nan FROM tracking_metrics WHERE series_id = $1`
-	args := []any{seriesID}
-	skip := int64(0)
-	if q.After != nil {
-		query += ` AND (step, timestamp) >= ($2, $3)`
-		args = append(args, q.After.Step, q.After.Timestamp)
-		skip = q.After.Seq
-	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if q.StartStep != nil {
-		args = append(args, *q.StartStep)
-		query += ` AND step >= $` + strconv.Itoa(len(args))
+		lo = *q.StartStep
 	}
 	if q.EndStep != nil {
-		args = append(args, *q.EndStep)
-		query += ` AND step <= $` + strconv.Itoa(len(args))
+		hi = *q.EndStep
 	}
-	args = append(args, int64(q.Limit)+skip)
-	query += ` ORDER BY step, timestamp, is_nan, value LIMIT $` + strconv.Itoa(len(args))
+	var from *point
+	skip := int64(0)
+	if q.After != nil {
+		// The smallest point at the cursor's (step, timestamp).
+		from = &point{q.After.Step, q.After.Timestamp, math.Inf(-1)}
+		lo = max(lo, q.After.Step)
+		skip = q.After.Seq
+	}
 	ms := make([]tracking.Metric, 0, min(q.Limit, 1<<16))
-	scan := func(rows *sql.Rows) error {
-		var m tracking.Metric
-		var v sql.NullFloat64
-		var isNaN bool
-		if err := rows.Scan(&m.Step, &m.Timestamp, &v, &isNaN); err != nil {
-			return err
-		}
-		if skip > 0 && m.Step == q.After.Step && m.Timestamp == q.After.Timestamp {
+	if q.Limit <= 0 || lo > hi {
+		return ms, nil
+	}
+	err = db.eachPoint(ctx, seriesID, lo, hi, from, func(p point) bool {
+		if skip > 0 && p.step == q.After.Step && p.ts == q.After.Timestamp {
 			skip--
-			return nil
+			return true
 		}
-		m.Key, m.Value = q.Key, metricValue(v, isNaN)
-		ms = append(ms, m)
-		return nil
-	}
-	if db.dialect == Postgres {
-		err = db.pgIndexOrderedRead(ctx, query, args, scan)
-	} else {
-		err = db.eachRow(ctx, query, args, scan)
-	}
+		ms = append(ms, tracking.Metric{Key: q.Key, Value: p.v, Timestamp: p.ts, Step: p.step})
+		return len(ms) < q.Limit
+	})
 	return ms, mapErr(err, "Metric history")
-}
-
-// pgIndexOrderedRead runs a query whose ORDER BY an index provides with
-// sorting disabled for it. Without statistics (a series just logged,
-// before autovacuum analyzes it) PostgreSQL estimates a few hundred rows,
-// and chose a bitmap scan plus an external sort of the whole rest of the
-// series for each page (40-80 ms per 25,000-point page of 200,000, against
-// 5-10 ms for the index scan).
-func (db *DB) pgIndexOrderedRead(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
-		return err
-	}
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // LinkRunItems adds run↔item links; existing ones stay as they are.

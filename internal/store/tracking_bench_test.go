@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,6 +80,33 @@ func BenchmarkLogBatch1000(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "points/s")
 	})
+}
+
+// BenchmarkLogBatchPerStep logs as an MLflow client calling log_metrics
+// at every step does: one point of each of 1 or 10 keys per batch, to one
+// run, so each batch extends the series' last chunk.
+func BenchmarkLogBatchPerStep(b *testing.B) {
+	for _, keys := range []int{1, 10} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			benchBackends(b, func(b *testing.B, db *store.DB) {
+				ctx, svc, p := benchFixture(b, db)
+				r, err := svc.CreateRun(ctx, p, tracking.NewRun{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ms := make([]tracking.Metric, keys)
+				reportCPU(b)
+				for i := range b.N {
+					for j := range ms {
+						ms[j] = tracking.Metric{Key: "m" + strconv.Itoa(j), Value: float64(i), Timestamp: int64(i), Step: int64(i)}
+					}
+					if err := svc.LogBatch(ctx, p, r.Info.ID, tracking.Batch{Metrics: ms}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkRawSQLiteInsert1000 is the ceiling for BenchmarkLogBatch1000 on

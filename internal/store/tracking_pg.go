@@ -13,8 +13,8 @@ import (
 )
 
 // logBatchPostgres is LogBatch's PostgreSQL hot path: the whole batch runs
-// in one transaction on the native pgx connection, so that the points go
-// in through COPY (CopyFrom) instead of an INSERT.
+// in one transaction on the native pgx connection, so that array arguments
+// (unnest) make each step one statement whatever the batch size.
 func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -48,54 +48,8 @@ func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, che
 			}
 		}
 		if len(b.Metrics) > 0 {
-			latest, order := latestPoints(b.Metrics)
-			series := make(map[string]int64, len(order))
-			keys, steps, stamps := make([]string, len(order)), make([]int64, len(order)), make([]int64, len(order))
-			vals, nans := make([]*float64, len(order)), make([]bool, len(order))
-			for i, k := range order {
-				m := latest[k]
-				keys[i], steps[i], stamps[i] = k, m.Step, m.Timestamp
-				if math.IsNaN(m.Value) {
-					nans[i] = true
-				} else {
-					vals[i] = &m.Value
-				}
-			}
-			// One round trip for all keys of the batch.
-			rows, err := tx.Query(ctx, `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step)
-				SELECT $1, k, v, n, t, s FROM unnest($2::text[], $3::float8[], $4::bool[], $5::bigint[], $6::bigint[]) AS u(k, v, n, t, s)`+
-				upsertSeriesSet, runID, keys, vals, nans, stamps, steps)
-			if err != nil {
-				return mapErr(err, "Metric")
-			}
-			for rows.Next() {
-				var k string
-				var id int64
-				if err := rows.Scan(&k, &id); err != nil {
-					rows.Close()
-					return mapErr(err, "Metric")
-				}
-				series[k] = id
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return mapErr(err, "Metric")
-			}
-			points := make([][]any, len(b.Metrics))
-			ids := make([]int64, len(b.Metrics))
-			for i, m := range b.Metrics {
-				v, isNaN := storedValue(m.Value)
-				ids[i] = series[m.Key]
-				points[i] = []any{ids[i], m.Step, m.Timestamp, v, isNaN}
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tracking_metrics"}, []string{"series_id", "step", "timestamp", "value", "is_nan"},
-				pgx.CopyFromRows(points)); err != nil {
-				return mapErr(err, "Metric")
-			}
-			if keys, aggs := blockRollup(ids, b.Metrics); len(keys) > 0 {
-				if _, err := tx.Exec(ctx, pgUpsertBlocks, pgBlockArgs(keys, aggs)...); err != nil {
-					return mapErr(err, "Metric rollup")
-				}
+			if err := pgLogMetrics(ctx, tx, runID, b.Metrics); err != nil {
+				return err
 			}
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -134,4 +88,100 @@ func pgLogParams(ctx context.Context, tx pgx.Tx, runID string, ps []tracking.Par
 		}
 	}
 	return mapErr(rows.Err(), "Params")
+}
+
+// pgLogMetrics is logMetrics on PostgreSQL, a round trip per step: the
+// series upsert, the last chunks of the series with few new points, the
+// chunks, the rollup blocks.
+func pgLogMetrics(ctx context.Context, tx pgx.Tx, runID string, ms []tracking.Metric) error {
+	latest, order := latestPoints(ms)
+	byKey, _ := seriesPoints(ms)
+	keys, steps, stamps := make([]string, len(order)), make([]int64, len(order)), make([]int64, len(order))
+	vals, nans, reserved := make([]*float64, len(order)), make([]bool, len(order)), make([]int64, len(order))
+	for i, k := range order {
+		m := latest[k]
+		keys[i], steps[i], stamps[i], reserved[i] = k, m.Step, m.Timestamp, reservedSeqs(len(byKey[k]))
+		if math.IsNaN(m.Value) {
+			nans[i] = true
+		} else {
+			vals[i] = &m.Value
+		}
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step, chunk_seq)
+		SELECT $1, k, v, n, t, s, c FROM unnest($2::text[], $3::float8[], $4::bool[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(k, v, n, t, s, c)`+
+		upsertSeriesSet, runID, keys, vals, nans, stamps, steps, reserved)
+	if err != nil {
+		return mapErr(err, "Metric")
+	}
+	series := make(map[string]int64, len(order))
+	seqEnd := make(map[string]int64, len(order))
+	for rows.Next() {
+		var k string
+		var id, seq int64
+		if err := rows.Scan(&k, &id, &seq); err != nil {
+			rows.Close()
+			return mapErr(err, "Metric")
+		}
+		series[k], seqEnd[k] = id, seq
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapErr(err, "Metric")
+	}
+	var few []int64
+	for _, k := range order {
+		if needsTail(len(byKey[k]), seqEnd[k]) {
+			few = append(few, series[k])
+		}
+	}
+	tails := map[int64]*tailChunk{}
+	if len(few) > 0 {
+		rows, err := tx.Query(ctx, pgTailChunks, few)
+		if err != nil {
+			return mapErr(err, "Metric")
+		}
+		for rows.Next() {
+			var id int64
+			var t tailChunk
+			var data []byte
+			if err := rows.Scan(&id, &t.seq, &data); err != nil {
+				rows.Close()
+				return mapErr(err, "Metric")
+			}
+			if data != nil {
+				if t.pts, err = decodeChunk(nil, data); err != nil {
+					rows.Close()
+					return mapErr(err, "Metric")
+				}
+				tails[id] = &t
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapErr(err, "Metric")
+		}
+	}
+	var chunks []chunkRow
+	for _, k := range order {
+		id := series[k]
+		chunks = append(chunks, planChunks(id, byKey[k], tails[id], seqEnd[k])...)
+	}
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = series[m.Key]
+	}
+	// The chunks and the blocks in one round trip.
+	var batch pgx.Batch
+	batch.Queue(pgWriteChunks, pgChunkArgs(chunks)...)
+	if blocks, aggs := blockRollup(ids, ms); len(blocks) > 0 {
+		batch.Queue(pgUpsertBlocks, pgBlockArgs(blocks, aggs)...)
+	}
+	br := tx.SendBatch(ctx, &batch)
+	for range batch.Len() {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return mapErr(err, "Metric")
+		}
+	}
+	return mapErr(br.Close(), "Metric")
 }
