@@ -107,3 +107,55 @@ func testRunDataCache(t *testing.T, dbA, dbB *store.DB) {
 	}
 	want("a rename", "tag mlflow.runName=renamed")
 }
+
+// TestLatestMetricExperimentBackfill logs runs in two experiments, undoes
+// migration 00018 (the series rows lose their experiment) and applies it
+// again: the backfill must give every series its run's experiment, or a
+// search ordered by a metric, which filters on it, loses runs.
+func TestLatestMetricExperimentBackfill(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testLatestMetricBackfill(t, OpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { testLatestMetricBackfill(t, OpenPostgres(t)) })
+}
+
+func testLatestMetricBackfill(t *testing.T, db *store.DB) {
+	ctx, svc, p := benchFixture(t, db)
+	var eids []string
+	for _, name := range []string{"a", "b"} {
+		e, err := svc.CreateExperiment(ctx, p, name, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eid := fmt.Sprint(e.ID)
+		eids = append(eids, eid)
+		for i := range 5 {
+			r, err := svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.LogBatch(ctx, p, r.Info.ID, tracking.Batch{Metrics: []tracking.Metric{{Key: "acc", Value: float64(i), Timestamp: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	search := func(ids ...string) int {
+		t.Helper()
+		rs, _, err := svc.SearchRuns(ctx, p, tracking.SearchRunsInput{ExperimentIDs: ids,
+			SearchInput: tracking.SearchInput{Filter: "metrics.acc >= 1", OrderBy: []string{"metrics.acc DESC"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rs)
+	}
+	if n := search(eids[0]); n != 4 {
+		t.Fatalf("before: %d runs, want 4", n)
+	}
+	if err := db.MigrateDownTo(ctx, 17); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, m, both := search(eids[0]), search(eids[1]), search(eids...); n != 4 || m != 4 || both != 8 {
+		t.Fatalf("after the backfill: %d, %d and %d runs, want 4, 4 and 8", n, m, both)
+	}
+}

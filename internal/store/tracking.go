@@ -296,17 +296,17 @@ const touchRunSQL = `UPDATE tracking_runs SET data_version = data_version + 1
 	WHERE id = $1 AND experiment_id IN (SELECT id FROM tracking_experiments WHERE project_id = $2)
 	RETURNING id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri`
 
-// checkTouched reads the run touchRunSQL returned and hands it to check; a
-// missing run is ENOTFOUND.
-func checkTouched(row interface{ Scan(...any) error }, check func(*tracking.RunInfo) error) error {
+// checkTouched reads the run touchRunSQL returned and hands it to check,
+// whose error it returns with the run; a missing run is ENOTFOUND.
+func checkTouched(row interface{ Scan(...any) error }, check func(*tracking.RunInfo) error) (*tracking.RunInfo, error) {
 	r, err := scanRun(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = sql.ErrNoRows
 	}
 	if err != nil {
-		return mapErr(err, "Run")
+		return nil, mapErr(err, "Run")
 	}
-	return check(&r.Info)
+	return &r.Info, check(&r.Info)
 }
 
 // FindRun returns a run of a project with its data. Errors: ENOTFOUND.
@@ -492,7 +492,8 @@ func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(
 		return db.logBatchPostgres(ctx, projectID, runID, check, b)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := checkTouched(tx.QueryRowContext(ctx, touchRunSQL, runID, projectID), check); err != nil {
+		run, err := checkTouched(tx.QueryRowContext(ctx, touchRunSQL, runID, projectID), check)
+		if err != nil {
 			return err
 		}
 		if err := logParams(ctx, tx, runID, b.Params); err != nil {
@@ -501,7 +502,7 @@ func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(
 		if err := upsertTags(ctx, tx, runID, b.Tags); err != nil {
 			return err
 		}
-		return db.logMetrics(ctx, tx, runID, b.Metrics)
+		return db.logMetrics(ctx, tx, run, b.Metrics)
 	})
 }
 
@@ -598,10 +599,11 @@ func pow2Chunk(n, max int) int {
 	return c
 }
 
-func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tracking.Metric) error {
+func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, run *tracking.RunInfo, ms []tracking.Metric) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	runID := run.ID
 	latest, order := latestPoints(ms)
 	byKey, keys := seriesPoints(ms)
 	series := make(map[string]int64, len(order))
@@ -612,14 +614,14 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, runID string, ms []tra
 	for len(order) > 0 {
 		part := order[:min(len(order), maxSeriesRows)]
 		order = order[len(part):]
-		args := make([]any, 0, 7*len(part))
+		args := make([]any, 0, 8*len(part))
 		for _, k := range part {
 			m := latest[k]
 			v, isNaN := storedValue(m.Value)
-			args = append(args, runID, k, v, isNaN, m.Timestamp, m.Step, reservedSeqs(len(byKey[k])))
+			args = append(args, runID, run.ExperimentID, k, v, isNaN, m.Timestamp, m.Step, reservedSeqs(len(byKey[k])))
 		}
-		query := `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step, chunk_seq) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(part)), ", ") + upsertSeriesSet
+		query := `INSERT INTO tracking_latest_metrics AS l (run_id, experiment_id, key, value, is_nan, timestamp, step, chunk_seq) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(part)), ", ") + upsertSeriesSet
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return mapErr(err, "Metric")
@@ -811,6 +813,11 @@ func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order 
 				// NaN is stored as NULL and sorts with the missing values.
 				from = table + " o0 CROSS JOIN tracking_runs r"
 				where = append(where, "o0.run_id = r.id", "o0.key = "+b.arg(k.Key), "o0.value IS NOT NULL")
+				if k.Entity == tracking.EntityMetric {
+					// Skips other experiments' entries inside the index
+					// (migration 00018).
+					where = append(where, "o0.experiment_id IN ("+strings.Join(exp, ", ")+")")
+				}
 				terms = append(terms, col+dir(k.Desc))
 				continue
 			case i == 0 && part == runsWithoutKey:

@@ -31,7 +31,8 @@ func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, che
 			return fmt.Errorf("begin: %w", err)
 		}
 		defer func() { _ = tx.Rollback(ctx) }()
-		if err := checkTouched(tx.QueryRow(ctx, touchRunSQL, runID, projectID), check); err != nil {
+		run, err := checkTouched(tx.QueryRow(ctx, touchRunSQL, runID, projectID), check)
+		if err != nil {
 			return err
 		}
 		if err := pgLogParams(ctx, tx, runID, b.Params); err != nil {
@@ -48,7 +49,7 @@ func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, che
 			}
 		}
 		if len(b.Metrics) > 0 {
-			if err := pgLogMetrics(ctx, tx, runID, b.Metrics); err != nil {
+			if err := pgLogMetrics(ctx, tx, run, b.Metrics); err != nil {
 				return err
 			}
 		}
@@ -93,7 +94,8 @@ func pgLogParams(ctx context.Context, tx pgx.Tx, runID string, ps []tracking.Par
 // pgLogMetrics is logMetrics on PostgreSQL, a round trip per step: the
 // series upsert, the last chunks of the series with few new points, the
 // chunks, the rollup blocks.
-func pgLogMetrics(ctx context.Context, tx pgx.Tx, runID string, ms []tracking.Metric) error {
+func pgLogMetrics(ctx context.Context, tx pgx.Tx, run *tracking.RunInfo, ms []tracking.Metric) error {
+	runID := run.ID
 	latest, order := latestPoints(ms)
 	byKey, _ := seriesPoints(ms)
 	keys, steps, stamps := make([]string, len(order)), make([]int64, len(order)), make([]int64, len(order))
@@ -107,9 +109,9 @@ func pgLogMetrics(ctx context.Context, tx pgx.Tx, runID string, ms []tracking.Me
 			vals[i] = &m.Value
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO tracking_latest_metrics AS l (run_id, key, value, is_nan, timestamp, step, chunk_seq)
-		SELECT $1, k, v, n, t, s, c FROM unnest($2::text[], $3::float8[], $4::bool[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(k, v, n, t, s, c)`+
-		upsertSeriesSet, runID, keys, vals, nans, stamps, steps, reserved)
+	rows, err := tx.Query(ctx, `INSERT INTO tracking_latest_metrics AS l (run_id, experiment_id, key, value, is_nan, timestamp, step, chunk_seq)
+		SELECT $1, $8, k, v, n, t, s, c FROM unnest($2::text[], $3::float8[], $4::bool[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(k, v, n, t, s, c)`+
+		upsertSeriesSet, runID, keys, vals, nans, stamps, steps, reserved, run.ExperimentID)
 	if err != nil {
 		return mapErr(err, "Metric")
 	}
