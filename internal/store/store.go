@@ -58,6 +58,7 @@ type DB struct {
 	read    *sql.DB
 	source  string // the DSN or path, for messages
 	runData runDataCache
+	pgStats pgStats
 }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.

@@ -239,6 +239,7 @@ func (db *DB) CreateRun(ctx context.Context, projectID string, expID int64, buil
 	if expID == 0 {
 		where, arg = `e.project_id = $1 AND e.name = $2`, tracking.DefaultExperimentName
 	}
+	defer db.afterTrackingWrite()
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		e, err := scanExperiment(tx.QueryRowContext(ctx, `SELECT `+experimentColumns+` FROM tracking_experiments e WHERE `+where, projectID, arg))
 		if err != nil {

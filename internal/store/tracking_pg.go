@@ -16,6 +16,7 @@ import (
 // in one transaction on the native pgx connection, so that array arguments
 // (unnest) make each step one statement whatever the batch size.
 func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
+	defer db.afterTrackingWrite()
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("log batch: %w", err)
