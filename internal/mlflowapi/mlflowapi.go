@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/ttlcache"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -104,14 +106,26 @@ type API struct {
 	tracking *tracking.Service
 	blobs    blob.Store
 	baseURL  string
+	// choices remembers which project the unprefixed URI serves a user
+	// with a given default (the project's key), so that its requests do
+	// not list the user's projects each time. The key includes the
+	// default, so changing it takes effect at once; access is still
+	// checked by Authorize on every request. Joining or leaving projects
+	// changes a choice made without a default within choiceTTL.
+	choices *ttlcache.Cache[choiceKey, string]
 }
+
+type choiceKey struct{ userID, defaultID string }
+
+const choiceTTL = 5 * time.Second
 
 // New returns the MLflow surface over the tracking service; projects
 // authorizes /p/{key} tracking URIs and resolves the default project;
 // blobs keeps artifacts; baseURL is the server's external URL, which the
 // part URLs of multipart uploads start with.
 func New(projects Projects, tr *tracking.Service, blobs blob.Store, baseURL string, log *slog.Logger) *API {
-	return &API{log: log, projects: projects, tracking: tr, blobs: blobs, baseURL: strings.TrimRight(baseURL, "/")}
+	return &API{log: log, projects: projects, tracking: tr, blobs: blobs, baseURL: strings.TrimRight(baseURL, "/"),
+		choices: ttlcache.New[choiceKey, string](choiceTTL, 10000)}
 }
 
 func endpointNotFound(w http.ResponseWriter, r *http.Request) error {
@@ -139,27 +153,39 @@ func (api *API) project(r *http.Request, need auth.Role) (*work.Project, error) 
 	if err != nil {
 		return nil, err
 	}
-	ps, err := api.projects.Projects(ctx, false)
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
+	}
+	key, err := api.choices.Get(ctx, choiceKey{p.User.ID, def}, time.Now(), func(ctx context.Context) (string, error) {
+		return api.chooseProject(ctx, r.Host, def)
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	var chosen *work.Project
+	return api.projects.Authorize(ctx, key, need)
+}
+
+// chooseProject returns the key of the project the unprefixed URI serves
+// the caller: the default project def, else the caller's only project.
+func (api *API) chooseProject(ctx context.Context, host, def string) (string, error) {
+	ps, err := api.projects.Projects(ctx, false)
+	if err != nil {
+		return "", err
+	}
 	for _, p := range ps {
 		if p.ID == def {
-			chosen = p
+			return p.Key, nil
 		}
 	}
-	if chosen == nil && len(ps) == 1 {
-		chosen = ps[0]
+	if len(ps) == 1 {
+		return ps[0].Key, nil
 	}
-	if chosen == nil {
-		base := "http://" + r.Host
-		if len(ps) == 0 {
-			return nil, trellis.Invalid("project", "You are not a member of any project yet; create one or ask to be added, then set MLFLOW_TRACKING_URI=%s/p/KEY.", base)
-		}
-		return nil, trellis.Invalid("project", "You belong to %d projects and have no default project: set MLFLOW_TRACKING_URI=%s/p/KEY (for example %s/p/%s), or choose a default with PATCH /api/v1/me {\"default_project\":\"KEY\"}.", len(ps), base, base, ps[0].Key)
+	base := "http://" + host
+	if len(ps) == 0 {
+		return "", trellis.Invalid("project", "You are not a member of any project yet; create one or ask to be added, then set MLFLOW_TRACKING_URI=%s/p/KEY.", base)
 	}
-	return api.projects.Authorize(ctx, chosen.Key, need)
+	return "", trellis.Invalid("project", "You belong to %d projects and have no default project: set MLFLOW_TRACKING_URI=%s/p/KEY (for example %s/p/%s), or choose a default with PATCH /api/v1/me {\"default_project\":\"KEY\"}.", len(ps), base, base, ps[0].Key)
 }
 
 // Surfaces returns the four mounts: tracking and artifacts, each at the

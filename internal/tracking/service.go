@@ -17,6 +17,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/trellis"
+	"github.com/trellisml/trellis/internal/ttlcache"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -30,11 +31,18 @@ type Service struct {
 	// artifactPrefixes are the URI prefixes the operator lets clients
 	// choose as an experiment's artifact_location; none by default.
 	artifactPrefixes []string
+	// defaults remembers users' default project ids, which the unprefixed
+	// MLflow URI asks for on every request. SetDefaultProject drops the
+	// user's entry before it returns; a change made by another process
+	// applies within defaultProjectTTL.
+	defaults *ttlcache.Cache[string, string]
 }
+
+const defaultProjectTTL = 5 * time.Second
 
 // NewService returns a Service.
 func NewService(store Store) *Service {
-	return &Service{store: store, now: time.Now}
+	return &Service{store: store, now: time.Now, defaults: ttlcache.New[string, string](defaultProjectTTL, 10000)}
 }
 
 // AllowArtifactLocations sets the URI prefixes (checked with
@@ -1173,7 +1181,11 @@ func (s *Service) SetDefaultProject(ctx context.Context, proj *work.Project) err
 	if p == nil {
 		return trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
 	}
-	return s.store.SetDefaultProject(ctx, p.User.ID, proj.ID)
+	if err := s.store.SetDefaultProject(ctx, p.User.ID, proj.ID); err != nil {
+		return err
+	}
+	s.defaults.DeleteFunc(func(user, _ string) bool { return user == p.User.ID })
+	return nil
 }
 
 // DefaultProjectID returns the caller's chosen default project id, or "".
@@ -1182,7 +1194,9 @@ func (s *Service) DefaultProjectID(ctx context.Context) (string, error) {
 	if p == nil {
 		return "", trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
 	}
-	return s.store.FindDefaultProject(ctx, p.User.ID)
+	return s.defaults.Get(ctx, p.User.ID, s.now(), func(ctx context.Context) (string, error) {
+		return s.store.FindDefaultProject(ctx, p.User.ID)
+	}, nil)
 }
 
 // LogModel appends a model description to the run's
