@@ -4,6 +4,9 @@
 //
 //	go run ./bench/tracking -server http://127.0.0.1:8420 -project BAL -token trl_... [-runs 2000]
 //
+// Without -project it talks to the unprefixed tracking URI, which serves
+// the token user's default project.
+//
 // It creates its own tracking experiment, so it can run against any
 // project an editor token reaches.
 package main
@@ -117,7 +120,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 func main() {
 	server := flag.String("server", "http://127.0.0.1:8420", "Trellis base URL")
-	project := flag.String("project", "", "project key (the tracking URI is SERVER/p/KEY)")
+	project := flag.String("project", "", "project key (the tracking URI is SERVER/p/KEY); empty: the unprefixed SERVER, the token user's default project")
 	token := flag.String("token", os.Getenv("TRELLIS_TOKEN"), "editor API token")
 	runs := flag.Int("runs", 2000, "runs in the search workload")
 	points := flag.Int("points", 200000, "points in the get-history workload")
@@ -128,11 +131,15 @@ func main() {
 	for _, w := range strings.Split(*only, ",") {
 		want[strings.TrimSpace(w)] = true
 	}
-	if *project == "" || *token == "" {
-		fmt.Fprintln(os.Stderr, "tracking: -project and -token are required")
+	if *token == "" {
+		fmt.Fprintln(os.Stderr, "tracking: -token is required")
 		os.Exit(2)
 	}
-	c := &client{base: strings.TrimRight(*server, "/") + "/p/" + *project, token: *token,
+	base := strings.TrimRight(*server, "/")
+	if *project != "" {
+		base += "/p/" + *project
+	}
+	c := &client{base: base, token: *token,
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: time.Minute}}
 	fail := func(err error) {
 		if err != nil {
