@@ -78,19 +78,13 @@ func appendRun(b []byte, r *tracking.Run) []byte {
 	sep := false
 	if len(r.Metrics) > 0 {
 		b = append(b, `"metrics":[`...)
+		var key []byte
 		for j, m := range r.Metrics {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"key":`...)
-			b = appendString(b, m.Key)
-			b = append(b, `,"value":`...)
-			b = appendValue(b, m.Value)
-			b = append(b, `,"timestamp":`...)
-			b = strconv.AppendInt(b, m.Timestamp, 10)
-			b = append(b, `,"step":`...)
-			b = strconv.AppendInt(b, m.Step, 10)
-			b = append(b, '}')
+			key = appendString(key[:0], m.Key)
+			b = appendMetric(b, key, m)
 		}
 		b = append(b, ']')
 		sep = true
@@ -117,6 +111,20 @@ func appendRun(b []byte, r *tracking.Run) []byte {
 		in, _ := json.Marshal(toWireRunInputs(r.Inputs))
 		b = append(b, in...)
 	}
+	return append(b, '}')
+}
+
+// appendMetric appends a metric point as MLflow's Metric; key is the
+// point's key already encoded as a JSON string.
+func appendMetric(b, key []byte, m tracking.Metric) []byte {
+	b = append(b, `{"key":`...)
+	b = append(b, key...)
+	b = append(b, `,"value":`...)
+	b = appendValue(b, m.Value)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, m.Timestamp, 10)
+	b = append(b, `,"step":`...)
+	b = strconv.AppendInt(b, m.Step, 10)
 	return append(b, '}')
 }
 

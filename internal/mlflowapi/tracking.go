@@ -563,21 +563,13 @@ func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *work.Pr
 	buf := make([]byte, 0, 64+len(ms)*(len(req.MetricKey)+64))
 	buf = append(buf, '{')
 	if len(ms) > 0 {
-		key, _ := json.Marshal(req.MetricKey)
+		key := appendString(nil, req.MetricKey)
 		buf = append(buf, `"metrics":[`...)
 		for i, m := range ms {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = append(buf, `{"key":`...)
-			buf = append(buf, key...)
-			buf = append(buf, `,"value":`...)
-			buf = appendValue(buf, m.Value)
-			buf = append(buf, `,"timestamp":`...)
-			buf = strconv.AppendInt(buf, m.Timestamp, 10)
-			buf = append(buf, `,"step":`...)
-			buf = strconv.AppendInt(buf, m.Step, 10)
-			buf = append(buf, '}')
+			buf = appendMetric(buf, key, m)
 		}
 		buf = append(buf, ']')
 	}

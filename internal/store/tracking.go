@@ -584,6 +584,24 @@ ON CONFLICT (run_id, key) DO UPDATE SET
   chunk_seq = l.chunk_seq + excluded.chunk_seq
 RETURNING key, id, chunk_seq`
 
+// scanSeries reads the rows of the series upsert (upsertSeriesSet's
+// RETURNING) into each key's series id and the end of its reserved seqs.
+func scanSeries(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}, series, seqEnd map[string]int64) error {
+	for rows.Next() {
+		var k string
+		var id, seq int64
+		if err := rows.Scan(&k, &id, &seq); err != nil {
+			return err
+		}
+		series[k], seqEnd[k] = id, seq
+	}
+	return rows.Err()
+}
+
 const seriesNewer = `(excluded.step > l.step OR (excluded.step = l.step AND excluded.timestamp >= l.timestamp))`
 
 // maxSeriesRows bounds the keys of one series upsert statement.
@@ -627,17 +645,9 @@ func (db *DB) logMetrics(ctx context.Context, tx *sql.Tx, run *tracking.RunInfo,
 		if err != nil {
 			return mapErr(err, "Metric")
 		}
-		for rows.Next() {
-			var k string
-			var id, seq int64
-			if err := rows.Scan(&k, &id, &seq); err != nil {
-				rows.Close()
-				return mapErr(err, "Metric")
-			}
-			series[k], seqEnd[k] = id, seq
-		}
+		err = scanSeries(rows, series, seqEnd)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return mapErr(err, "Metric")
 		}
 	}

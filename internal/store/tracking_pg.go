@@ -118,17 +118,9 @@ func pgLogMetrics(ctx context.Context, tx pgx.Tx, run *tracking.RunInfo, ms []tr
 	}
 	series := make(map[string]int64, len(order))
 	seqEnd := make(map[string]int64, len(order))
-	for rows.Next() {
-		var k string
-		var id, seq int64
-		if err := rows.Scan(&k, &id, &seq); err != nil {
-			rows.Close()
-			return mapErr(err, "Metric")
-		}
-		series[k], seqEnd[k] = id, seq
-	}
+	err = scanSeries(rows, series, seqEnd)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return mapErr(err, "Metric")
 	}
 	var few []int64
