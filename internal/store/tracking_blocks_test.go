@@ -13,6 +13,24 @@ import (
 	"github.com/trellisml/trellis/internal/tracking"
 )
 
+// rawBackends open a migrated store together with a plain connection to
+// the same database, for tests that check the tables underneath.
+var rawBackends = []struct {
+	name string
+	open func(testing.TB) (*store.DB, *sql.DB)
+}{
+	{"sqlite", func(tb testing.TB) (*store.DB, *sql.DB) {
+		path := filepath.Join(tb.TempDir(), "trellis.db")
+		db := openMigrated(tb, path)
+		return db, openRaw(tb, "sqlite", "file:"+path+"?_pragma=foreign_keys(ON)&_pragma=busy_timeout(10000)")
+	}},
+	{"postgres", func(tb testing.TB) (*store.DB, *sql.DB) {
+		dsn := storetest.PostgresDSN(tb)
+		db := openMigrated(tb, dsn)
+		return db, openRaw(tb, "pgx", dsn)
+	}},
+}
+
 // TestMetricBlocksMatchPoints logs random series (steps out of order,
 // re-logged, negative and sparse; NaN and both infinities among the values)
 // and compares chart buckets read from the rollup blocks with the grouped
@@ -21,21 +39,7 @@ import (
 // migration's backfill and compares again, and deletes a run to check that
 // its blocks go with it. On SQLite and PostgreSQL.
 func TestMetricBlocksMatchPoints(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) (*store.DB, *sql.DB)
-	}{
-		{"sqlite", func(tb testing.TB) (*store.DB, *sql.DB) {
-			path := filepath.Join(tb.TempDir(), "trellis.db")
-			db := openMigrated(tb, path)
-			return db, openRaw(tb, "sqlite", "file:"+path+"?_pragma=foreign_keys(ON)&_pragma=busy_timeout(10000)")
-		}},
-		{"postgres", func(tb testing.TB) (*store.DB, *sql.DB) {
-			dsn := storetest.PostgresDSN(tb)
-			db := openMigrated(tb, dsn)
-			return db, openRaw(tb, "pgx", dsn)
-		}},
-	} {
+	for _, backend := range rawBackends {
 		t.Run(backend.name, func(t *testing.T) {
 			db, raw := backend.open(t)
 			ctx, svc, p := benchFixture(t, db)

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/trellisml/trellis/internal/store"
-	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
 )
 
@@ -25,21 +22,7 @@ import (
 // (points in tracking_metrics, checked against the sort too) and up again,
 // and compares once more. On SQLite and PostgreSQL.
 func TestMetricChunksMatchSort(t *testing.T) {
-	for _, backend := range []struct {
-		name string
-		open func(testing.TB) (*store.DB, *sql.DB)
-	}{
-		{"sqlite", func(tb testing.TB) (*store.DB, *sql.DB) {
-			path := filepath.Join(tb.TempDir(), "trellis.db")
-			db := openMigrated(tb, path)
-			return db, openRaw(tb, "sqlite", "file:"+path+"?_pragma=foreign_keys(ON)&_pragma=busy_timeout(10000)")
-		}},
-		{"postgres", func(tb testing.TB) (*store.DB, *sql.DB) {
-			dsn := storetest.PostgresDSN(tb)
-			db := openMigrated(tb, dsn)
-			return db, openRaw(tb, "pgx", dsn)
-		}},
-	} {
+	for _, backend := range rawBackends {
 		t.Run(backend.name, func(t *testing.T) {
 			db, raw := backend.open(t)
 			ctx, svc, p := benchFixture(t, db)
