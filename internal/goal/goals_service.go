@@ -75,6 +75,11 @@ func (s *Service) item(ctx context.Context, proj *work.Project, ref string) (*wo
 	if err != nil { // a key of another project, or no key at all: no such item here
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found in project %s.", ref, proj.Key)
 	}
+	return s.itemNumber(ctx, proj, n)
+}
+
+// itemNumber returns item n of proj with its key. Errors: ENOTFOUND.
+func (s *Service) itemNumber(ctx context.Context, proj *work.Project, n int64) (*work.Item, error) {
 	it, err := s.store.FindItem(ctx, proj.ID, n)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", work.ItemKey(proj.Key, n))

@@ -34,15 +34,7 @@ func (s *Service) specItem(ctx context.Context, proj *work.Project, ref string) 
 	if err != nil {
 		return nil, trellis.Invalid("item", "%s", trellis.ErrorMessage(err))
 	}
-	it, err := s.store.FindItem(ctx, proj.ID, n)
-	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", work.ItemKey(proj.Key, n))
-	}
-	if err != nil {
-		return nil, err
-	}
-	it.Key = work.ItemKey(proj.Key, it.Number)
-	return it, nil
+	return s.itemNumber(ctx, proj, n)
 }
 
 // ParseSpecText parses a spec before it is stored: a spec that does not

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"database/sql"
 	"math"
 	"testing"
 
@@ -21,14 +20,7 @@ func BenchmarkChartSeries1M(b *testing.B) {
 	b.Run("postgres", func(b *testing.B) {
 		dsn := storetest.PostgresDSN(b)
 		benchChart(b, openMigrated(b, dsn), func() {
-			raw, err := sql.Open("pgx", dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer raw.Close()
-			if _, err := raw.Exec("ANALYZE"); err != nil {
-				b.Fatal(err)
-			}
+			storetest.Analyze(b, dsn)
 		})
 	})
 }

@@ -179,14 +179,7 @@ func BenchmarkSearchRuns(b *testing.B) {
 		// Statistics as autovacuum would have gathered them on a corpus
 		// this size; without them the planner guesses one row per table.
 		benchSearchRuns(b, openMigrated(b, dsn), sizes, func() {
-			raw, err := sql.Open("pgx", dsn)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer raw.Close()
-			if _, err := raw.Exec("ANALYZE"); err != nil {
-				b.Fatal(err)
-			}
+			storetest.Analyze(b, dsn)
 		})
 	})
 }

@@ -49,3 +49,19 @@ func PostgresDSN(tb testing.TB) string {
 	}
 	return dsn + sep + "search_path=" + schema
 }
+
+// Analyze gathers PostgreSQL's planner statistics of the schema dsn names,
+// as autovacuum would have on a corpus that size: benchmarks seed their
+// data and then measure, and without statistics the planner takes every
+// table for a row or so.
+func Analyze(tb testing.TB, dsn string) {
+	tb.Helper()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("ANALYZE"); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -84,14 +83,7 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 		// Statistics as autovacuum would have gathered them on a corpus
 		// this size; without them the planner guesses one row per table
 		// and nests loops (ItemProgress 1.1 s instead of 0.15 s).
-		raw, err := sql.Open("pgx", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer raw.Close()
-		if _, err := raw.Exec("ANALYZE"); err != nil {
-			b.Fatal(err)
-		}
+		storetest.Analyze(b, dsn)
 	}
 	return f.h, f.session, gs, p
 }
