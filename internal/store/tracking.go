@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -301,9 +298,6 @@ const touchRunSQL = `UPDATE tracking_runs SET data_version = data_version + 1
 // whose error it returns with the run; a missing run is ENOTFOUND.
 func checkTouched(row interface{ Scan(...any) error }, check func(*tracking.RunInfo) error) (*tracking.RunInfo, error) {
 	r, err := scanRun(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = sql.ErrNoRows
-	}
 	if err != nil {
 		return nil, mapErr(err, "Run")
 	}
