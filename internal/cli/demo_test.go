@@ -43,7 +43,7 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx = storetest.As(ctx, ada)
-		ps, err := a.work.Projects(ctx, false)
+		ps, err := a.projects.Projects(ctx, false)
 		if err != nil || len(ps) != 1 {
 			t.Fatalf("projects = %v, %v", ps, err)
 		}

@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // BenchmarkGoalsEvaluate measures POST /api/v1/projects/BAL/goals/evaluate
@@ -67,7 +67,7 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	proj, err := r.app.work.CreateProject(as, work.NewProject{Key: "BAL", Name: "Balloons"})
+	proj, err := r.app.projects.CreateProject(as, project.NewProject{Key: "BAL", Name: "Balloons"})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/client"
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 // clientConfig is what `trellis login` remembers.
@@ -343,7 +343,7 @@ func projectCmd() *cobra.Command {
 			if name == "" {
 				name = args[0]
 			}
-			p, err := c.CreateProject(cmd.Context(), work.NewProject{Key: args[0], Name: name, Description: description})
+			p, err := c.CreateProject(cmd.Context(), project.NewProject{Key: args[0], Name: name, Description: description})
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/httpapi"
 	"github.com/trellisml/trellis/internal/mlflowapi"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/server"
 	"github.com/trellisml/trellis/internal/store"
@@ -64,12 +65,13 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (*store.DB, erro
 
 // app is the wired application: services over one store.
 type app struct {
-	db    *store.DB
-	auth  *auth.Service
-	work  *work.Service
-	track *tracking.Service
-	goals *goal.Service
-	blobs blob.Store
+	db       *store.DB
+	auth     *auth.Service
+	projects *project.Service
+	work     *work.Service
+	track    *tracking.Service
+	goals    *goal.Service
+	blobs    blob.Store
 }
 
 // wire builds the services over db. Cross-capability reactions are wired
@@ -82,7 +84,8 @@ func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
 	}
 	a := auth.NewService(db, hash)
 	track := tracking.NewService(db)
-	ws, goals := work.NewService(db, a), goal.NewService(db, track)
+	ps := project.NewService(db, a)
+	ws, goals := work.NewService(db, ps), goal.NewService(db, track)
 	track.OnRunFinished(func(ctx context.Context, ev tracking.RunFinished) {
 		if err := goals.SpecRunFinished(ctx, ev); err != nil {
 			log.Error("spec check after run finished", "project", ev.Project.Key, "run", ev.RunID, "err", err)
@@ -90,11 +93,11 @@ func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
 	})
 	// A decision keeps the item's goal results of that moment as evidence.
 	ws.OnDecided(func(ctx context.Context, ev work.Decided) {
-		if err := goals.SnapshotDecision(ctx, ev); err != nil {
+		if err := goals.SnapshotDecision(ctx, ev.Project, goal.ItemRef{ID: ev.Decision.ItemID, Key: ev.Decision.Item}, ev.Decision.DecidedAt); err != nil {
 			log.ErrorContext(ctx, "keeping the goal results of a decision", "item", ev.Decision.Item, "err", err)
 		}
 	})
-	return &app{db: db, auth: a, work: ws, track: track, goals: goals}
+	return &app{db: db, auth: a, projects: ps, work: ws, track: track, goals: goals}
 }
 
 // running is a server bound to its address, with what it was built from.
@@ -129,13 +132,13 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	if base == "" {
 		base = "http://" + addr.String()
 	}
-	ui, err := web.New(web.Options{Auth: a.auth, Work: a.work, Tracking: a.track, Goals: a.goals, Blobs: a.blobs, BaseURL: base, Logger: log})
+	ui, err := web.New(web.Options{Auth: a.auth, Projects: a.projects, Work: a.work, Tracking: a.track, Goals: a.goals, Blobs: a.blobs, BaseURL: base, Logger: log})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	surfaces := []route.Surface{httpapi.New(a.auth, a.work, a.track, a.goals, log).Surface()}
-	surfaces = append(surfaces, mlflowapi.New(a.work, a.track, a.blobs, base, log).Surfaces()...)
+	surfaces := []route.Surface{httpapi.New(httpapi.Options{Auth: a.auth, Projects: a.projects, Work: a.work, Tracking: a.track, Goals: a.goals, Logger: log}).Surface()}
+	surfaces = append(surfaces, mlflowapi.New(mlflowapi.Options{Projects: a.projects, Tracking: a.track, Blobs: a.blobs, BaseURL: base, Logger: log}).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
 	srv.UseListener(probe)
@@ -182,7 +185,7 @@ func serveDemo(ctx context.Context, c Config, demo bool, stdout, stderr io.Write
 // seedDemo seeds the demo project on a store without projects, owned by
 // the demo team's data scientist; instance admins see it like every project.
 func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
-	ps, err := a.work.Projects(auth.NewContext(ctx, &auth.Principal{User: &auth.User{Admin: true}, Scope: auth.ScopeRead}), true)
+	ps, err := a.projects.Projects(auth.NewContext(ctx, &auth.Principal{User: &auth.User{Admin: true}, Scope: auth.ScopeRead}), true)
 	if err != nil {
 		return err
 	}
@@ -196,18 +199,14 @@ func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
 		return err
 	}
 	ctx = auth.NewContext(ctx, &auth.Principal{User: owner, Scope: auth.ScopeWrite})
-	p, err := a.work.SeedDemo(ctx, users)
+	p, keys, err := a.work.SeedDemo(ctx, users)
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
-	items, err := a.work.Items(ctx, p, work.ItemFilter{})
-	if err != nil {
+	if err := a.track.SeedDemo(ctx, p, keys); err != nil {
 		return fmt.Errorf("seed demo runs: %w", err)
 	}
-	if err := a.track.SeedDemo(ctx, p, items); err != nil {
-		return fmt.Errorf("seed demo runs: %w", err)
-	}
-	if err := a.goals.SeedDemo(ctx, p, items); err != nil {
+	if err := a.goals.SeedDemo(ctx, p, keys); err != nil {
 		return fmt.Errorf("seed demo goals: %w", err)
 	}
 	fmt.Fprintf(stdout, "Seeded the demo project %s (%s).\n", p.Key, p.Name)

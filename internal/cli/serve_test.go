@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/storetest"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 const testPassword = "a long enough test password"
@@ -73,7 +73,7 @@ func startFixtureWith(t *testing.T, db string, configure func(*Config)) *fixture
 		r.app.close()
 	})
 	f := &fixture{t: t, run: r, base: r.base, tokens: map[string]string{}, cfg: cfg}
-	a, w := r.app.auth, r.app.work
+	a, w := r.app.auth, r.app.projects
 	users := map[string]*auth.User{}
 	for _, name := range []string{"root", "owner", "editor", "viewer", "other"} {
 		u, err := a.CreateUser(ctx, auth.NewUser{Name: name, Password: testPassword, Admin: name == "root"})
@@ -92,11 +92,11 @@ func startFixtureWith(t *testing.T, db string, configure func(*Config)) *fixture
 		t.Fatal(err)
 	}
 	f.tokens["owner-read"] = secret
-	bal, err := w.CreateProject(storetest.As(ctx, users["owner"]), work.NewProject{Key: "BAL", Name: "Balloons"})
+	bal, err := w.CreateProject(storetest.As(ctx, users["owner"]), project.NewProject{Key: "BAL", Name: "Balloons"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.CreateProject(storetest.As(ctx, users["other"]), work.NewProject{Key: "CAT", Name: "Cats"}); err != nil {
+	if _, err := w.CreateProject(storetest.As(ctx, users["other"]), project.NewProject{Key: "CAT", Name: "Cats"}); err != nil {
 		t.Fatal(err)
 	}
 	for name, role := range map[string]auth.Role{"editor": auth.RoleEditor, "viewer": auth.RoleViewer} {
@@ -240,7 +240,7 @@ func testListsDoNotLeak(t *testing.T, db string) {
 		if status != 200 {
 			t.Fatalf("list as %s: %d %s", user, status, b)
 		}
-		var out struct{ Projects []work.Project }
+		var out struct{ Projects []project.Project }
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 // Client talks to one Trellis server as one user.
@@ -150,9 +150,9 @@ func (c *Client) CreateUser(ctx context.Context, name, password string, admin bo
 }
 
 // Projects lists the caller's projects.
-func (c *Client) Projects(ctx context.Context, includeArchived bool) ([]work.Project, error) {
+func (c *Client) Projects(ctx context.Context, includeArchived bool) ([]project.Project, error) {
 	var out struct {
-		Projects []work.Project `json:"projects"`
+		Projects []project.Project `json:"projects"`
 	}
 	path := "/projects"
 	if includeArchived {
@@ -162,34 +162,34 @@ func (c *Client) Projects(ctx context.Context, includeArchived bool) ([]work.Pro
 }
 
 // CreateProject creates a project with the caller as admin.
-func (c *Client) CreateProject(ctx context.Context, p work.NewProject) (*work.Project, error) {
-	var out work.Project
+func (c *Client) CreateProject(ctx context.Context, p project.NewProject) (*project.Project, error) {
+	var out project.Project
 	return &out, c.do(ctx, "POST", "/projects", p, &out)
 }
 
 // Project returns one project.
-func (c *Client) Project(ctx context.Context, key string) (*work.Project, error) {
-	var out work.Project
+func (c *Client) Project(ctx context.Context, key string) (*project.Project, error) {
+	var out project.Project
 	return &out, c.do(ctx, "GET", "/projects/"+url.PathEscape(key), nil, &out)
 }
 
 // UpdateProject changes a project.
-func (c *Client) UpdateProject(ctx context.Context, key string, upd work.ProjectUpdate) (*work.Project, error) {
-	var out work.Project
+func (c *Client) UpdateProject(ctx context.Context, key string, upd project.ProjectUpdate) (*project.Project, error) {
+	var out project.Project
 	return &out, c.do(ctx, "PATCH", "/projects/"+url.PathEscape(key), upd, &out)
 }
 
 // Members lists a project's members.
-func (c *Client) Members(ctx context.Context, key string) ([]work.Member, error) {
+func (c *Client) Members(ctx context.Context, key string) ([]project.Member, error) {
 	var out struct {
-		Members []work.Member `json:"members"`
+		Members []project.Member `json:"members"`
 	}
 	return out.Members, c.do(ctx, "GET", "/projects/"+url.PathEscape(key)+"/members", nil, &out)
 }
 
 // SetMember adds a member or changes their role.
-func (c *Client) SetMember(ctx context.Context, key, user string, role auth.Role) (*work.Member, error) {
-	var out work.Member
+func (c *Client) SetMember(ctx context.Context, key, user string, role auth.Role) (*project.Member, error) {
+	var out project.Member
 	return &out, c.do(ctx, "PUT", "/projects/"+url.PathEscape(key)+"/members/"+url.PathEscape(user), map[string]string{"role": string(role)}, &out)
 }
 

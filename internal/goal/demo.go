@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 // demoGoal is a goal of the demo story, on the demo item with the given
@@ -55,13 +55,10 @@ Feature: A retrained detector is ready to release
 // SeedDemo gives the demo project (work.SeedDemo, with its runs from
 // tracking's SeedDemo) goals on the project and its experiments, and an
 // acceptance spec on the retraining item, through the Service, so they are
-// evaluated and checked like any other. items are the demo project's items;
-// a missing demo item is an error, since the story would not hold together.
-func (s *Service) SeedDemo(ctx context.Context, proj *work.Project, items []*work.Item) error {
-	keys := map[string]string{}
-	for _, it := range items {
-		keys[it.Title] = it.Key
-	}
+// evaluated and checked like any other. keys are the demo project's item
+// keys by title; a missing demo item is an error, since the story would not
+// hold together.
+func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[string]string) error {
 	key := func(title string) (string, error) {
 		if title == "" {
 			return "", nil

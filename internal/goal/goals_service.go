@@ -5,12 +5,13 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // ParseGoal reads a goal sentence as people write it: "METRIC COMPARATOR
@@ -70,8 +71,8 @@ func normalize(g Goal) (Goal, error) {
 const maxGoals = 50
 
 // item resolves an item reference of proj. Errors: ENOTFOUND.
-func (s *Service) item(ctx context.Context, proj *work.Project, ref string) (*work.Item, error) {
-	n, err := work.ParseItemRef(proj.Key, ref)
+func (s *Service) item(ctx context.Context, proj *project.Project, ref string) (*ItemRef, error) {
+	n, err := project.ParseItemRef(proj.Key, ref)
 	if err != nil { // a key of another project, or no key at all: no such item here
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found in project %s.", ref, proj.Key)
 	}
@@ -79,21 +80,21 @@ func (s *Service) item(ctx context.Context, proj *work.Project, ref string) (*wo
 }
 
 // itemNumber returns item n of proj with its key. Errors: ENOTFOUND.
-func (s *Service) itemNumber(ctx context.Context, proj *work.Project, n int64) (*work.Item, error) {
-	it, err := s.store.FindItem(ctx, proj.ID, n)
+func (s *Service) itemNumber(ctx context.Context, proj *project.Project, n int64) (*ItemRef, error) {
+	it, err := s.store.FindItemRef(ctx, proj.ID, n)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", work.ItemKey(proj.Key, n))
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", project.ItemKey(proj.Key, n))
 	}
 	if err != nil {
 		return nil, err
 	}
-	it.Key = work.ItemKey(proj.Key, it.Number)
+	it.Key = project.ItemKey(proj.Key, it.Number)
 	return it, nil
 }
 
-func (s *Service) finish(proj *work.Project, g *StoredGoal) *StoredGoal {
+func (s *Service) finish(proj *project.Project, g *StoredGoal) *StoredGoal {
 	if g.ItemNumber > 0 {
-		g.Item = work.ItemKey(proj.Key, g.ItemNumber)
+		g.Item = project.ItemKey(proj.Key, g.ItemNumber)
 	}
 	g.Key, g.Text = g.Goal.MetricKey(), g.Goal.String()
 	return g
@@ -101,7 +102,7 @@ func (s *Service) finish(proj *work.Project, g *StoredGoal) *StoredGoal {
 
 // filter returns the filter of an item's goals (ref not empty) or of the
 // project's own goals.
-func (s *Service) filter(ctx context.Context, proj *work.Project, ref string) (GoalFilter, *work.Item, error) {
+func (s *Service) filter(ctx context.Context, proj *project.Project, ref string) (GoalFilter, *ItemRef, error) {
 	if ref == "" {
 		return GoalFilter{ProjectID: proj.ID, Level: ProjectGoals}, nil, nil
 	}
@@ -114,7 +115,7 @@ func (s *Service) filter(ctx context.Context, proj *work.Project, ref string) (G
 
 // Goals lists the goals of an item of an authorized project, or the
 // project's own goals when ref is empty. Errors: ENOTFOUND, EINVALID.
-func (s *Service) Goals(ctx context.Context, proj *work.Project, ref string) ([]*StoredGoal, error) {
+func (s *Service) Goals(ctx context.Context, proj *project.Project, ref string) ([]*StoredGoal, error) {
 	f, _, err := s.filter(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func (s *Service) Goals(ctx context.Context, proj *work.Project, ref string) ([]
 // AddGoal attaches g to an item of an authorized project (the caller is an
 // editor), or to the project itself when ref is empty, last in the list.
 // Errors: EINVALID naming the field, ENOTFOUND, ECONFLICT (too many goals).
-func (s *Service) AddGoal(ctx context.Context, proj *work.Project, ref string, g Goal) (*StoredGoal, error) {
+func (s *Service) AddGoal(ctx context.Context, proj *project.Project, ref string, g Goal) (*StoredGoal, error) {
 	p := auth.FromContext(ctx)
 	if p == nil {
 		return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
@@ -173,7 +174,7 @@ type GoalUpdate struct {
 }
 
 // Goal returns one goal of an authorized project. Errors: ENOTFOUND.
-func (s *Service) Goal(ctx context.Context, proj *work.Project, id string) (*StoredGoal, error) {
+func (s *Service) Goal(ctx context.Context, proj *project.Project, id string) (*StoredGoal, error) {
 	g, err := s.store.FindGoal(ctx, proj.ID, id)
 	if err != nil {
 		return nil, err
@@ -183,7 +184,7 @@ func (s *Service) Goal(ctx context.Context, proj *work.Project, id string) (*Sto
 
 // UpdateGoal changes a goal of an authorized project (the caller is an
 // editor). Errors: ENOTFOUND, EINVALID naming the field.
-func (s *Service) UpdateGoal(ctx context.Context, proj *work.Project, id string, upd GoalUpdate) (*StoredGoal, error) {
+func (s *Service) UpdateGoal(ctx context.Context, proj *project.Project, id string, upd GoalUpdate) (*StoredGoal, error) {
 	g, err := s.store.FindGoal(ctx, proj.ID, id)
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func (s *Service) UpdateGoal(ctx context.Context, proj *work.Project, id string,
 
 // DeleteGoal removes a goal of an authorized project (the caller is an
 // editor). Errors: ENOTFOUND.
-func (s *Service) DeleteGoal(ctx context.Context, proj *work.Project, id string) error {
+func (s *Service) DeleteGoal(ctx context.Context, proj *project.Project, id string) error {
 	return s.store.DeleteGoal(ctx, proj.ID, id)
 }
 
@@ -247,7 +248,7 @@ func judge(goals []*StoredGoal, obs map[string][]Observation) []GoalResult {
 // linked to it: met, not met, no data or undefined from the latest run
 // that logged each goal's metric, with the best value so far and its run.
 // Errors: ENOTFOUND, EINVALID.
-func (s *Service) EvaluateItemGoals(ctx context.Context, proj *work.Project, ref string) (*ItemEvaluation, error) {
+func (s *Service) EvaluateItemGoals(ctx context.Context, proj *project.Project, ref string) (*ItemEvaluation, error) {
 	f, it, err := s.filter(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -273,7 +274,7 @@ func (s *Service) EvaluateItemGoals(ctx context.Context, proj *work.Project, ref
 
 // EvaluateProjectGoals judges the project's own goals against every active
 // run of the project: the latest run that logged a goal's metric decides.
-func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *work.Project) (*ItemEvaluation, error) {
+func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *project.Project) (*ItemEvaluation, error) {
 	goals, err := s.store.FindGoals(ctx, GoalFilter{ProjectID: proj.ID, Level: ProjectGoals})
 	if err != nil {
 		return nil, err
@@ -308,12 +309,12 @@ func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *work.Project) 
 // sent with the request) against the active runs linked to an item key.
 // The item need not exist: runs link to item keys as text. Errors:
 // EINVALID (a key of another project or malformed).
-func (s *Service) EvaluateGoals(ctx context.Context, proj *work.Project, itemKey string, goals []Goal) (*ItemEvaluation, error) {
-	num, err := work.ParseItemRef(proj.Key, itemKey)
+func (s *Service) EvaluateGoals(ctx context.Context, proj *project.Project, itemKey string, goals []Goal) (*ItemEvaluation, error) {
+	num, err := project.ParseItemRef(proj.Key, itemKey)
 	if err != nil {
 		return nil, trellis.Invalid("item", "item %q is not in project %s (keys look like %s-12)", itemKey, proj.Key, proj.Key)
 	}
-	itemKey = work.ItemKey(proj.Key, num)
+	itemKey = project.ItemKey(proj.Key, num)
 	keys := make([]string, len(goals))
 	for i, g := range goals {
 		keys[i] = g.MetricKey()
@@ -353,7 +354,7 @@ func (p GoalProgress) AllMet() bool { return p.Total > 0 && p.Met == p.Total }
 // the items a sprint board or the experiment board shows. A goal's status
 // depends only on its latest observation, so the store returns just that
 // one per goal, and Evaluate judges it as it would the whole list.
-func (s *Service) ItemProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]GoalProgress, error) {
+func (s *Service) ItemProgress(ctx context.Context, proj *project.Project, sprintID string, kind string) (map[string]GoalProgress, error) {
 	rows, err := s.store.FindLatestGoalObservations(ctx, GoalFilter{ProjectID: proj.ID, Level: ItemGoals, SprintID: sprintID, Kind: kind})
 	if err != nil {
 		return nil, err
@@ -364,7 +365,7 @@ func (s *Service) ItemProgress(ctx context.Context, proj *work.Project, sprintID
 		if o := r.Latest; o != nil {
 			obs = []Observation{observation(o.RunID, o.RunName, o.StartTime, o.Value)}
 		}
-		k := work.ItemKey(proj.Key, r.ItemNumber)
+		k := project.ItemKey(proj.Key, r.ItemNumber)
 		p := out[k]
 		p.Total++
 		if Evaluate(r.Goal, obs).Status == Met {
@@ -384,21 +385,22 @@ func (ev *ItemEvaluation) ResultsOf() map[string]GoalResult {
 	return m
 }
 
-// SnapshotDecision keeps the decided item's goal results as the decision's
-// evidence; internal/cli registers it with work.Service.OnDecided. Items
-// without goals keep no snapshot. It returns the error for the caller to
-// log: the decision itself is already committed.
-func (s *Service) SnapshotDecision(ctx context.Context, ev work.Decided) error {
-	ie, err := s.EvaluateItemGoals(ctx, ev.Project, ev.Decision.Item)
+// SnapshotDecision keeps the goal results of an item decided at decidedAt
+// as the decision's evidence; internal/cli calls it from
+// work.Service.OnDecided. Items without goals keep no snapshot. It returns
+// the error for the caller to log: the decision itself is already
+// committed.
+func (s *Service) SnapshotDecision(ctx context.Context, proj *project.Project, item ItemRef, decidedAt time.Time) error {
+	ie, err := s.EvaluateItemGoals(ctx, proj, item.Key)
 	if err != nil || len(ie.Goals) == 0 {
 		return err
 	}
-	return s.store.SaveGoalSnapshot(ctx, ev.Decision.ItemID, ie.JSON(), ev.Decision.DecidedAt)
+	return s.store.SaveGoalSnapshot(ctx, item.ID, ie.JSON(), decidedAt)
 }
 
 // DecisionEvidence returns the goal snapshots kept with a project's
 // decisions, by decided item id.
-func (s *Service) DecisionEvidence(ctx context.Context, proj *work.Project) (map[string]*Snapshot, error) {
+func (s *Service) DecisionEvidence(ctx context.Context, proj *project.Project) (map[string]*Snapshot, error) {
 	return s.store.FindGoalSnapshots(ctx, proj.ID)
 }
 
@@ -427,23 +429,21 @@ func (o *ObservationJSON) String() string {
 	return FormatNumber(*o.Value)
 }
 
-// AttachEvidence fills each decision's GoalResults from the snapshot kept
-// when it was recorded, for the hypothesis log and its exports.
-func (s *Service) AttachEvidence(ctx context.Context, proj *work.Project, ds []*work.Decision) error {
-	if len(ds) == 0 {
-		return nil
-	}
+// EvidenceSentences reads the goal snapshots kept with a project's
+// decisions as lines of evidence (ResultJSON.Sentence), by decided item
+// id, for the hypothesis log and its exports.
+func (s *Service) EvidenceSentences(ctx context.Context, proj *project.Project) (map[string][]string, error) {
 	snaps, err := s.store.FindGoalSnapshots(ctx, proj.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, d := range ds {
-		if sn := snaps[d.ItemID]; sn != nil {
-			d.GoalResults = make([]string, len(sn.Results.Goals))
-			for i, r := range sn.Results.Goals {
-				d.GoalResults[i] = r.Sentence()
-			}
+	m := make(map[string][]string, len(snaps))
+	for id, sn := range snaps {
+		lines := make([]string, len(sn.Results.Goals))
+		for i, r := range sn.Results.Goals {
+			lines[i] = r.Sentence()
 		}
+		m[id] = lines
 	}
-	return nil
+	return m, nil
 }

@@ -3,8 +3,6 @@ package goal
 import (
 	"context"
 	"time"
-
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // StoredGoal is a goal attached to an item, or to its project when ItemID
@@ -42,7 +40,7 @@ type GoalFilter struct {
 	// SprintID and Kind narrow item goals to the items of a sprint or of
 	// a kind, as a sprint board or the experiment board shows them.
 	SprintID string
-	Kind     work.Kind
+	Kind     string // a work.Kind
 }
 
 // GoalObservation is one active run's latest value of a stored goal's
@@ -86,8 +84,8 @@ type RunQuery struct {
 // of items, runs and goals, so a board evaluates every card's goals in a
 // constant number of queries.
 type GoalStore interface {
-	// FindItem returns an item of a project by number. Errors: ENOTFOUND.
-	FindItem(ctx context.Context, projectID string, number int64) (*work.Item, error)
+	// FindItemRef returns an item of a project by number. Errors: ENOTFOUND.
+	FindItemRef(ctx context.Context, projectID string, number int64) (*ItemRef, error)
 	// CreateGoal inserts g last in its item's (or project's) list, setting
 	// its Position.
 	CreateGoal(ctx context.Context, g *StoredGoal) error

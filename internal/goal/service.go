@@ -15,6 +15,14 @@ type Service struct {
 	now   func() time.Time
 }
 
+// ItemRef is what goals and specs need of a backlog item: which item it is.
+// The backlog's own Item stays in package work, which goal does not import.
+type ItemRef struct {
+	ID     string
+	Number int64
+	Key    string // BAL-12
+}
+
 // Store is what the goal capability keeps in the database: goals, and
 // specs with their versions and latest results.
 type Store interface {

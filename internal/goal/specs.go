@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // maxSpecName bounds a spec's file name.
@@ -29,8 +29,8 @@ type ItemSpec struct {
 const FileSkipReason = "reads labels and predictions files, which are not on the server: check it with trellis spec check"
 
 // specItem resolves an item key of proj to the stored item.
-func (s *Service) specItem(ctx context.Context, proj *work.Project, ref string) (*work.Item, error) {
-	n, err := work.ParseItemRef(proj.Key, ref)
+func (s *Service) specItem(ctx context.Context, proj *project.Project, ref string) (*ItemRef, error) {
+	n, err := project.ParseItemRef(proj.Key, ref)
 	if err != nil {
 		return nil, trellis.Invalid("item", "%s", trellis.ErrorMessage(err))
 	}
@@ -64,7 +64,7 @@ func ParseSpecText(name, text string) (*Spec, error) {
 // AttachSpec stores text as the next version of the item's spec (nothing
 // changes when it equals the latest version) and checks it. A spec that
 // does not parse is never stored. Errors: EINVALID, ENOTFOUND.
-func (s *Service) AttachSpec(ctx context.Context, proj *work.Project, ref, name, text string) (*ItemSpec, error) {
+func (s *Service) AttachSpec(ctx context.Context, proj *project.Project, ref, name, text string) (*ItemSpec, error) {
 	if _, err := ParseSpecText(name, text); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) AttachSpec(ctx context.Context, proj *work.Project, ref, name,
 
 // ItemSpecOf returns the latest version of an item's spec with its latest
 // results. Errors: ENOTFOUND (no item, or no spec).
-func (s *Service) ItemSpecOf(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
+func (s *Service) ItemSpecOf(ctx context.Context, proj *project.Project, ref string) (*ItemSpec, error) {
 	it, v, err := s.latestSpec(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (s *Service) ItemSpecOf(ctx context.Context, proj *work.Project, ref string
 }
 
 // latestSpec resolves an item key and the latest version of its spec.
-func (s *Service) latestSpec(ctx context.Context, proj *work.Project, ref string) (*work.Item, *SpecVersion, error) {
+func (s *Service) latestSpec(ctx context.Context, proj *project.Project, ref string) (*ItemRef, *SpecVersion, error) {
 	it, err := s.specItem(ctx, proj, ref)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +121,7 @@ func (s *Service) latestSpec(ctx context.Context, proj *work.Project, ref string
 	return it, v, nil
 }
 
-func (s *Service) itemSpec(ctx context.Context, it *work.Item, v *SpecVersion) (*ItemSpec, error) {
+func (s *Service) itemSpec(ctx context.Context, it *ItemRef, v *SpecVersion) (*ItemSpec, error) {
 	if v.Text == "" {
 		full, err := s.store.FindSpecVersion(ctx, it.ID, v.Version)
 		if err != nil {
@@ -161,7 +161,7 @@ func Summarize(rs []*SpecResult) *SpecSummary {
 
 // SpecVersions lists the versions of an item's spec, newest first, without
 // their text. Errors: ENOTFOUND.
-func (s *Service) SpecVersions(ctx context.Context, proj *work.Project, ref string) ([]*SpecVersion, error) {
+func (s *Service) SpecVersions(ctx context.Context, proj *project.Project, ref string) ([]*SpecVersion, error) {
 	it, err := s.specItem(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (s *Service) SpecVersions(ctx context.Context, proj *work.Project, ref stri
 
 // SpecVersion returns version n of an item's spec with its text.
 // Errors: EINVALID (n < 1), ENOTFOUND.
-func (s *Service) SpecVersion(ctx context.Context, proj *work.Project, ref string, n int) (*SpecVersion, error) {
+func (s *Service) SpecVersion(ctx context.Context, proj *project.Project, ref string, n int) (*SpecVersion, error) {
 	if n < 1 {
 		return nil, trellis.Invalid("version", "version must be a number from 1")
 	}
@@ -199,7 +199,7 @@ func (s *Service) SpecVersion(ctx context.Context, proj *work.Project, ref strin
 
 // CheckItemSpec checks the latest version of an item's spec against the
 // project's runs now and stores the results. Errors: ENOTFOUND.
-func (s *Service) CheckItemSpec(ctx context.Context, proj *work.Project, ref string) (*ItemSpec, error) {
+func (s *Service) CheckItemSpec(ctx context.Context, proj *project.Project, ref string) (*ItemSpec, error) {
 	it, v, err := s.latestSpec(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ func (s *Service) CheckItemSpec(ctx context.Context, proj *work.Project, ref str
 
 // SpecSummaries counts the latest spec results of every item of proj that
 // has any, by item id: one query however many cards a board shows.
-func (s *Service) SpecSummaries(ctx context.Context, proj *work.Project) (map[string]*SpecSummary, error) {
+func (s *Service) SpecSummaries(ctx context.Context, proj *project.Project) (map[string]*SpecSummary, error) {
 	return s.store.FindSpecSummaries(ctx, proj.ID)
 }
 
@@ -238,7 +238,7 @@ func (s *Service) SpecRunFinished(ctx context.Context, ev tracking.RunFinished) 
 
 // check runs the run-based scenarios of version v against proj's runs,
 // marks the file-based ones skipped, and stores the results.
-func (s *Service) check(ctx context.Context, proj *work.Project, it *work.Item, v *SpecVersion) (*ItemSpec, error) {
+func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef, v *SpecVersion) (*ItemSpec, error) {
 	sp, err := ParseSpec(v.Name, []byte(v.Text))
 	if err != nil {
 		// Stored versions parsed when attached; a vocabulary change since
@@ -305,7 +305,7 @@ func (s *Service) check(ctx context.Context, proj *work.Project, it *work.Item, 
 	return s.save(ctx, proj, it, v, rs)
 }
 
-func (s *Service) save(ctx context.Context, proj *work.Project, it *work.Item, v *SpecVersion, rs []*SpecResult) (*ItemSpec, error) {
+func (s *Service) save(ctx context.Context, proj *project.Project, it *ItemRef, v *SpecVersion, rs []*SpecResult) (*ItemSpec, error) {
 	if _, err := s.store.SaveSpecResults(ctx, it.ID, proj.ID, v.Version, rs); err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func readsRuns(sc *Scenario) bool {
 // page and in goal evaluation.
 type ServerRuns struct {
 	Track   *tracking.Service
-	Project *work.Project
+	Project *project.Project
 }
 
 // RunMetrics returns the latest metrics of an active run of the project.

@@ -3,15 +3,13 @@ package goal
 import (
 	"context"
 	"time"
-
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // SpecStore keeps specs attached to items, their versions and the latest
 // result of each scenario.
 type SpecStore interface {
-	// FindItem returns an item of a project by its number. Errors: ENOTFOUND.
-	FindItem(ctx context.Context, projectID string, number int64) (*work.Item, error)
+	// FindItemRef returns an item of a project by number. Errors: ENOTFOUND.
+	FindItemRef(ctx context.Context, projectID string, number int64) (*ItemRef, error)
 	// AddSpecVersion stores v as the item's next version and sets
 	// v.Version, unless the latest version's text equals v.Text: then it
 	// fills v from that version and reports created false.

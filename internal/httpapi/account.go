@@ -32,7 +32,7 @@ func (api *API) me(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if id != "" {
-			ps, err := api.work.Projects(r.Context(), false)
+			ps, err := api.projects.Projects(r.Context(), false)
 			if err != nil {
 				return err
 			}

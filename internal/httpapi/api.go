@@ -6,6 +6,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -14,18 +15,34 @@ import (
 // Prefix is where the JSON API is mounted.
 const Prefix = "/api/v1"
 
+// Options are the services the JSON API serves; all are required but
+// Logger (nil discards).
+type Options struct {
+	Auth     *auth.Service
+	Projects *project.Service
+	Work     *work.Service
+	Tracking *tracking.Service
+	Goals    *goal.Service
+	Logger   *slog.Logger
+}
+
 // API serves /api/v1.
 type API struct {
-	auth  *auth.Service
-	work  *work.Service
-	track *tracking.Service
-	goals *goal.Service
-	log   *slog.Logger
+	auth     *auth.Service
+	projects *project.Service
+	work     *work.Service
+	track    *tracking.Service
+	goals    *goal.Service
+	log      *slog.Logger
 }
 
 // New returns the JSON API over the services.
-func New(a *auth.Service, w *work.Service, t *tracking.Service, g *goal.Service, log *slog.Logger) *API {
-	return &API{auth: a, work: w, track: t, goals: g, log: log}
+func New(opts Options) *API {
+	api := &API{auth: opts.Auth, projects: opts.Projects, work: opts.Work, track: opts.Tracking, goals: opts.Goals, log: opts.Logger}
+	if api.log == nil {
+		api.log = slog.New(slog.DiscardHandler)
+	}
+	return api
 }
 
 // Routes is the /api/v1 route table. Every row names its authorization rule;
@@ -69,7 +86,7 @@ func (api *API) Routes() []route.Route {
 
 // Surface returns the route table mounted under Prefix.
 func (api *API) Surface() route.Surface {
-	return route.Surface{Name: "api", Prefix: Prefix, Routes: api.Routes(), WriteError: ErrorWriter(api.log), Projects: api.work}
+	return route.Surface{Name: "api", Prefix: Prefix, Routes: api.Routes(), WriteError: ErrorWriter(api.log), Projects: api.projects}
 }
 
 func (api *API) notFound(w http.ResponseWriter, r *http.Request) error {

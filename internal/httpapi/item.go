@@ -248,8 +248,14 @@ func (api *API) hypothesisLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := api.goals.AttachEvidence(r.Context(), route.ProjectFrom(r.Context()), ds); err != nil {
-		return err
+	if len(ds) > 0 {
+		ev, err := api.goals.EvidenceSentences(r.Context(), route.ProjectFrom(r.Context()))
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			d.GoalResults = ev[d.ItemID]
+		}
 	}
 	switch q.Get("format") {
 	case "", "json":

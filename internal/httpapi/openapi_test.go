@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -23,7 +21,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	api := New(nil, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := New(Options{})
 	routed := map[string]string{}
 	for _, rt := range api.Routes() {
 		if rt.Method == "" {

@@ -4,13 +4,13 @@ import (
 	"net/http"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 type projectList struct {
-	Projects []*work.Project `json:"projects"`
+	Projects []*project.Project `json:"projects"`
 }
 
 func (api *API) listProjects(w http.ResponseWriter, r *http.Request) error {
@@ -18,7 +18,7 @@ func (api *API) listProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ps, err := api.work.Projects(r.Context(), archived)
+	ps, err := api.projects.Projects(r.Context(), archived)
 	if err != nil {
 		return err
 	}
@@ -26,11 +26,11 @@ func (api *API) listProjects(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (api *API) createProject(w http.ResponseWriter, r *http.Request) error {
-	var req work.NewProject
+	var req project.NewProject
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	p, err := api.work.CreateProject(r.Context(), req)
+	p, err := api.projects.CreateProject(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -42,11 +42,11 @@ func (api *API) getProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (api *API) updateProject(w http.ResponseWriter, r *http.Request) error {
-	var req work.ProjectUpdate
+	var req project.ProjectUpdate
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	p, err := api.work.UpdateProject(r.Context(), route.ProjectFrom(r.Context()), req)
+	p, err := api.projects.UpdateProject(r.Context(), route.ProjectFrom(r.Context()), req)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (api *API) updateProject(w http.ResponseWriter, r *http.Request) error {
 
 func (api *API) archiveProject(archived bool) route.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		p, err := api.work.UpdateProject(r.Context(), route.ProjectFrom(r.Context()), work.ProjectUpdate{Archived: &archived})
+		p, err := api.projects.UpdateProject(r.Context(), route.ProjectFrom(r.Context()), project.ProjectUpdate{Archived: &archived})
 		if err != nil {
 			return err
 		}
@@ -64,11 +64,11 @@ func (api *API) archiveProject(archived bool) route.HandlerFunc {
 }
 
 type memberList struct {
-	Members []*work.Member `json:"members"`
+	Members []*project.Member `json:"members"`
 }
 
 func (api *API) listMembers(w http.ResponseWriter, r *http.Request) error {
-	ms, err := api.work.Members(r.Context(), route.ProjectFrom(r.Context()))
+	ms, err := api.projects.Members(r.Context(), route.ProjectFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (api *API) setMember(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	m, err := api.work.SetMember(r.Context(), route.ProjectFrom(r.Context()), user, req.Role)
+	m, err := api.projects.SetMember(r.Context(), route.ProjectFrom(r.Context()), user, req.Role)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (api *API) removeMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := api.work.RemoveMember(r.Context(), route.ProjectFrom(r.Context()), user); err != nil {
+	if err := api.projects.RemoveMember(r.Context(), route.ProjectFrom(r.Context()), user); err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 			return trellis.Errorf(trellis.ENOTFOUND, "%s is not a member of this project.", user)
 		}

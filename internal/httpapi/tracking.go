@@ -21,7 +21,7 @@ func (api *API) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.DefaultProject != nil {
-		proj, err := api.work.Authorize(r.Context(), *req.DefaultProject, auth.RoleViewer)
+		proj, err := api.projects.Authorize(r.Context(), *req.DefaultProject, auth.RoleViewer)
 		if err != nil {
 			if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 				return trellis.Invalid("default_project", "no project %q that you belong to", *req.DefaultProject)

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/blob"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // Artifacts live in the blob store under "mlflow/<experiment id>/<run
@@ -35,7 +35,7 @@ func (api *API) artifactEndpoints() []endpoint {
 // artifactKey validates a proxy path and returns its blob key. Errors:
 // EINVALID for any path that is not a clean relative path, ENOTFOUND when
 // its experiment is not in proj.
-func (api *API) artifactKey(r *http.Request, proj *work.Project, p string) (string, error) {
+func (api *API) artifactKey(r *http.Request, proj *project.Project, p string) (string, error) {
 	key, err := blob.CleanKey(p)
 	if err != nil {
 		return "", err
@@ -59,7 +59,7 @@ type wireFile struct {
 	FileSize int64  `json:"file_size,omitempty"`
 }
 
-func (api *API) list(r *http.Request, proj *work.Project, dir, relTo string) ([]wireFile, error) {
+func (api *API) list(r *http.Request, proj *project.Project, dir, relTo string) ([]wireFile, error) {
 	if dir == "" {
 		return nil, nil
 	}
@@ -83,7 +83,7 @@ func (api *API) list(r *http.Request, proj *work.Project, dir, relTo string) ([]
 	return files, nil
 }
 
-func (api *API) proxyList(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) proxyList(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	p := r.URL.Query().Get("path")
 	files, err := api.list(r, proj, p, "")
 	if err != nil {
@@ -94,7 +94,7 @@ func (api *API) proxyList(w http.ResponseWriter, r *http.Request, proj *work.Pro
 	}{files})
 }
 
-func (api *API) proxyGet(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) proxyGet(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	key, err := api.artifactKey(r, proj, r.PathValue("path"))
 	if err != nil {
 		return err
@@ -117,7 +117,7 @@ func (api *API) proxyGet(w http.ResponseWriter, r *http.Request, proj *work.Proj
 	return nil
 }
 
-func (api *API) proxyPut(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) proxyPut(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	key, err := api.artifactKey(r, proj, r.PathValue("path"))
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func (api *API) proxyPut(w http.ResponseWriter, r *http.Request, proj *work.Proj
 	return ok(w, empty{})
 }
 
-func (api *API) proxyDelete(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) proxyDelete(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	key, err := api.artifactKey(r, proj, r.PathValue("path"))
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (api *API) multipartStore(w http.ResponseWriter) (blob.Multipart, bool) {
 // mpuKey returns the blob key an mpu call targets: MLflow's client puts
 // the artifact's directory in the URL and the local file's path in the
 // body's "path", whose last element (after / or \) names the artifact.
-func (api *API) mpuKey(r *http.Request, proj *work.Project, local string) (string, error) {
+func (api *API) mpuKey(r *http.Request, proj *project.Project, local string) (string, error) {
 	name := local
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -192,7 +192,7 @@ type wireCredential struct {
 	Headers    map[string]string `json:"headers"`
 }
 
-func (api *API) mpuCreate(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) mpuCreate(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		Path     string `json:"path"`
 		NumParts jint   `json:"num_parts"`
@@ -235,7 +235,7 @@ func (api *API) mpuCreate(w http.ResponseWriter, r *http.Request, proj *work.Pro
 // mpuUpload finds the upload an mpu/complete or mpu/abort names and checks
 // that it is the upload of the path the request names, so a caller can
 // only finish uploads into artifacts their project may write.
-func (api *API) mpuUpload(r *http.Request, proj *work.Project, mp blob.Multipart, local, id string) (*blob.Upload, error) {
+func (api *API) mpuUpload(r *http.Request, proj *project.Project, mp blob.Multipart, local, id string) (*blob.Upload, error) {
 	if err := required("path", local != ""); err != nil {
 		return nil, err
 	}
@@ -258,8 +258,8 @@ func (api *API) mpuUpload(r *http.Request, proj *work.Project, mp blob.Multipart
 
 // mpuFinish is mpu/complete (complete) or mpu/abort: both name the upload
 // and its path; complete also lists the parts.
-func (api *API) mpuFinish(complete bool) func(http.ResponseWriter, *http.Request, *work.Project) error {
-	return func(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) mpuFinish(complete bool) func(http.ResponseWriter, *http.Request, *project.Project) error {
+	return func(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 		var req struct {
 			Path     string `json:"path"`
 			UploadID string `json:"upload_id"`
@@ -323,7 +323,7 @@ func (api *API) mpuPart(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listRunArtifacts is the tracking API's artifacts/list.
-func (api *API) listRunArtifacts(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) listRunArtifacts(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		Path string `json:"path"`

@@ -16,11 +16,11 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/blob"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/ttlcache"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // MLflow error codes Trellis answers with.
@@ -96,7 +96,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // project of the unprefixed /api/2.0/mlflow.
 type Projects interface {
 	route.Projects
-	Projects(ctx context.Context, includeArchived bool) ([]*work.Project, error)
+	Projects(ctx context.Context, includeArchived bool) ([]*project.Project, error)
 }
 
 // API is the MLflow-compatible surface.
@@ -119,13 +119,29 @@ type choiceKey struct{ userID, defaultID string }
 
 const choiceTTL = 5 * time.Second
 
-// New returns the MLflow surface over the tracking service; projects
-// authorizes /p/{key} tracking URIs and resolves the default project;
-// blobs keeps artifacts; baseURL is the server's external URL, which the
-// part URLs of multipart uploads start with.
-func New(projects Projects, tr *tracking.Service, blobs blob.Store, baseURL string, log *slog.Logger) *API {
-	return &API{log: log, projects: projects, tracking: tr, blobs: blobs, baseURL: strings.TrimRight(baseURL, "/"),
+// Options are what the MLflow surface serves; all are required but Logger
+// (nil discards).
+type Options struct {
+	// Projects authorizes /p/{key} tracking URIs and resolves the default
+	// project of the unprefixed one.
+	Projects Projects
+	Tracking *tracking.Service
+	// Blobs keeps artifacts.
+	Blobs blob.Store
+	// BaseURL is the server's external URL, which the part URLs of
+	// multipart uploads start with.
+	BaseURL string
+	Logger  *slog.Logger
+}
+
+// New returns the MLflow surface.
+func New(opts Options) *API {
+	api := &API{log: opts.Logger, projects: opts.Projects, tracking: opts.Tracking, blobs: opts.Blobs, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		choices: ttlcache.New[choiceKey, string](choiceTTL, 10000)}
+	if api.log == nil {
+		api.log = slog.New(slog.DiscardHandler)
+	}
+	return api
 }
 
 func endpointNotFound(w http.ResponseWriter, r *http.Request) error {
@@ -139,12 +155,12 @@ type endpoint struct {
 	method  string
 	pattern string
 	write   bool // needs an editor; reads need a viewer
-	handler func(w http.ResponseWriter, r *http.Request, proj *work.Project) error
+	handler func(w http.ResponseWriter, r *http.Request, proj *project.Project) error
 }
 
 // project returns the project a request acts on: the one the /p/{key}
 // guard authorized, else the caller's default project with the role need.
-func (api *API) project(r *http.Request, need auth.Role) (*work.Project, error) {
+func (api *API) project(r *http.Request, need auth.Role) (*project.Project, error) {
 	if p := route.ProjectFrom(r.Context()); p != nil {
 		return p, nil
 	}

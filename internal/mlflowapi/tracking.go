@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // Version is what /version answers: the MLflow REST protocol version this
@@ -62,7 +62,7 @@ type experimentIDReq struct {
 	ExperimentID string `json:"experiment_id"`
 }
 
-func (api *API) createExperiment(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) createExperiment(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		Name             string    `json:"name"`
 		ArtifactLocation string    `json:"artifact_location"`
@@ -81,7 +81,7 @@ func (api *API) createExperiment(w http.ResponseWriter, r *http.Request, proj *w
 	return ok(w, map[string]string{"experiment_id": strconv.FormatInt(e.ID, 10)})
 }
 
-func (api *API) getExperiment(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) getExperiment(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req experimentIDReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -96,7 +96,7 @@ func (api *API) getExperiment(w http.ResponseWriter, r *http.Request, proj *work
 	return ok(w, map[string]any{"experiment": toWireExperiment(e)})
 }
 
-func (api *API) getExperimentByName(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) getExperimentByName(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		Name string `json:"experiment_name"`
 	}
@@ -120,7 +120,7 @@ type searchReq struct {
 	ExpIDs     []string `json:"experiment_ids"`
 }
 
-func (api *API) searchExperiments(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) searchExperiments(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req searchReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -140,7 +140,7 @@ func (api *API) searchExperiments(w http.ResponseWriter, r *http.Request, proj *
 	return ok(w, out)
 }
 
-func (api *API) updateExperiment(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) updateExperiment(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		ExperimentID string `json:"experiment_id"`
 		NewName      string `json:"new_name"`
@@ -157,8 +157,8 @@ func (api *API) updateExperiment(w http.ResponseWriter, r *http.Request, proj *w
 	return ok(w, empty{})
 }
 
-func (api *API) experimentStage(stage string) func(http.ResponseWriter, *http.Request, *work.Project) error {
-	return func(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) experimentStage(stage string) func(http.ResponseWriter, *http.Request, *project.Project) error {
+	return func(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 		var req experimentIDReq
 		if err := decode(r, &req); err != nil {
 			return err
@@ -173,7 +173,7 @@ func (api *API) experimentStage(stage string) func(http.ResponseWriter, *http.Re
 	}
 }
 
-func (api *API) setExperimentTag(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) setExperimentTag(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		ExperimentID string  `json:"experiment_id"`
 		Key          string  `json:"key"`
@@ -194,7 +194,7 @@ func (api *API) setExperimentTag(w http.ResponseWriter, r *http.Request, proj *w
 	return ok(w, empty{})
 }
 
-func (api *API) deleteExperimentTag(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) deleteExperimentTag(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		ExperimentID string `json:"experiment_id"`
 		Key          string `json:"key"`
@@ -211,7 +211,7 @@ func (api *API) deleteExperimentTag(w http.ResponseWriter, r *http.Request, proj
 	return ok(w, empty{})
 }
 
-func (api *API) createRun(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) createRun(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		ExperimentID string    `json:"experiment_id"`
 		UserID       string    `json:"user_id"`
@@ -246,7 +246,7 @@ func (q runIDReq) id() (string, error) {
 	return "", trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 }
 
-func (api *API) getRun(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) getRun(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req runIDReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -262,7 +262,7 @@ func (api *API) getRun(w http.ResponseWriter, r *http.Request, proj *work.Projec
 	return writeRunJSON(w, run)
 }
 
-func (api *API) updateRun(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) updateRun(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		Status  *string `json:"status"`
@@ -287,8 +287,8 @@ func (api *API) updateRun(w http.ResponseWriter, r *http.Request, proj *work.Pro
 	return ok(w, map[string]any{"run_info": toWireRunInfo(info)})
 }
 
-func (api *API) runStage(stage string) func(http.ResponseWriter, *http.Request, *work.Project) error {
-	return func(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) runStage(stage string) func(http.ResponseWriter, *http.Request, *project.Project) error {
+	return func(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 		var req runIDReq
 		if err := decode(r, &req); err != nil {
 			return err
@@ -304,7 +304,7 @@ func (api *API) runStage(stage string) func(http.ResponseWriter, *http.Request, 
 	}
 }
 
-func (api *API) searchRuns(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) searchRuns(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req searchReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -348,7 +348,7 @@ func metricIn(m wireMetricIn) (tracking.Metric, error) {
 	return tracking.Metric{Key: m.Key, Value: m.Value.V, Timestamp: m.Timestamp.V, Step: m.Step.V}, nil
 }
 
-func (api *API) logMetric(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) logMetric(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		wireMetricIn
@@ -390,7 +390,7 @@ func (q keyValueReq) parse() (string, tracking.Tag, error) {
 	return id, tracking.Tag{Key: q.Key, Value: *q.Value}, nil
 }
 
-func (api *API) logParam(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) logParam(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req keyValueReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -405,7 +405,7 @@ func (api *API) logParam(w http.ResponseWriter, r *http.Request, proj *work.Proj
 	return ok(w, empty{})
 }
 
-func (api *API) setTag(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) setTag(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req keyValueReq
 	if err := decode(r, &req); err != nil {
 		return err
@@ -420,7 +420,7 @@ func (api *API) setTag(w http.ResponseWriter, r *http.Request, proj *work.Projec
 	return ok(w, empty{})
 }
 
-func (api *API) deleteTag(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) deleteTag(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		Key string `json:"key"`
@@ -438,7 +438,7 @@ func (api *API) deleteTag(w http.ResponseWriter, r *http.Request, proj *work.Pro
 	return ok(w, empty{})
 }
 
-func (api *API) logBatch(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) logBatch(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	body, err := readBody(r)
 	if err != nil {
 		return err
@@ -473,7 +473,7 @@ func (api *API) logBatch(w http.ResponseWriter, r *http.Request, proj *work.Proj
 
 // logInputs records MLflow's dataset inputs of a run (mlflow.log_input),
 // which runs/get and runs/search then return under inputs.dataset_inputs.
-func (api *API) logInputs(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) logInputs(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		Datasets []struct {
@@ -518,7 +518,7 @@ func (api *API) logInputs(w http.ResponseWriter, r *http.Request, proj *work.Pro
 
 // logModel appends the model's JSON to the run's mlflow.log-model.history
 // tag, as MLflow's server does.
-func (api *API) logModel(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) logModel(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		ModelJSON string `json:"model_json"`
@@ -540,7 +540,7 @@ func (api *API) logModel(w http.ResponseWriter, r *http.Request, proj *work.Proj
 	return ok(w, empty{})
 }
 
-func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		runIDReq
 		MetricKey  string `json:"metric_key"`
@@ -584,7 +584,7 @@ func (api *API) getHistory(w http.ResponseWriter, r *http.Request, proj *work.Pr
 	return writeRaw(w, append(buf, '}', '\n'))
 }
 
-func (api *API) bulkInterval(w http.ResponseWriter, r *http.Request, proj *work.Project) error {
+func (api *API) bulkInterval(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
 	var req struct {
 		RunIDs     []string `json:"run_ids"`
 		MetricKey  string   `json:"metric_key"`

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // Access is a route's authorization rule.
@@ -73,9 +73,9 @@ type Route struct {
 	Handler  HandlerFunc
 }
 
-// Projects authorizes access to one project; work.Service implements it.
+// Projects authorizes access to one project; project.Service implements it.
 type Projects interface {
-	Authorize(ctx context.Context, key string, need auth.Role) (*work.Project, error)
+	Authorize(ctx context.Context, key string, need auth.Role) (*project.Project, error)
 }
 
 // Surface is a set of routes under a prefix, with the way it writes errors.
@@ -92,8 +92,8 @@ type Surface struct {
 type projectKey struct{}
 
 // ProjectFrom returns the project a project rule authorized for this request.
-func ProjectFrom(ctx context.Context) *work.Project {
-	p, _ := ctx.Value(projectKey{}).(*work.Project)
+func ProjectFrom(ctx context.Context) *project.Project {
+	p, _ := ctx.Value(projectKey{}).(*project.Project)
 	return p
 }
 

@@ -12,12 +12,12 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/server"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 func newServer(t testing.TB, logs io.Writer, routes ...route.Route) *server.Server {
@@ -40,7 +40,7 @@ func newServerAuth(t testing.TB, logs io.Writer, routes ...route.Route) (*server
 	}
 	a := auth.NewService(db, storetest.FastHash)
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	sf := route.Surface{Name: "test", Prefix: "/t", Routes: routes, Projects: work.NewService(db, a),
+	sf := route.Surface{Name: "test", Prefix: "/t", Routes: routes, Projects: project.NewService(db, a),
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) { http.Error(w, trellis.ErrorMessage(err), 400) }}
 	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}}), a
 }

@@ -30,6 +30,17 @@ func scanGoal(row interface{ Scan(...any) error }) (*goal.StoredGoal, error) {
 	return &g, nil
 }
 
+// FindItemRef returns the id and number of a project's item, which goals
+// and specs are attached to. Errors: ENOTFOUND.
+func (db *DB) FindItemRef(ctx context.Context, projectID string, number int64) (*goal.ItemRef, error) {
+	var it goal.ItemRef
+	err := db.read.QueryRowContext(ctx, `SELECT id, number FROM items WHERE project_id = $1 AND number = $2`, projectID, number).Scan(&it.ID, &it.Number)
+	if err != nil {
+		return nil, mapErr(err, "Item")
+	}
+	return &it, nil
+}
+
 // CreateGoal inserts g after the last goal of its item (or of its
 // project's own goals), setting g.Position. Two concurrent adds may share
 // a position; the id then orders them.

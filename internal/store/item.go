@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
+
+var _ work.Store = (*DB)(nil)
 
 const itemColumns = `i.id, i.project_id, i.number, i.kind, i.title, i.description, i.status, i.stage, i.rank, i.priority,
 	i.parent_id, COALESCE(pi.number, 0), i.phase, i.deliverable, i.time_box, i.hypothesis, i.success_metrics, i.points, i.size,
@@ -721,7 +724,7 @@ func (db *DB) FindInbox(ctx context.Context, userID string, limit int) ([]*work.
 		if err := rows.Scan(&n.ID, &n.ItemID, &n.Project, &num, &n.Title, &n.Actor, &n.Text, &at, &read); err != nil {
 			return nil, mapErr(err, "Inbox")
 		}
-		n.UserID, n.Item, n.CreatedAt, n.Read = userID, work.ItemKey(n.Project, num), tm(at), read != 0
+		n.UserID, n.Item, n.CreatedAt, n.Read = userID, project.ItemKey(n.Project, num), tm(at), read != 0
 		ns = append(ns, &n)
 	}
 	return ns, mapErr(rows.Err(), "Inbox")

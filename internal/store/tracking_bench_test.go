@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // cpuTime is the process's user and system CPU time so far.
@@ -43,7 +43,7 @@ func benchBackends(b *testing.B, fn func(b *testing.B, db *store.DB)) {
 	b.Run("postgres", func(b *testing.B) { fn(b, OpenPostgres(b)) })
 }
 
-func benchFixture(b testing.TB, db *store.DB) (context.Context, *tracking.Service, *work.Project) {
+func benchFixture(b testing.TB, db *store.DB) (context.Context, *tracking.Service, *project.Project) {
 	b.Helper()
 	ctx := context.Background()
 	as := auth.NewService(db, storetest.FastHash)
@@ -52,7 +52,7 @@ func benchFixture(b testing.TB, db *store.DB) (context.Context, *tracking.Servic
 		b.Fatal(err)
 	}
 	ctx = storetest.As(ctx, u)
-	p, err := work.NewService(db, as).CreateProject(ctx, work.NewProject{Key: "BEN", Name: "Bench"})
+	p, err := project.NewService(db, as).CreateProject(ctx, project.NewProject{Key: "BEN", Name: "Bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func benchSearchRuns(b *testing.B, db *store.DB, sizes []int, analyze func()) {
 	}
 }
 
-func seedSearch(b *testing.B, ctx context.Context, svc *tracking.Service, p *work.Project, eid string, n int) {
+func seedSearch(b *testing.B, ctx context.Context, svc *tracking.Service, p *project.Project, eid string, n int) {
 	b.Helper()
 	errs := make(chan error, 8)
 	for w := range 8 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -20,7 +21,7 @@ import (
 
 // goalRun logs a run linked to item (none when empty) that started at
 // second start and logged metrics.
-func goalRun(t *testing.T, ctx context.Context, tr *tracking.Service, p *work.Project, expID, item string, start int64, metrics map[string]float64) string {
+func goalRun(t *testing.T, ctx context.Context, tr *tracking.Service, p *project.Project, expID, item string, start int64, metrics map[string]float64) string {
 	t.Helper()
 	var tags []tracking.Tag
 	if item != "" {
@@ -43,7 +44,7 @@ func testGoals(t *testing.T, db *store.DB) {
 	tr := tracking.NewService(db)
 	gs := goal.NewService(db, tr)
 	ws.OnDecided(func(ctx context.Context, ev work.Decided) {
-		if err := gs.SnapshotDecision(ctx, ev); err != nil {
+		if err := gs.SnapshotDecision(ctx, ev.Project, goal.ItemRef{ID: ev.Decision.ItemID, Key: ev.Decision.Item}, ev.Decision.DecidedAt); err != nil {
 			t.Errorf("snapshot: %v", err)
 		}
 	})
@@ -107,7 +108,7 @@ func testGoals(t *testing.T, db *store.DB) {
 
 	// Another project sees none of these goals.
 	as := auth.NewService(db, FastHash)
-	cat := must[*work.Project](t)(work.NewService(db, as).CreateProject(ctx, work.NewProject{Key: "CAT", Name: "Cats"}))
+	cat := must[*project.Project](t)(project.NewService(db, as).CreateProject(ctx, project.NewProject{Key: "CAT", Name: "Cats"}))
 	_, err = gs.Goal(ctx, cat, acc.ID)
 	wantCode(t, err, trellis.ENOTFOUND)
 	wantCode(t, gs.DeleteGoal(ctx, cat, acc.ID), trellis.ENOTFOUND)
@@ -171,7 +172,7 @@ func testGoals(t *testing.T, db *store.DB) {
 		t.Errorf("progress %+v", prog)
 	}
 	// Narrowed as the experiment board and a sprint board show them.
-	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", work.KindExperiment)); len(prog) != 1 || prog[exp.Key].Total != 3 {
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", string(work.KindExperiment))); len(prog) != 1 || prog[exp.Key].Total != 3 {
 		t.Errorf("experiment progress %+v", prog)
 	}
 	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
@@ -436,7 +437,7 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 			kind   work.Kind
 			want   map[string]goal.GoalProgress
 		}{{"", "", want}, {sp.ID, "", wantSprint}, {"", work.KindExperiment, wantExp}} {
-			got := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, c.sprint, c.kind))
+			got := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, c.sprint, string(c.kind)))
 			if !maps.Equal(got, c.want) {
 				t.Errorf("round %d: ItemProgress(%q, %q) = %v, want %v", round, c.sprint, c.kind, got, c.want)
 			}

@@ -9,22 +9,24 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
 
 // itemFixture is a project BAL owned by ada, with bob as editor.
-func itemFixture(t *testing.T, db *store.DB) (context.Context, *work.Service, *work.Project) {
+func itemFixture(t *testing.T, db *store.DB) (context.Context, *work.Service, *project.Project) {
 	t.Helper()
 	ctx := context.Background()
 	as := auth.NewService(db, FastHash)
-	ws := work.NewService(db, as)
+	ps := project.NewService(db, as)
+	ws := work.NewService(db, ps)
 	ada := must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
 	must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "bob", Password: pw}))
 	ctx = As(ctx, ada)
-	p := must[*work.Project](t)(ws.CreateProject(ctx, work.NewProject{Key: "BAL", Name: "Balloons"}))
-	must[*work.Member](t)(ws.SetMember(ctx, p, "bob", auth.RoleEditor))
+	p := must[*project.Project](t)(ps.CreateProject(ctx, project.NewProject{Key: "BAL", Name: "Balloons"}))
+	must[*project.Member](t)(ps.SetMember(ctx, p, "bob", auth.RoleEditor))
 	return ctx, ws, p
 }
 
@@ -349,21 +351,31 @@ func must2(tb testing.TB) func(*work.Decision, *work.Item, error) (*work.Decisio
 func testDemo(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	as := auth.NewService(db, FastHash)
-	ws := work.NewService(db, as)
+	ps := project.NewService(db, as)
+	ws := work.NewService(db, ps)
 	admin := must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "admin", Password: pw, Admin: true}))
 	ctx = As(ctx, admin)
-	p := must[*work.Project](t)(ws.SeedDemo(ctx, work.DemoUsers(as)))
+	p, keys, err := ws.SeedDemo(ctx, work.DemoUsers(as))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.Key != "BAL" {
 		t.Fatalf("demo key %s", p.Key)
 	}
-	_, err := ws.SeedDemo(ctx, work.DemoUsers(as))
+	_, _, err = ws.SeedDemo(ctx, work.DemoUsers(as))
 	wantCode(t, err, trellis.ECONFLICT)
 	items := must[[]*work.Item](t)(ws.Items(ctx, p, work.ItemFilter{}))
 	kinds := map[work.Kind]int{}
 	stages := map[string]int{}
+	if len(keys) != len(items) {
+		t.Errorf("demo keys %d, items %d", len(keys), len(items))
+	}
 	for _, it := range items {
 		kinds[it.Kind]++
 		stages[it.Stage]++
+		if keys[it.Title] != it.Key {
+			t.Errorf("demo key of %q = %q, want %s", it.Title, keys[it.Title], it.Key)
+		}
 	}
 	for _, k := range work.Kinds {
 		if kinds[k] == 0 {

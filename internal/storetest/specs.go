@@ -8,6 +8,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -17,10 +18,11 @@ import (
 // specFixture makes a user, project BAL with items BAL-1 and BAL-2, and
 // the tracking and goal services over db, with a run-finished hook that
 // re-checks specs as internal/cli wires it.
-func specFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service, *goal.Service, *work.Project) {
+func specFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service, *goal.Service, *project.Project) {
 	t.Helper()
 	ctx, track, p := trackingFixture(t, db)
-	ws := work.NewService(db, auth.NewService(db, FastHash))
+	ps := project.NewService(db, auth.NewService(db, FastHash))
+	ws := work.NewService(db, ps)
 	for _, title := range []string{"Churn model", "Serve it"} {
 		must[*work.Item](t)(ws.CreateItem(ctx, p, work.NewItem{Kind: work.KindDevelopment, Title: title}))
 	}
@@ -34,7 +36,7 @@ func specFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service
 }
 
 // logItemRun logs a run linked to item with accuracy acc and finishes it.
-func logItemRun(t *testing.T, ctx context.Context, track *tracking.Service, p *work.Project, item string, start int64, acc float64) string {
+func logItemRun(t *testing.T, ctx context.Context, track *tracking.Service, p *project.Project, item string, start int64, acc float64) string {
 	t.Helper()
 	r := must[*tracking.Run](t)(track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", StartTime: start, Tags: []tracking.Tag{{Key: "trellis.item", Value: item}}}))
 	if err := track.LogBatch(ctx, p, r.Info.ID, tracking.Batch{Metrics: []tracking.Metric{{Key: "acc", Value: acc, Timestamp: start}}}); err != nil {

@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // trackingFixture makes a user and a project and returns the tracking
 // service acting as that user.
-func trackingFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service, *work.Project) {
+func trackingFixture(t *testing.T, db *store.DB) (context.Context, *tracking.Service, *project.Project) {
 	t.Helper()
 	ctx := context.Background()
 	as := auth.NewService(db, FastHash)
-	ws := work.NewService(db, as)
+	ps := project.NewService(db, as)
 	ada := must[*auth.User](t)(as.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
 	ctx = As(ctx, ada)
-	p := must[*work.Project](t)(ws.CreateProject(ctx, work.NewProject{Key: "BAL", Name: "Balloons"}))
+	p := must[*project.Project](t)(ps.CreateProject(ctx, project.NewProject{Key: "BAL", Name: "Balloons"}))
 	return ctx, tracking.NewService(db), p
 }
 
@@ -104,7 +104,7 @@ func testTrackingExperiments(t *testing.T, db *store.DB) {
 	wantCode(t, err, trellis.EINVALID)
 }
 
-func searchExperiments(t *testing.T, ctx context.Context, svc *tracking.Service, p *work.Project, in tracking.SearchInput) ([]*tracking.Experiment, string) {
+func searchExperiments(t *testing.T, ctx context.Context, svc *tracking.Service, p *project.Project, in tracking.SearchInput) ([]*tracking.Experiment, string) {
 	t.Helper()
 	es, next, err := svc.SearchExperiments(ctx, p, in)
 	if err != nil {
@@ -222,7 +222,7 @@ func tagOf(tags []tracking.Tag, key string) string {
 	return ""
 }
 
-func history(t *testing.T, ctx context.Context, svc *tracking.Service, p *work.Project, run, key string, max int64, tok string) ([]tracking.Metric, string) {
+func history(t *testing.T, ctx context.Context, svc *tracking.Service, p *project.Project, run, key string, max int64, tok string) ([]tracking.Metric, string) {
 	t.Helper()
 	ms, next, err := svc.MetricHistory(ctx, p, run, key, max, tok)
 	if err != nil {

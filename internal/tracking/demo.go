@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 // DemoExperiment is the tracking experiment of the demo project.
@@ -50,14 +50,10 @@ const demoSteps = 30
 // SeedDemo logs the demo project's training runs in the experiment
 // "balloon-detector" through the Service, so every rule applies: each run
 // names its item's key, which links it to the item, and logs params and
-// loss/recall/precision series that improve over the steps. items are the
-// demo project's items (from work.SeedDemo); a demo item that is missing is
-// an error, since the story would not hold together.
-func (s *Service) SeedDemo(ctx context.Context, proj *work.Project, items []*work.Item) error {
-	keys := map[string]string{}
-	for _, it := range items {
-		keys[it.Title] = it.Key
-	}
+// loss/recall/precision series that improve over the steps. keys are the
+// demo project's item keys by title (from work.SeedDemo); a demo item that
+// is missing is an error, since the story would not hold together.
+func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[string]string) error {
 	e, err := s.CreateExperiment(ctx, proj, DemoExperiment, "", []Tag{{Key: TagNote, Value: "Training runs of the balloon detector on balloons v3."}})
 	if err != nil {
 		return err

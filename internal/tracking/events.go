@@ -3,7 +3,7 @@ package tracking
 import (
 	"context"
 
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 // RunFinished tells that a run reached a terminal status (FINISHED, FAILED
@@ -11,7 +11,7 @@ import (
 // the specs of the items the run is linked to — without tracking importing
 // them: internal/cli wires the reaction with OnRunFinished.
 type RunFinished struct {
-	Project *work.Project
+	Project *project.Project
 	RunID   string
 	Status  string
 }

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/ttlcache"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // Service applies MLflow's rules to tracking data of authorized projects.
@@ -216,7 +216,7 @@ func checkExperimentName(name string) error {
 // (AllowArtifactLocations); otherwise artifacts go through the server's
 // proxy and blob store. Errors: EINVALID, ECONFLICT (name taken, also by a
 // deleted experiment).
-func (s *Service) CreateExperiment(ctx context.Context, proj *work.Project, name, artifactLocation string, tags []Tag) (*Experiment, error) {
+func (s *Service) CreateExperiment(ctx context.Context, proj *project.Project, name, artifactLocation string, tags []Tag) (*Experiment, error) {
 	if err := checkExperimentName(name); err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func dedupTags(tags []Tag) []Tag {
 // Experiment returns an experiment of proj by MLflow id. Id "0" is the
 // project's Default experiment, created on first use, because MLflow clients
 // log to experiment 0 when none is set. Errors: EINVALID, ENOTFOUND.
-func (s *Service) Experiment(ctx context.Context, proj *work.Project, id string) (*Experiment, error) {
+func (s *Service) Experiment(ctx context.Context, proj *project.Project, id string) (*Experiment, error) {
 	n, err := ParseExperimentID(id)
 	if err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func (s *Service) Experiment(ctx context.Context, proj *work.Project, id string)
 	return e, err
 }
 
-func (s *Service) defaultExperiment(ctx context.Context, proj *work.Project) (*Experiment, error) {
+func (s *Service) defaultExperiment(ctx context.Context, proj *project.Project) (*Experiment, error) {
 	e, err := s.store.FindExperimentByName(ctx, proj.ID, DefaultExperimentName)
 	if trellis.ErrorCode(err) != trellis.ENOTFOUND {
 		return e, err
@@ -286,7 +286,7 @@ func (s *Service) defaultExperiment(ctx context.Context, proj *work.Project) (*E
 }
 
 // ExperimentByName returns an experiment of proj. Errors: ENOTFOUND.
-func (s *Service) ExperimentByName(ctx context.Context, proj *work.Project, name string) (*Experiment, error) {
+func (s *Service) ExperimentByName(ctx context.Context, proj *project.Project, name string) (*Experiment, error) {
 	if name == "" {
 		return nil, trellis.Invalid("experiment_name", "Missing value for required parameter 'experiment_name'.")
 	}
@@ -401,7 +401,7 @@ func trimPage[T any](xs []T, offset, limit int) ([]T, string) {
 
 // SearchExperiments lists experiments of proj. Errors: EINVALID (filter and
 // order syntax, with the column).
-func (s *Service) SearchExperiments(ctx context.Context, proj *work.Project, in SearchInput) ([]*Experiment, string, error) {
+func (s *Service) SearchExperiments(ctx context.Context, proj *project.Project, in SearchInput) ([]*Experiment, string, error) {
 	q, err := in.parse(experimentAttributes)
 	if err != nil {
 		return nil, "", err
@@ -426,7 +426,7 @@ func (s *Service) SearchExperiments(ctx context.Context, proj *work.Project, in 
 }
 
 // RenameExperiment renames an experiment. Errors: EINVALID, ENOTFOUND, ECONFLICT.
-func (s *Service) RenameExperiment(ctx context.Context, proj *work.Project, id, name string) error {
+func (s *Service) RenameExperiment(ctx context.Context, proj *project.Project, id, name string) error {
 	if err := checkExperimentName(name); err != nil {
 		return err
 	}
@@ -449,7 +449,7 @@ func (s *Service) RenameExperiment(ctx context.Context, proj *work.Project, id, 
 
 // SetExperimentStage deletes (StageDeleted) or restores (StageActive) an
 // experiment and its runs. Errors: ENOTFOUND, EINVALID.
-func (s *Service) SetExperimentStage(ctx context.Context, proj *work.Project, id, stage string) error {
+func (s *Service) SetExperimentStage(ctx context.Context, proj *project.Project, id, stage string) error {
 	e, err := s.Experiment(ctx, proj, id)
 	if err != nil {
 		return err
@@ -465,7 +465,7 @@ func (s *Service) SetExperimentStage(ctx context.Context, proj *work.Project, id
 }
 
 // SetExperimentTag sets a tag on an active experiment. Errors: EINVALID, ENOTFOUND.
-func (s *Service) SetExperimentTag(ctx context.Context, proj *work.Project, id string, t Tag) error {
+func (s *Service) SetExperimentTag(ctx context.Context, proj *project.Project, id string, t Tag) error {
 	if err := checkTag(t, MaxExpTagValueLength); err != nil {
 		return err
 	}
@@ -480,7 +480,7 @@ func (s *Service) SetExperimentTag(ctx context.Context, proj *work.Project, id s
 }
 
 // DeleteExperimentTag removes a tag. Errors: ENOTFOUND (experiment or tag).
-func (s *Service) DeleteExperimentTag(ctx context.Context, proj *work.Project, id, key string) error {
+func (s *Service) DeleteExperimentTag(ctx context.Context, proj *project.Project, id, key string) error {
 	e, err := s.Experiment(ctx, proj, id)
 	if err != nil {
 		return err
@@ -543,7 +543,7 @@ func randomRunName() string {
 // from Name, else the mlflow.runName tag, else a generated one; the user
 // from UserID, else the mlflow.user tag, else the caller.
 // Errors: EINVALID, ENOTFOUND.
-func (s *Service) CreateRun(ctx context.Context, proj *work.Project, in NewRun) (*Run, error) {
+func (s *Service) CreateRun(ctx context.Context, proj *project.Project, in NewRun) (*Run, error) {
 	if in.ExperimentID == "" {
 		in.ExperimentID = "0"
 	}
@@ -580,7 +580,7 @@ func (s *Service) CreateRun(ctx context.Context, proj *work.Project, in NewRun) 
 // name (from run_name or the mlflow.runName tag, else a random one), user
 // (argument, mlflow.user tag, else the caller) and the item links that the
 // name, the experiment's name and the note and item tags mention.
-func (s *Service) newRun(ctx context.Context, proj *work.Project, e *Experiment, in NewRun) (*Run, []ItemLink, error) {
+func (s *Service) newRun(ctx context.Context, proj *project.Project, e *Experiment, in NewRun) (*Run, []ItemLink, error) {
 	if e.LifecycleStage != StageActive {
 		return nil, nil, trellis.Invalid("experiment_id", "Could not create run under non-active experiment with ID %d.", e.ID)
 	}
@@ -652,7 +652,7 @@ func setTag(tags []Tag, t Tag) []Tag {
 }
 
 // Run returns a run of proj with its dataset inputs. Errors: ENOTFOUND.
-func (s *Service) Run(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
+func (s *Service) Run(ctx context.Context, proj *project.Project, runID string) (*Run, error) {
 	r, err := s.findRun(ctx, proj, runID)
 	if err != nil {
 		return nil, err
@@ -681,7 +681,7 @@ func (s *Service) loadInputs(ctx context.Context, runs []*Run) error {
 
 // findRun returns a run of proj without its inputs, for the paths that only
 // check the run or read its data. Errors: ENOTFOUND.
-func (s *Service) findRun(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
+func (s *Service) findRun(ctx context.Context, proj *project.Project, runID string) (*Run, error) {
 	if runID == "" {
 		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
@@ -692,7 +692,7 @@ func (s *Service) findRun(ctx context.Context, proj *work.Project, runID string)
 	return r, err
 }
 
-func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID string) (*Run, error) {
+func (s *Service) activeRun(ctx context.Context, proj *project.Project, runID string) (*Run, error) {
 	r, err := s.findRun(ctx, proj, runID)
 	if err != nil {
 		return nil, err
@@ -705,7 +705,7 @@ func (s *Service) activeRun(ctx context.Context, proj *work.Project, runID strin
 
 // runInfo is Run without the run's params, tags and metrics, for calls
 // that only check that the run exists in proj. Errors: ENOTFOUND.
-func (s *Service) runInfo(ctx context.Context, proj *work.Project, runID string) (*RunInfo, error) {
+func (s *Service) runInfo(ctx context.Context, proj *project.Project, runID string) (*RunInfo, error) {
 	if runID == "" {
 		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
@@ -724,7 +724,7 @@ type RunUpdate struct {
 }
 
 // UpdateRun changes a run's status, end time or name. Errors: EINVALID, ENOTFOUND.
-func (s *Service) UpdateRun(ctx context.Context, proj *work.Project, runID string, upd RunUpdate) (*RunInfo, error) {
+func (s *Service) UpdateRun(ctx context.Context, proj *project.Project, runID string, upd RunUpdate) (*RunInfo, error) {
 	r, err := s.activeRun(ctx, proj, runID)
 	if err != nil {
 		return nil, err
@@ -755,7 +755,7 @@ func (s *Service) UpdateRun(ctx context.Context, proj *work.Project, runID strin
 }
 
 // SetRunStage deletes or restores a run. Errors: ENOTFOUND.
-func (s *Service) SetRunStage(ctx context.Context, proj *work.Project, runID, stage string) error {
+func (s *Service) SetRunStage(ctx context.Context, proj *project.Project, runID, stage string) error {
 	r, err := s.findRun(ctx, proj, runID)
 	if err != nil {
 		return err
@@ -809,7 +809,7 @@ func CheckBatch(b Batch) error {
 // LogBatch writes params, tags and metric points to an active run of proj,
 // all or nothing; it returns after the commit. Errors: EINVALID (limits,
 // names, a param re-logged with a different value), ENOTFOUND.
-func (s *Service) LogBatch(ctx context.Context, proj *work.Project, runID string, b Batch) error {
+func (s *Service) LogBatch(ctx context.Context, proj *project.Project, runID string, b Batch) error {
 	if err := CheckBatch(b); err != nil {
 		return err
 	}
@@ -912,7 +912,7 @@ func CheckInputs(inputs []DatasetInput) error {
 // input tags. Inputs naming the same dataset (name and digest) twice keep
 // the first, and a dataset the run already has is left as it is, as in
 // MLflow. Errors: EINVALID (limits, a missing name or digest), ENOTFOUND.
-func (s *Service) LogInputs(ctx context.Context, proj *work.Project, runID string, inputs []DatasetInput) error {
+func (s *Service) LogInputs(ctx context.Context, proj *project.Project, runID string, inputs []DatasetInput) error {
 	if err := CheckInputs(inputs); err != nil {
 		return err
 	}
@@ -950,7 +950,7 @@ func dedupParams(ps []Param) []Param {
 }
 
 // DeleteRunTag removes a tag from an active run. Errors: ENOTFOUND.
-func (s *Service) DeleteRunTag(ctx context.Context, proj *work.Project, runID, key string) error {
+func (s *Service) DeleteRunTag(ctx context.Context, proj *project.Project, runID, key string) error {
 	if _, err := s.activeRun(ctx, proj, runID); err != nil {
 		return err
 	}
@@ -967,7 +967,7 @@ func (s *Service) DeleteRunTag(ctx context.Context, proj *work.Project, runID, k
 // mlflow.parentRunId tag names it), newest first, at most max. It looks
 // the children up in the tag index instead of searching, which would visit
 // every run of the experiment when there are none.
-func (s *Service) ChildRuns(ctx context.Context, proj *work.Project, parent *Run, max int) ([]*Run, error) {
+func (s *Service) ChildRuns(ctx context.Context, proj *project.Project, parent *Run, max int) ([]*Run, error) {
 	ids, err := s.store.FindRunIDsByTag(ctx, parent.Info.ExperimentID, TagParentRun, parent.Info.ID, max)
 	if err != nil || len(ids) == 0 {
 		return nil, err
@@ -992,7 +992,7 @@ type SearchRunsInput struct {
 
 // SearchRuns finds runs of proj's experiments. Errors: EINVALID (with the
 // column of a syntax error), ENOTFOUND (an experiment).
-func (s *Service) SearchRuns(ctx context.Context, proj *work.Project, in SearchRunsInput) ([]*Run, string, error) {
+func (s *Service) SearchRuns(ctx context.Context, proj *project.Project, in SearchRunsInput) ([]*Run, string, error) {
 	q, err := in.parse(runAttributes)
 	if err != nil {
 		return nil, "", err
@@ -1041,7 +1041,7 @@ type historyToken struct {
 
 // MetricHistory returns a page of a metric series in (step, timestamp)
 // order and the token of the next page. Errors: EINVALID, ENOTFOUND.
-func (s *Service) MetricHistory(ctx context.Context, proj *work.Project, runID, key string, maxResults int64, token string) ([]Metric, string, error) {
+func (s *Service) MetricHistory(ctx context.Context, proj *project.Project, runID, key string, maxResults int64, token string) ([]Metric, string, error) {
 	if key == "" {
 		return nil, "", trellis.Invalid("metric_key", "Missing value for required parameter 'metric_key'.")
 	}
@@ -1103,13 +1103,13 @@ func ItemKeys(projectKey string, texts ...string) []string {
 }
 
 // autoLink links a run to the item keys of proj that texts mention.
-func (s *Service) autoLink(ctx context.Context, proj *work.Project, runID string, texts ...string) error {
+func (s *Service) autoLink(ctx context.Context, proj *project.Project, runID string, texts ...string) error {
 	return s.store.LinkRunItems(ctx, s.itemLinks(proj, runID, texts...))
 }
 
 // itemLinks are the automatic links of a run to the item keys of proj that
 // texts mention.
-func (s *Service) itemLinks(proj *work.Project, runID string, texts ...string) []ItemLink {
+func (s *Service) itemLinks(proj *project.Project, runID string, texts ...string) []ItemLink {
 	keys := ItemKeys(proj.Key, texts...)
 	if len(keys) == 0 {
 		return nil
@@ -1124,7 +1124,7 @@ func (s *Service) itemLinks(proj *work.Project, runID string, texts ...string) [
 
 var exactItemKeyRE = regexp.MustCompile(`^([A-Z][A-Z0-9]{1,9})-[1-9][0-9]{0,9}$`)
 
-func checkItemKey(proj *work.Project, key string) error {
+func checkItemKey(proj *project.Project, key string) error {
 	m := exactItemKeyRE.FindStringSubmatch(key)
 	if m == nil {
 		return trellis.Invalid("item", "item key %q must look like %s-12", key, proj.Key)
@@ -1136,7 +1136,7 @@ func checkItemKey(proj *work.Project, key string) error {
 }
 
 // LinkItem links a run of proj to an item key by hand. Errors: EINVALID, ENOTFOUND.
-func (s *Service) LinkItem(ctx context.Context, proj *work.Project, runID, itemKey string) (*ItemLink, error) {
+func (s *Service) LinkItem(ctx context.Context, proj *project.Project, runID, itemKey string) (*ItemLink, error) {
 	if err := checkItemKey(proj, itemKey); err != nil {
 		return nil, err
 	}
@@ -1151,7 +1151,7 @@ func (s *Service) LinkItem(ctx context.Context, proj *work.Project, runID, itemK
 }
 
 // UnlinkItem removes a link. Errors: ENOTFOUND.
-func (s *Service) UnlinkItem(ctx context.Context, proj *work.Project, runID, itemKey string) error {
+func (s *Service) UnlinkItem(ctx context.Context, proj *project.Project, runID, itemKey string) error {
 	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return err
 	}
@@ -1159,7 +1159,7 @@ func (s *Service) UnlinkItem(ctx context.Context, proj *work.Project, runID, ite
 }
 
 // RunItems lists the items a run of proj links to. Errors: ENOTFOUND.
-func (s *Service) RunItems(ctx context.Context, proj *work.Project, runID string) ([]ItemLink, error) {
+func (s *Service) RunItems(ctx context.Context, proj *project.Project, runID string) ([]ItemLink, error) {
 	if _, err := s.findRun(ctx, proj, runID); err != nil {
 		return nil, err
 	}
@@ -1167,7 +1167,7 @@ func (s *Service) RunItems(ctx context.Context, proj *work.Project, runID string
 }
 
 // ItemRuns lists the runs linked to an item key of proj. Errors: EINVALID.
-func (s *Service) ItemRuns(ctx context.Context, proj *work.Project, itemKey string) ([]ItemLink, error) {
+func (s *Service) ItemRuns(ctx context.Context, proj *project.Project, itemKey string) ([]ItemLink, error) {
 	if err := checkItemKey(proj, itemKey); err != nil {
 		return nil, err
 	}
@@ -1176,7 +1176,7 @@ func (s *Service) ItemRuns(ctx context.Context, proj *work.Project, itemKey stri
 
 // SetDefaultProject makes proj the caller's default tracking project, the
 // one /api/2.0/mlflow serves.
-func (s *Service) SetDefaultProject(ctx context.Context, proj *work.Project) error {
+func (s *Service) SetDefaultProject(ctx context.Context, proj *project.Project) error {
 	p := auth.FromContext(ctx)
 	if p == nil {
 		return trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
@@ -1202,7 +1202,7 @@ func (s *Service) DefaultProjectID(ctx context.Context) (string, error) {
 // LogModel appends a model description to the run's
 // mlflow.log-model.history tag, a JSON list, as MLflow's server does.
 // Errors: EINVALID, ENOTFOUND.
-func (s *Service) LogModel(ctx context.Context, proj *work.Project, runID string, model map[string]any) error {
+func (s *Service) LogModel(ctx context.Context, proj *project.Project, runID string, model map[string]any) error {
 	r, err := s.activeRun(ctx, proj, runID)
 	if err != nil {
 		return err
@@ -1241,7 +1241,7 @@ const MaxIntervalPoints = 5_000_000
 // the points at up to MaxResults steps spread evenly over the run's steps
 // in the range, always including the first and last step. Errors: EINVALID,
 // ENOTFOUND.
-func (s *Service) MetricIntervals(ctx context.Context, proj *work.Project, q IntervalQuery) ([]RunMetric, error) {
+func (s *Service) MetricIntervals(ctx context.Context, proj *project.Project, q IntervalQuery) ([]RunMetric, error) {
 	if len(q.RunIDs) == 0 || len(q.RunIDs) > 100 {
 		return nil, trellis.Invalid("run_ids", "run_ids must name between 1 and 100 runs")
 	}
@@ -1299,7 +1299,7 @@ const MaxChartBuckets = 4000
 // min/max buckets over the steps [start, end] (nil: the whole series).
 // Zooming in narrows the range until each bucket is one point: full
 // resolution. Errors: EINVALID, ENOTFOUND.
-func (s *Service) ChartSeries(ctx context.Context, proj *work.Project, runID, key string, start, end *int64, buckets int) ([]Bucket, error) {
+func (s *Service) ChartSeries(ctx context.Context, proj *project.Project, runID, key string, start, end *int64, buckets int) ([]Bucket, error) {
 	if key == "" {
 		return nil, trellis.Invalid("key", "a metric key is required")
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 type accountView struct {
@@ -20,7 +20,7 @@ type accountView struct {
 	NewToken     string
 	NewTokenName string
 	// Projects and DefaultProject feed the default tracking project picker.
-	Projects       []*work.Project
+	Projects       []*project.Project
 	DefaultProject string // project id
 	BaseURL        string
 }
@@ -47,7 +47,7 @@ func (ui *UI) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	v.BaseURL = ui.baseURL
 	if ui.track != nil {
-		if v.Projects, err = ui.work.Projects(r.Context(), false); err != nil {
+		if v.Projects, err = ui.projects.Projects(r.Context(), false); err != nil {
 			return err
 		}
 		if v.DefaultProject, err = ui.track.DefaultProjectID(r.Context()); err != nil {
@@ -66,7 +66,7 @@ func (ui *UI) accountDefaultProject(w http.ResponseWriter, r *http.Request) erro
 	if ui.track == nil {
 		return trellis.Errorf(trellis.ENOTFOUND, "Tracking is not enabled on this server.")
 	}
-	proj, err := ui.work.Authorize(r.Context(), r.PostForm.Get("project"), auth.RoleViewer)
+	proj, err := ui.projects.Authorize(r.Context(), r.PostForm.Get("project"), auth.RoleViewer)
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/trellisml/trellis/internal/blob"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // An artifact is whatever a training script uploaded: it is untrusted
@@ -98,7 +98,7 @@ func artifactKey(run *tracking.Run, rel string) (string, error) {
 
 // artifactURL is the URL of one artifact's bytes, each segment escaped so
 // that names with '?', '#' or spaces survive.
-func artifactURL(proj *work.Project, run *tracking.Run, rel string, download bool) string {
+func artifactURL(proj *project.Project, run *tracking.Run, rel string, download bool) string {
 	segs := strings.Split(rel, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
@@ -111,7 +111,7 @@ func artifactURL(proj *work.Project, run *tracking.Run, rel string, download boo
 }
 
 // runPageURL links back to the run page showing a directory or a file.
-func runPageURL(proj *work.Project, run *tracking.Run, name, value string) string {
+func runPageURL(proj *project.Project, run *tracking.Run, name, value string) string {
 	u := "/p/" + proj.Key + "/runs/" + run.Info.ID
 	if value != "" {
 		u += "?" + url.Values{name: {value}}.Encode()
@@ -127,7 +127,7 @@ func previewable(name string) bool {
 
 // artifacts builds the run page's artifact browser for the directory dir
 // or, when file is set, for the file's directory with the file previewed.
-func (ui *UI) artifacts(r *http.Request, proj *work.Project, run *tracking.Run, dir, file string) (*artifactsView, error) {
+func (ui *UI) artifacts(r *http.Request, proj *project.Project, run *tracking.Run, dir, file string) (*artifactsView, error) {
 	v := &artifactsView{}
 	if ui.blobs == nil {
 		v.Reason = "This server has no artifact store configured."
@@ -206,7 +206,7 @@ func mustRoot(run *tracking.Run) string {
 }
 
 // preview reads the head of one file and decides how to show it.
-func (ui *UI) preview(r *http.Request, proj *work.Project, run *tracking.Run, file string) (*artifactPreview, error) {
+func (ui *UI) preview(r *http.Request, proj *project.Project, run *tracking.Run, file string) (*artifactPreview, error) {
 	key, err := artifactKey(run, file)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func newArtifactEnv(t *testing.T) (*env, *blob.Dir, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	ui, err := New(Options{Auth: e.auth, Work: e.work, Tracking: e.track, Blobs: blobs, BaseURL: "http://trellis.test/",
+	ui, err := New(Options{Auth: e.auth, Projects: e.projects, Work: e.work, Tracking: e.track, Blobs: blobs, BaseURL: "http://trellis.test/",
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +227,7 @@ func TestRunArtifacts(t *testing.T) {
 
 	// A viewer may browse and download; a stranger sees nothing.
 	e.mustUser("vera", false)
-	if _, err := e.work.SetMember(ctx, p, "vera", auth.RoleViewer); err != nil {
+	if _, err := e.projects.SetMember(ctx, p, "vera", auth.RoleViewer); err != nil {
 		t.Fatal(err)
 	}
 	_, vera, err := e.auth.Login(context.Background(), "vera", testPassword)

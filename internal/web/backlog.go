@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -33,11 +34,11 @@ type planningChoices struct {
 	Fibonacci  []int
 	Sizes      []string
 	Planning   work.Planning
-	Members    []*work.Member
+	Members    []*project.Member
 	Sprints    []*work.Sprint
 }
 
-func (ui *UI) choices(r *http.Request, proj *work.Project) (planningChoices, error) {
+func (ui *UI) choices(r *http.Request, proj *project.Project) (planningChoices, error) {
 	ctx := r.Context()
 	c := planningChoices{Kinds: work.Kinds, Priorities: work.Priorities, Phases: work.Phases, Presets: work.TimeBoxPresets,
 		Fibonacci: work.FibonacciPoints, Sizes: work.TShirtSizes}
@@ -48,7 +49,7 @@ func (ui *UI) choices(r *http.Request, proj *work.Project) (planningChoices, err
 	if c.Planning, err = ui.work.Planning(ctx, proj); err != nil {
 		return c, err
 	}
-	if c.Members, err = ui.work.Members(ctx, proj); err != nil {
+	if c.Members, err = ui.projects.Members(ctx, proj); err != nil {
 		return c, err
 	}
 	sps, err := ui.work.Sprints(ctx, proj)

@@ -74,7 +74,7 @@ func TestBacklogPages(t *testing.T) {
 
 	// Viewers see the pages but cannot post.
 	v := e.mustUser("vic", false)
-	if _, err := e.work.SetMember(ctx, p, "vic", "viewer"); err != nil {
+	if _, err := e.projects.SetMember(ctx, p, "vic", "viewer"); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range []string{"/p/BAL/backlog", "/p/BAL/board", "/p/BAL/board?sprint=active", "/p/BAL/sprints", "/p/BAL/experiments",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -25,7 +26,7 @@ type benchFixture struct {
 	w       *work.Service
 	tr      *tracking.Service
 	gs      *goal.Service
-	p       *work.Project
+	p       *project.Project
 }
 
 func newBenchFixture(b testing.TB, dsn string) *benchFixture {
@@ -40,9 +41,10 @@ func newBenchFixture(b testing.TB, dsn string) *benchFixture {
 		b.Fatal(err)
 	}
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	f := &benchFixture{db: db, w: work.NewService(db, a), tr: tracking.NewService(db)}
+	ps := project.NewService(db, a)
+	f := &benchFixture{db: db, w: work.NewService(db, ps), tr: tracking.NewService(db)}
 	f.gs = goal.NewService(db, f.tr)
-	ui, err := New(Options{Auth: a, Work: f.w, Tracking: f.tr, Goals: f.gs, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ui, err := New(Options{Auth: a, Projects: ps, Work: f.w, Tracking: f.tr, Goals: f.gs, BaseURL: "http://trellis.test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func newBenchFixture(b testing.TB, dsn string) *benchFixture {
 		b.Fatal(err)
 	}
 	f.ctx = auth.NewContext(ctx, &auth.Principal{User: u, Scope: auth.ScopeWrite})
-	if f.p, err = f.w.CreateProject(f.ctx, work.NewProject{Key: "BIG", Name: "Big"}); err != nil {
+	if f.p, err = ps.CreateProject(f.ctx, project.NewProject{Key: "BIG", Name: "Big"}); err != nil {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -62,9 +62,13 @@ func (ui *UI) hypothesesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ui.goals != nil {
-		if err := ui.goals.AttachEvidence(r.Context(), proj, ds); err != nil {
+	if ui.goals != nil && len(ds) > 0 {
+		ev, err := ui.goals.EvidenceSentences(r.Context(), proj)
+		if err != nil {
 			return err
+		}
+		for _, d := range ds {
+			d.GoalResults = ev[d.ItemID]
 		}
 	}
 	switch q.Get("format") {

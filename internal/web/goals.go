@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -72,7 +73,7 @@ var goalFields = map[string]string{"metric": "metric", "comparator": "comparator
 	"slice": "slice", "dataset": "dataset", "dataset_version": "dataset_version", "note": "note"}
 
 // goalsOf builds the Goals panel of an item (it not nil) or of the project.
-func (ui *UI) goalsOf(ctx context.Context, proj *work.Project, it *work.Item, f form) (goalsSection, error) {
+func (ui *UI) goalsOf(ctx context.Context, proj *project.Project, it *work.Item, f form) (goalsSection, error) {
 	gs := goalsSection{Enabled: ui.goals != nil, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f, Comparators: goal.Comparators,
 		Action: "/p/" + proj.Key + "/goals"}
 	if f.values == nil {
@@ -246,7 +247,7 @@ func (ui *UI) goalDelete(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, goalsURL(proj, g.Item, "goal-deleted"))
 }
 
-func goalsURL(proj *work.Project, item, ok string) string {
+func goalsURL(proj *project.Project, item, ok string) string {
 	if item == "" {
 		return "/p/" + proj.Key + "/goals?ok=" + ok + "#goals"
 	}
@@ -270,17 +271,17 @@ func goalProgressOf(m any, key string) *goal.GoalProgress {
 // goalProgress computes the items' goal progress for a board or sprint
 // page (narrowed to a sprint or a kind when not empty), nil without the
 // goal capability.
-func (ui *UI) goalProgress(ctx context.Context, proj *work.Project, sprintID string, kind work.Kind) (map[string]goal.GoalProgress, error) {
+func (ui *UI) goalProgress(ctx context.Context, proj *project.Project, sprintID string, kind work.Kind) (map[string]goal.GoalProgress, error) {
 	if ui.goals == nil {
 		return nil, nil
 	}
-	return ui.goals.ItemProgress(ctx, proj, sprintID, kind)
+	return ui.goals.ItemProgress(ctx, proj, sprintID, string(kind))
 }
 
 // decisionGoals are the goal results shown beside an experiment's
 // decision: the snapshot kept when it was decided, or, before that, the
 // current results the decision form will keep.
-func (ui *UI) decisionGoals(ctx context.Context, proj *work.Project, d *work.Decision) ([]goal.ResultJSON, error) {
+func (ui *UI) decisionGoals(ctx context.Context, proj *project.Project, d *work.Decision) ([]goal.ResultJSON, error) {
 	if ui.goals == nil || d == nil {
 		return nil, nil
 	}

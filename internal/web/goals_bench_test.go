@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -20,7 +21,7 @@ import (
 // and runsPer linked runs logging 5 metrics (3 of them the goals'), a
 // tenth of the items in the active sprint, on SQLite or (pg) PostgreSQL.
 // It returns a handler, an admin session, the goal service and the project.
-func goalsBenchProject(b testing.TB, pg bool, items, runsPer int) (http.Handler, string, *goal.Service, *work.Project) {
+func goalsBenchProject(b testing.TB, pg bool, items, runsPer int) (http.Handler, string, *goal.Service, *project.Project) {
 	b.Helper()
 	dsn := filepath.Join(b.TempDir(), "bench.db")
 	if pg {
@@ -29,7 +30,7 @@ func goalsBenchProject(b testing.TB, pg bool, items, runsPer int) (http.Handler,
 	return goalsBenchProjectAt(b, dsn, items, runsPer)
 }
 
-func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Handler, string, *goal.Service, *work.Project) {
+func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Handler, string, *goal.Service, *project.Project) {
 	f := newBenchFixture(b, dsn)
 	db, w, tr, gs, actx, p := f.db, f.w, f.tr, f.gs, f.ctx, f.p
 	if _, err := w.CreateSprint(actx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}); err != nil {

@@ -23,7 +23,7 @@ func TestGoalsUI(t *testing.T) {
 	viewer := e.mustUser("vera", false)
 	p := e.mustProject(s, "BAL", "Balloons")
 	ctx := e.ctx(s)
-	if _, err := e.work.SetMember(ctx, p, "vera", auth.RoleViewer); err != nil {
+	if _, err := e.projects.SetMember(ctx, p, "vera", auth.RoleViewer); err != nil {
 		t.Fatal(err)
 	}
 	sp, err := e.work.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-11-01", EndsOn: "2026-11-13"})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -131,7 +132,7 @@ func (ui *UI) renderItemWith(w http.ResponseWriter, r *http.Request, status int,
 	return ui.render(w, status, "item", v)
 }
 
-func itemURL(proj *work.Project, key, ok string) string {
+func itemURL(proj *project.Project, key, ok string) string {
 	u := "/p/" + proj.Key + "/items/" + key
 	if ok != "" {
 		u += "?ok=" + ok

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/tracking"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // itemRunsShown bounds the runs an item page lists; the Runs page shows
@@ -36,7 +36,7 @@ const searchChunk = 500
 // itemRunsOf finds the active runs of active experiments linked to an item
 // (as goal evaluation counts them), newest first, at most itemRunsShown,
 // with the latest value of the metrics they share most.
-func (ui *UI) itemRunsOf(ctx context.Context, proj *work.Project, key string) (itemRuns, error) {
+func (ui *UI) itemRunsOf(ctx context.Context, proj *project.Project, key string) (itemRuns, error) {
 	ir := itemRuns{Enabled: ui.track != nil}
 	if ui.track == nil {
 		return ir, nil

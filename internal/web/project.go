@@ -21,7 +21,7 @@ func (ui *UI) projectPage(w http.ResponseWriter, r *http.Request) error {
 // renderProject renders the project page with the goal form gf.
 func (ui *UI) renderProject(w http.ResponseWriter, r *http.Request, status int, gf form) error {
 	proj := route.ProjectFrom(r.Context())
-	ms, err := ui.work.Members(r.Context(), proj)
+	ms, err := ui.projects.Members(r.Context(), proj)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 type projectNewView struct {
@@ -24,14 +24,14 @@ func (ui *UI) projectNewSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm(r.PostForm)
-	in := work.NewProject{
+	in := project.NewProject{
 		// Keys are uppercase by rule; accepting "bal" for BAL spares a
 		// round trip for the most common slip.
 		Key:         strings.ToUpper(strings.TrimSpace(f.Get("key"))),
 		Name:        f.Get("name"),
 		Description: f.Get("description"),
 	}
-	p, err := ui.work.CreateProject(r.Context(), in)
+	p, err := ui.projects.CreateProject(r.Context(), in)
 	if err != nil {
 		if status, ok := formError(&f, err, projectFields); ok {
 			return ui.render(w, status, "project_new", &projectNewView{layout: ui.base(r, "New project", "projects"), Form: f})

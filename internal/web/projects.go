@@ -3,18 +3,18 @@ package web
 import (
 	"net/http"
 
-	"github.com/trellisml/trellis/internal/work"
+	"github.com/trellisml/trellis/internal/project"
 )
 
 type projectsView struct {
 	layout
-	Projects []*work.Project
+	Projects []*project.Project
 	Archived bool // archived projects are listed too
 }
 
 func (ui *UI) projectsPage(w http.ResponseWriter, r *http.Request) error {
 	archived := r.URL.Query().Get("archived") == "1"
-	ps, err := ui.work.Projects(r.Context(), archived)
+	ps, err := ui.projects.Projects(r.Context(), archived)
 	if err != nil {
 		return err
 	}

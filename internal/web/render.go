@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 //go:embed templates
@@ -26,9 +26,9 @@ var templateFS embed.FS
 // structs embed it so templates reach .User or .Project directly.
 type layout struct {
 	Title   string
-	User    *auth.User    // nil on the sign-in and setup pages
-	Project *work.Project // the authorized project on /p/{key} pages
-	Active  string        // which navigation entry to highlight
+	User    *auth.User       // nil on the sign-in and setup pages
+	Project *project.Project // the authorized project on /p/{key} pages
+	Active  string           // which navigation entry to highlight
 	Flash   string
 }
 

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/tracking"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 // BenchmarkRunsPages renders the runs table, a run page and the compare
@@ -65,7 +65,7 @@ type runsBench struct {
 	session string
 	ctx     context.Context
 	tr      *tracking.Service
-	p       *work.Project
+	p       *project.Project
 	eid     string
 }
 

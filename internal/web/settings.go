@@ -6,14 +6,14 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
 type settingsView struct {
 	layout
-	Members     []*work.Member
+	Members     []*project.Member
 	Users       []*auth.User // active users, for the add-member picker
 	CanEdit     bool
 	ProjectForm form
@@ -37,7 +37,7 @@ func (ui *UI) renderSettings(w http.ResponseWriter, r *http.Request, status int,
 	v := &settingsView{layout: ui.base(r, "Settings · "+proj.Name, "settings"), CanEdit: proj.Role.AtLeast(auth.RoleAdmin),
 		ProjectForm: pf, MemberForm: mf}
 	var err error
-	if v.Members, err = ui.work.Members(ctx, proj); err != nil {
+	if v.Members, err = ui.projects.Members(ctx, proj); err != nil {
 		return err
 	}
 	if v.CanEdit {
@@ -55,7 +55,7 @@ func (ui *UI) renderSettings(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // settingsURL is where a settings change lands, with its flash message.
-func settingsURL(proj *work.Project, ok, anchor string) string {
+func settingsURL(proj *project.Project, ok, anchor string) string {
 	return "/p/" + proj.Key + "/settings?ok=" + ok + anchor
 }
 
@@ -66,7 +66,7 @@ func (ui *UI) settingsSave(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
 	f := newForm(r.PostForm)
 	name, desc := f.Get("name"), f.Get("description")
-	if _, err := ui.work.UpdateProject(r.Context(), proj, work.ProjectUpdate{Name: &name, Description: &desc}); err != nil {
+	if _, err := ui.projects.UpdateProject(r.Context(), proj, project.ProjectUpdate{Name: &name, Description: &desc}); err != nil {
 		if status, ok := formError(&f, err, projectFields); ok {
 			return ui.renderSettings(w, r, status, f, newForm(url.Values{"role": {string(auth.RoleEditor)}}))
 		}
@@ -81,7 +81,7 @@ func (ui *UI) settingsArchive(w http.ResponseWriter, r *http.Request) error {
 	}
 	proj := route.ProjectFrom(r.Context())
 	archived := r.PostForm.Get("archived") == "1"
-	if _, err := ui.work.UpdateProject(r.Context(), proj, work.ProjectUpdate{Archived: &archived}); err != nil {
+	if _, err := ui.projects.UpdateProject(r.Context(), proj, project.ProjectUpdate{Archived: &archived}); err != nil {
 		return err
 	}
 	ok := "project-unarchived"
@@ -100,7 +100,7 @@ func (ui *UI) memberSet(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("user")))
 	role := auth.Role(r.PostForm.Get("role"))
-	if _, err := ui.work.SetMember(r.Context(), proj, name, role); err != nil {
+	if _, err := ui.projects.SetMember(r.Context(), proj, name, role); err != nil {
 		return ui.memberError(w, r, err)
 	}
 	return redirect(w, r, settingsURL(proj, "member-saved", "#members"))
@@ -113,7 +113,7 @@ func (ui *UI) memberRemove(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	name := r.PostForm.Get("user")
-	if err := ui.work.RemoveMember(ctx, proj, name); err != nil {
+	if err := ui.projects.RemoveMember(ctx, proj, name); err != nil {
 		return ui.memberError(w, r, err)
 	}
 	if p := auth.FromContext(ctx); p != nil && p.User.Name == name && !p.User.Admin {

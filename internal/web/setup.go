@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -61,9 +62,9 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ui.startSession(w, r, session)
 	if f.Checked("demo") {
 		ctx := auth.NewContext(r.Context(), &auth.Principal{User: u, Scope: auth.ScopeWrite})
-		p, err := ui.work.SeedDemo(ctx, work.DemoUsers(ui.auth))
+		p, keys, err := ui.work.SeedDemo(ctx, work.DemoUsers(ui.auth))
 		if err == nil && ui.track != nil {
-			err = ui.seedDemoRuns(ctx, p)
+			err = ui.seedDemoRuns(ctx, p, keys)
 		}
 		// The admin exists and is signed in; a missing demo project is not
 		// worth failing setup over.
@@ -76,13 +77,9 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // seedDemoRuns logs the demo project's tracking runs, linked to its items,
 // and then its goals and spec, which judge those runs.
-func (ui *UI) seedDemoRuns(ctx context.Context, p *work.Project) error {
-	items, err := ui.work.Items(ctx, p, work.ItemFilter{})
-	if err != nil {
+func (ui *UI) seedDemoRuns(ctx context.Context, p *project.Project, keys map[string]string) error {
+	if err := ui.track.SeedDemo(ctx, p, keys); err != nil || ui.goals == nil {
 		return err
 	}
-	if err := ui.track.SeedDemo(ctx, p, items); err != nil || ui.goals == nil {
-		return err
-	}
-	return ui.goals.SeedDemo(ctx, p, items)
+	return ui.goals.SeedDemo(ctx, p, keys)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -75,7 +76,7 @@ func numbered(text string, errs map[int][]string) []specLine {
 // itemSpecOf fills the Spec section: the latest version (or the one named
 // by ?spec_version=N) as numbered code, the version list and the latest
 // results; after a refused upload, the refused text with its errors.
-func (ui *UI) itemSpecOf(ctx context.Context, r *http.Request, proj *work.Project, it *work.Item) (itemSpecView, error) {
+func (ui *UI) itemSpecOf(ctx context.Context, r *http.Request, proj *project.Project, it *work.Item) (itemSpecView, error) {
 	v := itemSpecView{Enabled: ui.goals != nil, CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	if ui.goals == nil {
 		return v, nil
@@ -199,7 +200,7 @@ func (ui *UI) specCheck(w http.ResponseWriter, r *http.Request) error {
 
 // specSummaries are the spec badges of a board's cards, by item id: one
 // query for the whole board. Nil when specs are not wired in.
-func (ui *UI) specSummaries(ctx context.Context, proj *work.Project) (map[string]*goal.SpecSummary, error) {
+func (ui *UI) specSummaries(ctx context.Context, proj *project.Project) (map[string]*goal.SpecSummary, error) {
 	if ui.goals == nil {
 		return nil, nil
 	}

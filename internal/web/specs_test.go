@@ -33,7 +33,7 @@ func TestItemSpecPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewer := e.mustUser("vic", false)
-	if _, err := e.work.SetMember(ctx, p, "vic", auth.RoleViewer); err != nil {
+	if _, err := e.projects.SetMember(ctx, p, "vic", auth.RoleViewer); err != nil {
 		t.Fatal(err)
 	}
 

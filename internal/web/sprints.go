@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -18,7 +19,7 @@ import (
 type sprintsView struct {
 	layout
 	Sprints []*work.Sprint
-	Members []*work.Member
+	Members []*project.Member
 	CanEdit bool
 	Form    form
 }
@@ -39,7 +40,7 @@ func (ui *UI) renderSprints(w http.ResponseWriter, r *http.Request, status int, 
 	if v.Sprints, err = ui.work.Sprints(r.Context(), proj); err != nil {
 		return err
 	}
-	if v.Members, err = ui.work.Members(r.Context(), proj); err != nil {
+	if v.Members, err = ui.projects.Members(r.Context(), proj); err != nil {
 		return err
 	}
 	return ui.render(w, status, "sprints", v)
@@ -75,7 +76,7 @@ func (ui *UI) sprintCreate(w http.ResponseWriter, r *http.Request) error {
 
 type sprintView struct {
 	layout
-	Members   []*work.Member
+	Members   []*project.Member
 	Plan      *work.SprintPlan
 	Candidate []*work.Item // backlog items not in a sprint
 	CanEdit   bool
@@ -110,7 +111,7 @@ func (ui *UI) renderSprint(w http.ResponseWriter, r *http.Request, status int, m
 		}
 		v.Burn = string(b)
 	}
-	if v.Members, err = ui.work.Members(ctx, proj); err != nil {
+	if v.Members, err = ui.projects.Members(ctx, proj); err != nil {
 		return err
 	}
 	if v.Goals, err = ui.goalProgress(ctx, proj, plan.Sprint.ID, ""); err != nil {

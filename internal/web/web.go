@@ -15,6 +15,7 @@ import (
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -26,8 +27,9 @@ const SessionCookie = "trellis_session"
 
 // Options are what the UI needs from the rest of the program.
 type Options struct {
-	Auth *auth.Service
-	Work *work.Service
+	Auth     *auth.Service
+	Projects *project.Service
+	Work     *work.Service
 	// Tracking, when set, lets the account page choose the default
 	// tracking project.
 	Tracking *tracking.Service
@@ -46,33 +48,35 @@ type Options struct {
 // UI serves the web pages. It holds no per-request state, so one UI serves
 // every request concurrently.
 type UI struct {
-	auth    *auth.Service
-	work    *work.Service
-	track   *tracking.Service
-	goals   *goal.Service
-	blobs   blob.Store
-	baseURL string
-	https   bool
-	log     *slog.Logger
-	assets  *assets
-	pages   map[string]*template.Template
+	auth     *auth.Service
+	projects *project.Service
+	work     *work.Service
+	track    *tracking.Service
+	goals    *goal.Service
+	blobs    blob.Store
+	baseURL  string
+	https    bool
+	log      *slog.Logger
+	assets   *assets
+	pages    map[string]*template.Template
 }
 
 // New parses the templates and fingerprints the static files. Doing both at
 // start-up makes a broken template a start-up failure instead of a 500 later.
 func New(opts Options) (*UI, error) {
-	if opts.Auth == nil || opts.Work == nil {
-		return nil, errors.New("web: Options.Auth and Options.Work are required")
+	if opts.Auth == nil || opts.Projects == nil || opts.Work == nil {
+		return nil, errors.New("web: Options.Auth, Options.Projects and Options.Work are required")
 	}
 	ui := &UI{
-		auth:    opts.Auth,
-		work:    opts.Work,
-		track:   opts.Tracking,
-		goals:   opts.Goals,
-		blobs:   opts.Blobs,
-		baseURL: strings.TrimRight(opts.BaseURL, "/"),
-		https:   strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
-		log:     opts.Logger,
+		auth:     opts.Auth,
+		projects: opts.Projects,
+		work:     opts.Work,
+		track:    opts.Tracking,
+		goals:    opts.Goals,
+		blobs:    opts.Blobs,
+		baseURL:  strings.TrimRight(opts.BaseURL, "/"),
+		https:    strings.HasPrefix(strings.ToLower(opts.BaseURL), "https://"),
+		log:      opts.Logger,
 	}
 	if ui.log == nil {
 		ui.log = slog.New(slog.DiscardHandler)
@@ -89,7 +93,7 @@ func New(opts Options) (*UI, error) {
 
 // Surface returns the UI's route table for the server to mount at the root.
 func (ui *UI) Surface() route.Surface {
-	return route.Surface{Name: "web", Prefix: "", Routes: ui.routes(), WriteError: ui.writeError, Projects: ui.work}
+	return route.Surface{Name: "web", Prefix: "", Routes: ui.routes(), WriteError: ui.writeError, Projects: ui.projects}
 }
 
 // routes is the one table of UI routes. Reading down the Access column is the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -29,14 +30,15 @@ const testPassword = "correct-horse-battery-9"
 // env is one UI over a fresh SQLite store, behind a stand-in for the
 // server's session middleware.
 type env struct {
-	t     *testing.T
-	ui    *UI
-	auth  *auth.Service
-	work  *work.Service
-	track *tracking.Service
-	goals *goal.Service
-	h     http.Handler
-	logs  *syncBuffer
+	t        *testing.T
+	ui       *UI
+	auth     *auth.Service
+	projects *project.Service
+	work     *work.Service
+	track    *tracking.Service
+	goals    *goal.Service
+	h        http.Handler
+	logs     *syncBuffer
 }
 
 type syncBuffer struct {
@@ -68,7 +70,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	a := auth.NewService(db, auth.HashParams{Memory: 64, Time: 1, Threads: 1})
-	w := work.NewService(db, a)
+	ps := project.NewService(db, a)
+	w := work.NewService(db, ps)
 	tr := tracking.NewService(db)
 	gs := goal.NewService(db, tr)
 	// Goals as the server wires them: a run that finishes re-checks specs,
@@ -79,18 +82,18 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 	w.OnDecided(func(ctx context.Context, ev work.Decided) {
-		if err := gs.SnapshotDecision(ctx, ev); err != nil {
+		if err := gs.SnapshotDecision(ctx, ev.Project, goal.ItemRef{ID: ev.Decision.ItemID, Key: ev.Decision.Item}, ev.Decision.DecidedAt); err != nil {
 			t.Errorf("goal snapshot: %v", err)
 		}
 	})
 	logs := &syncBuffer{}
-	ui, err := New(Options{Auth: a, Work: w, Tracking: tr, Goals: gs, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ui, err := New(Options{Auth: a, Projects: ps, Work: w, Tracking: tr, Goals: gs, BaseURL: "http://trellis.test/", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	ui.Surface().Register(mux)
-	return &env{t: t, ui: ui, auth: a, work: w, track: tr, goals: gs, h: withSession(a, mux), logs: logs}
+	return &env{t: t, ui: ui, auth: a, projects: ps, work: w, track: tr, goals: gs, h: withSession(a, mux), logs: logs}
 }
 
 // withSession stands in for the server's middleware: it resolves the
@@ -171,10 +174,10 @@ func (e *env) mustUser(name string, admin bool) string {
 }
 
 // mustProject creates a project as the session's user.
-func (e *env) mustProject(session, key, name string) *work.Project {
+func (e *env) mustProject(session, key, name string) *project.Project {
 	e.t.Helper()
 	ctx := e.ctx(session)
-	p, err := e.work.CreateProject(ctx, work.NewProject{Key: key, Name: name, Description: "about " + name})
+	p, err := e.projects.CreateProject(ctx, project.NewProject{Key: key, Name: name, Description: "about " + name})
 	if err != nil {
 		e.t.Fatalf("create project %s: %v", key, err)
 	}
@@ -284,7 +287,7 @@ func TestSetupFlow(t *testing.T) {
 	w = e.get("/p/BAL/runs", c.Value)
 	wantStatus(t, w, http.StatusOK)
 	wantBody(t, w, "balloon-detector", "mosaic 640px", "metrics.recall", "FINISHED", "RUNNING")
-	ps, err := e.work.Projects(e.ctx(c.Value), true)
+	ps, err := e.projects.Projects(e.ctx(c.Value), true)
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("projects = %v, %v", ps, err)
 	}
@@ -311,7 +314,7 @@ func TestSetupWithoutDemo(t *testing.T) {
 	w := e.post("/setup", "", url.Values{"token": {token}, "name": {"Root"}, "password": {testPassword}, "confirm": {testPassword}})
 	wantRedirect(t, w, "/projects")
 	session := sessionCookie(t, w).Value
-	ps, err := e.work.Projects(e.ctx(session), true)
+	ps, err := e.projects.Projects(e.ctx(session), true)
 	if err != nil || len(ps) != 0 {
 		t.Fatalf("projects = %v, %v; want none", ps, err)
 	}
@@ -483,7 +486,7 @@ func TestSettingsAccess(t *testing.T) {
 	viewer := e.mustUser("bob", false)
 	outsider := e.mustUser("carol", false)
 	p := e.mustProject(admin, "BAL", "Balloons")
-	if _, err := e.work.SetMember(e.ctx(admin), p, "bob", auth.RoleViewer); err != nil {
+	if _, err := e.projects.SetMember(e.ctx(admin), p, "bob", auth.RoleViewer); err != nil {
 		t.Fatal(err)
 	}
 

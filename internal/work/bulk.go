@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -28,7 +29,7 @@ type BulkStore interface {
 // is checked by the rules of UpdateItem first, and the first refusal names
 // the item (its code stays: 400 for a rule, 409 for the Definition of
 // Done). Errors: EINVALID, ECONFLICT, ENOTFOUND.
-func (s *Service) UpdateItems(ctx context.Context, proj *Project, in BulkUpdate) ([]*Item, error) {
+func (s *Service) UpdateItems(ctx context.Context, proj *project.Project, in BulkUpdate) ([]*Item, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -82,7 +83,7 @@ func Mentions(body string) []string {
 // member @mentioned gets an inbox notification (not the author); a mention
 // of someone outside the project is left as text.
 // Errors: EINVALID ("body"), ENOTFOUND.
-func (s *Service) AddComment(ctx context.Context, proj *Project, ref, body string) (*Comment, error) {
+func (s *Service) AddComment(ctx context.Context, proj *project.Project, ref, body string) (*Comment, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (s *Service) AddComment(ctx context.Context, proj *Project, ref, body strin
 	c := &Comment{ID: uuid.Must(uuid.NewV7()).String(), ItemID: it.ID, Author: p.User.Name, Body: body, Mentions: []string{}, CreatedAt: now}
 	var notes []*Notification
 	for _, name := range Mentions(body) {
-		i := slices.IndexFunc(members, func(m *Member) bool { return m.UserName == name })
+		i := slices.IndexFunc(members, func(m *project.Member) bool { return m.UserName == name })
 		if i < 0 {
 			continue
 		}
@@ -120,7 +121,7 @@ func (s *Service) AddComment(ctx context.Context, proj *Project, ref, body strin
 }
 
 // Comments lists an item's comments, oldest first.
-func (s *Service) Comments(ctx context.Context, proj *Project, ref string) ([]*Comment, error) {
+func (s *Service) Comments(ctx context.Context, proj *project.Project, ref string) ([]*Comment, error) {
 	it, err := s.Item(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -157,7 +158,7 @@ func (s *Service) MarkInboxRead(ctx context.Context) error {
 }
 
 // ActivityFeed returns the project's latest changes, newest first.
-func (s *Service) ActivityFeed(ctx context.Context, proj *Project, limit int) ([]*Activity, error) {
+func (s *Service) ActivityFeed(ctx context.Context, proj *project.Project, limit int) ([]*Activity, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
@@ -174,13 +175,13 @@ func (s *Service) ActivityFeed(ctx context.Context, proj *Project, limit int) ([
 // Search finds items by key or by the words of their title, description
 // and comments (full-text, every word as a prefix), best match first.
 // Errors: EINVALID ("q").
-func (s *Service) Search(ctx context.Context, proj *Project, q string) ([]*Item, error) {
+func (s *Service) Search(ctx context.Context, proj *project.Project, q string) ([]*Item, error) {
 	q = strings.TrimSpace(q)
 	if q == "" || len(q) > 200 {
 		return nil, trellis.Invalid("q", "search text must be 1–200 characters")
 	}
 	var out []*Item
-	if n, err := ParseItemRef(proj.Key, q); err == nil && strings.ContainsAny(q, "0123456789") && len(strings.Fields(q)) == 1 {
+	if n, err := project.ParseItemRef(proj.Key, q); err == nil && strings.ContainsAny(q, "0123456789") && len(strings.Fields(q)) == 1 {
 		if it, err := s.store.FindItem(ctx, proj.ID, n); err == nil {
 			out = append(out, it)
 		}

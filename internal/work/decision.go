@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -73,7 +74,7 @@ type DecisionInput struct {
 // Decision stage and its first done status, and creates the follow-up work.
 // Errors: EINVALID naming the field, ECONFLICT (not an experiment, or
 // already decided).
-func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in DecisionInput) (*Decision, *Item, error) {
+func (s *Service) Decide(ctx context.Context, proj *project.Project, ref string, in DecisionInput) (*Decision, *Item, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -177,7 +178,7 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 		return nil, nil, err
 	}
 	if follow != nil {
-		follow.Key = ItemKey(proj.Key, follow.Number)
+		follow.Key = project.ItemKey(proj.Key, follow.Number)
 		dec.FollowUp = follow.Key
 	}
 	for _, fn := range s.decided {
@@ -187,7 +188,7 @@ func (s *Service) Decide(ctx context.Context, proj *Project, ref string, in Deci
 }
 
 // DecisionOf returns the decision on an item, or nil when undecided.
-func (s *Service) DecisionOf(ctx context.Context, proj *Project, it *Item) (*Decision, error) {
+func (s *Service) DecisionOf(ctx context.Context, proj *project.Project, it *Item) (*Decision, error) {
 	d, err := s.store.FindDecision(ctx, it.ID)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
 		return nil, nil
@@ -199,7 +200,7 @@ func (s *Service) DecisionOf(ctx context.Context, proj *Project, it *Item) (*Dec
 	return d, nil
 }
 
-func keyDecision(proj *Project, d *Decision) {
+func keyDecision(proj *project.Project, d *Decision) {
 	d.Item = proj.Key + "-" + d.Item
 	if d.FollowUp != "" {
 		d.FollowUp = proj.Key + "-" + d.FollowUp
@@ -214,7 +215,7 @@ type HypothesisFilter struct {
 }
 
 // HypothesisLog lists every decided experiment of a project, newest first.
-func (s *Service) HypothesisLog(ctx context.Context, proj *Project, f HypothesisFilter) ([]*Decision, error) {
+func (s *Service) HypothesisLog(ctx context.Context, proj *project.Project, f HypothesisFilter) ([]*Decision, error) {
 	if err := oneOf("verdict", f.Verdict, Verdicts); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -50,27 +51,28 @@ func DemoUsers(a Accounts) NewUserFunc {
 // team through the Service, so every rule applies to the demo as to real
 // data: items of all four kinds, an active sprint with a realistic
 // allocation, experiments in every board column including decided ones.
-// It refuses (ECONFLICT) when project BAL exists.
-func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*Project, error) {
+// It returns the project and its items' keys by title, which the demo's
+// runs and goals refer to. It refuses (ECONFLICT) when project BAL exists.
+func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*project.Project, map[string]string, error) {
 	if _, err := s.store.FindProjectByKey(ctx, DemoKey); err == nil {
-		return nil, trellis.Errorf(trellis.ECONFLICT, "Project %s already exists.", DemoKey)
+		return nil, nil, trellis.Errorf(trellis.ECONFLICT, "Project %s already exists.", DemoKey)
 	}
-	proj, err := s.CreateProject(ctx, NewProject{Key: DemoKey, Name: DemoName,
+	proj, err := s.projects.CreateProject(ctx, project.NewProject{Key: DemoKey, Name: DemoName,
 		Description: "A small ML team trains an image model that finds hot-air balloons in photos for a festival's photo app. " +
 			"Ada trains models, Ben builds the service around them, Tess tests, Paula owns the product. " +
 			"Open the Backlog, the Board, the Sprints and the Experiments pages to see how they plan research, experiments and production work together."})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, name := range DemoTeam {
 		if _, err := newUser(ctx, name); err != nil {
-			return nil, fmt.Errorf("demo user %s: %w", name, err)
+			return nil, nil, fmt.Errorf("demo user %s: %w", name, err)
 		}
 		if p := auth.FromContext(ctx); p != nil && p.User.Name == name {
 			continue // the owner stays admin
 		}
-		if _, err := s.SetMember(ctx, proj, name, auth.RoleEditor); err != nil {
-			return nil, err
+		if _, err := s.projects.SetMember(ctx, proj, name, auth.RoleEditor); err != nil {
+			return nil, nil, err
 		}
 	}
 	d := demo{s: s, ctx: ctx, proj: proj}
@@ -143,18 +145,26 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*Project, 
 	d.comment(analysis.Key, "Recall went from 0.76 to **0.79** on balloons v3, precision down 0.01. Close to the goal; @tess please check the small-object slice before we decide.")
 	d.comment(mosaic.Key, "Productionizing this: the follow-up story carries the augmentation into the training pipeline.")
 	if d.err != nil || pd.err != nil {
-		return nil, fmt.Errorf("seed demo: %w", firstErr(d.err, pd.err))
+		return nil, nil, fmt.Errorf("seed demo: %w", firstErr(d.err, pd.err))
 	}
 	if _, err := s.StartSprint(ctx, proj, "Sprint 6"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := s.CloseSprint(ctx, proj, "Sprint 6", "next"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := s.StartSprint(ctx, proj, "Sprint 7"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return proj, nil
+	items, err := s.Items(ctx, proj, ItemFilter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := make(map[string]string, len(items))
+	for _, it := range items {
+		keys[it.Title] = it.Key
+	}
+	return proj, keys, nil
 }
 
 func firstErr(errs ...error) error {
@@ -170,7 +180,7 @@ func firstErr(errs ...error) error {
 type demo struct {
 	s    *Service
 	ctx  context.Context
-	proj *Project
+	proj *project.Project
 	err  error
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -33,7 +34,7 @@ type DoDPoint struct {
 }
 
 // DoD returns the project's Definition of Done for every kind.
-func (s *Service) DoD(ctx context.Context, proj *Project) (map[Kind][]string, error) {
+func (s *Service) DoD(ctx context.Context, proj *project.Project) (map[Kind][]string, error) {
 	set, err := s.store.FindDoD(ctx, proj.ID)
 	if err != nil {
 		return nil, err
@@ -50,7 +51,7 @@ func (s *Service) DoD(ctx context.Context, proj *Project) (map[Kind][]string, er
 }
 
 // SetDoD replaces the Definition of Done of one kind. Errors: EINVALID.
-func (s *Service) SetDoD(ctx context.Context, proj *Project, kind Kind, points []string) ([]string, error) {
+func (s *Service) SetDoD(ctx context.Context, proj *project.Project, kind Kind, points []string) ([]string, error) {
 	k, err := ParseKind("kind", string(kind))
 	if err != nil {
 		return nil, err

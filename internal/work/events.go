@@ -1,13 +1,17 @@
 package work
 
-import "context"
+import (
+	"context"
+
+	"github.com/trellisml/trellis/internal/project"
+)
 
 // Decided tells that a decision on an experiment item was committed. Other
 // capabilities react to it — the goal capability keeps the item's goal
 // results as evidence — without work importing them: internal/cli wires
 // the reaction with OnDecided.
 type Decided struct {
-	Project  *Project
+	Project  *project.Project
 	Decision *Decision
 }
 

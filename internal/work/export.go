@@ -3,6 +3,7 @@ package work
 import (
 	"encoding/csv"
 	"fmt"
+	"github.com/trellisml/trellis/internal/project"
 	"io"
 	"strings"
 )
@@ -41,7 +42,7 @@ func mdCell(s string) string {
 
 // WriteHypothesisMarkdown writes the hypothesis log as a Markdown document
 // with one table, ready to paste into a sprint review.
-func WriteHypothesisMarkdown(w io.Writer, proj *Project, ds []*Decision) error {
+func WriteHypothesisMarkdown(w io.Writer, proj *project.Project, ds []*Decision) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Hypothesis log: %s\n\n", mdCell(proj.Name))
 	if len(ds) == 0 {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -26,7 +27,7 @@ type FilterStore interface {
 var filterKeys = []string{"kind", "assignee", "label", "q", "status", "sprint"}
 
 // Filters lists the caller's saved filters in a project.
-func (s *Service) Filters(ctx context.Context, proj *Project) ([]SavedFilter, error) {
+func (s *Service) Filters(ctx context.Context, proj *project.Project) ([]SavedFilter, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func (s *Service) Filters(ctx context.Context, proj *Project) ([]SavedFilter, er
 
 // SaveFilter saves (or replaces) one of the caller's filters. Only the
 // filter parameters are kept. Errors: EINVALID ("name", "query").
-func (s *Service) SaveFilter(ctx context.Context, proj *Project, f SavedFilter) (SavedFilter, error) {
+func (s *Service) SaveFilter(ctx context.Context, proj *project.Project, f SavedFilter) (SavedFilter, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return f, err
@@ -68,7 +69,7 @@ func (s *Service) SaveFilter(ctx context.Context, proj *Project, f SavedFilter) 
 }
 
 // DeleteFilter deletes one of the caller's filters. Errors: ENOTFOUND.
-func (s *Service) DeleteFilter(ctx context.Context, proj *Project, name string) error {
+func (s *Service) DeleteFilter(ctx context.Context, proj *project.Project, name string) error {
 	p, err := principal(ctx)
 	if err != nil {
 		return err

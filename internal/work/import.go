@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -69,7 +70,7 @@ type ImportOptions struct {
 // done status count their Definition of Done as met: they were finished
 // elsewhere. Errors: EINVALID for a file that cannot be read as CSV or a
 // bad mapping.
-func (s *Service) ImportCSV(ctx context.Context, proj *Project, r io.Reader, opts ImportOptions) (*ImportResult, error) {
+func (s *Service) ImportCSV(ctx context.Context, proj *project.Project, r io.Reader, opts ImportOptions) (*ImportResult, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func (s *Service) ImportCSV(ctx context.Context, proj *Project, r io.Reader, opt
 	}
 	var sprints []string
 	for _, it := range items {
-		res.Keys = append(res.Keys, ItemKey(proj.Key, it.Number))
+		res.Keys = append(res.Keys, project.ItemKey(proj.Key, it.Number))
 		sprints = append(sprints, it.SprintID)
 	}
 	res.Imported = len(items)

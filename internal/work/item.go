@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -340,23 +341,8 @@ func oneOf(field, v string, allowed []string) error {
 	return nil
 }
 
-// ItemKey formats an item key.
-func ItemKey(projectKey string, number int64) string {
-	return projectKey + "-" + strconv.FormatInt(number, 10)
-}
-
-// ParseItemRef accepts "BAL-12" or "12" for project key and returns 12.
-func ParseItemRef(projectKey, ref string) (int64, error) {
-	s := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(ref)), projectKey+"-")
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 1 {
-		return 0, trellis.Invalid("item", "%q is not an item of project %s (like %s-12)", ref, projectKey, projectKey)
-	}
-	return n, nil
-}
-
 // Statuses returns the project's workflow: its own, or the defaults.
-func (s *Service) Statuses(ctx context.Context, proj *Project) ([]Status, error) {
+func (s *Service) Statuses(ctx context.Context, proj *project.Project) ([]Status, error) {
 	ss, err := s.store.FindStatuses(ctx, proj.ID)
 	if err != nil {
 		return nil, err
@@ -370,7 +356,7 @@ func (s *Service) Statuses(ctx context.Context, proj *Project) ([]Status, error)
 // SetStatuses replaces the project's workflow. Items in a status that
 // disappears are refused (ECONFLICT) rather than silently moved.
 // Errors: EINVALID, ECONFLICT.
-func (s *Service) SetStatuses(ctx context.Context, proj *Project, ss []Status) ([]Status, error) {
+func (s *Service) SetStatuses(ctx context.Context, proj *project.Project, ss []Status) ([]Status, error) {
 	if len(ss) < 2 || len(ss) > 20 {
 		return nil, trellis.Invalid("statuses", "a workflow has 2–20 statuses")
 	}
@@ -418,13 +404,13 @@ func (s *Service) SetStatuses(ctx context.Context, proj *Project, ss []Status) (
 }
 
 // Planning returns the project's planning settings.
-func (s *Service) Planning(ctx context.Context, proj *Project) (Planning, error) {
+func (s *Service) Planning(ctx context.Context, proj *project.Project) (Planning, error) {
 	return s.store.FindPlanning(ctx, proj.ID)
 }
 
 // SetPlanning changes the point scale and allocation guideline.
 // Errors: EINVALID.
-func (s *Service) SetPlanning(ctx context.Context, proj *Project, p Planning) (Planning, error) {
+func (s *Service) SetPlanning(ctx context.Context, proj *project.Project, p Planning) (Planning, error) {
 	if err := oneOf("point_scale", p.PointScale, []string{ScaleFibonacci, ScaleTShirt}); err != nil || p.PointScale == "" {
 		return p, trellis.Invalid("point_scale", "point_scale must be fibonacci or tshirt")
 	}
@@ -446,14 +432,14 @@ func statusByName(ss []Status, name string) (Status, bool) {
 
 // itemCtx is what validating an item needs to know about its project.
 type itemCtx struct {
-	proj     *Project
+	proj     *project.Project
 	statuses []Status
 	planning Planning
-	members  []*Member
+	members  []*project.Member
 	dod      map[Kind][]string
 }
 
-func (s *Service) loadItemCtx(ctx context.Context, proj *Project) (*itemCtx, error) {
+func (s *Service) loadItemCtx(ctx context.Context, proj *project.Project) (*itemCtx, error) {
 	ic := &itemCtx{proj: proj}
 	var err error
 	if ic.statuses, err = s.Statuses(ctx, proj); err != nil {
@@ -479,7 +465,7 @@ func (ic *itemCtx) resolveAssignees(names []string) ([]string, []string, error) 
 		if n == "" || slices.Contains(outNames, n) {
 			continue
 		}
-		i := slices.IndexFunc(ic.members, func(m *Member) bool { return m.UserName == n })
+		i := slices.IndexFunc(ic.members, func(m *project.Member) bool { return m.UserName == n })
 		if i < 0 {
 			return nil, nil, trellis.Invalid("assignees", "%q is not a member of project %s", n, ic.proj.Key)
 		}
@@ -623,7 +609,7 @@ func principal(ctx context.Context) (*auth.Principal, error) {
 
 // CreateItem adds an item to an authorized project (the caller is an editor).
 // Errors: EINVALID naming the field.
-func (s *Service) CreateItem(ctx context.Context, proj *Project, in NewItem) (*Item, error) {
+func (s *Service) CreateItem(ctx context.Context, proj *project.Project, in NewItem) (*Item, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -645,7 +631,7 @@ func (s *Service) CreateItem(ctx context.Context, proj *Project, in NewItem) (*I
 	if err := s.store.CreateItem(ctx, it); err != nil {
 		return nil, err
 	}
-	it.Key = ItemKey(proj.Key, it.Number)
+	it.Key = project.ItemKey(proj.Key, it.Number)
 	return it, s.recordSprint(ctx, proj, it.SprintID)
 }
 
@@ -665,33 +651,33 @@ func (s *Service) markProgress(ic *itemCtx, it *Item, now time.Time) {
 }
 
 // itemIn finds an item of proj by key or number, naming field when absent.
-func (s *Service) itemIn(ctx context.Context, proj *Project, field, ref string) (*Item, error) {
-	n, err := ParseItemRef(proj.Key, ref)
+func (s *Service) itemIn(ctx context.Context, proj *project.Project, field, ref string) (*Item, error) {
+	n, err := project.ParseItemRef(proj.Key, ref)
 	if err != nil {
 		return nil, trellis.Invalid(field, "%s: %s", field, trellis.ErrorMessage(err))
 	}
 	it, err := s.store.FindItem(ctx, proj.ID, n)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-		return nil, trellis.Invalid(field, "%s: no item %s in project %s", field, ItemKey(proj.Key, n), proj.Key)
+		return nil, trellis.Invalid(field, "%s: no item %s in project %s", field, project.ItemKey(proj.Key, n), proj.Key)
 	}
 	if err != nil {
 		return nil, err
 	}
-	it.Key = ItemKey(proj.Key, it.Number)
+	it.Key = project.ItemKey(proj.Key, it.Number)
 	return it, nil
 }
 
 // Item returns one item of an authorized project with its sub-tasks and
 // links. Errors: ENOTFOUND, EINVALID (a malformed key).
-func (s *Service) Item(ctx context.Context, proj *Project, ref string) (*Item, error) {
-	n, err := ParseItemRef(proj.Key, ref)
+func (s *Service) Item(ctx context.Context, proj *project.Project, ref string) (*Item, error) {
+	n, err := project.ParseItemRef(proj.Key, ref)
 	if err != nil {
 		return nil, err
 	}
 	it, err := s.store.FindItem(ctx, proj.ID, n)
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-			return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", ItemKey(proj.Key, n))
+			return nil, trellis.Errorf(trellis.ENOTFOUND, "Item %s not found.", project.ItemKey(proj.Key, n))
 		}
 		return nil, err
 	}
@@ -707,7 +693,7 @@ func (s *Service) Item(ctx context.Context, proj *Project, ref string) (*Item, e
 	}
 	it.SubTasks = []ItemRef{}
 	for _, sub := range subs {
-		it.SubTasks = append(it.SubTasks, ItemRef{Key: ItemKey(proj.Key, sub.Number), Title: sub.Title, Kind: sub.Kind, Status: sub.Status})
+		it.SubTasks = append(it.SubTasks, ItemRef{Key: project.ItemKey(proj.Key, sub.Number), Title: sub.Title, Kind: sub.Kind, Status: sub.Status})
 	}
 	if it.Links, err = s.store.FindLinks(ctx, it.ID); err != nil {
 		return nil, err
@@ -719,8 +705,8 @@ func (s *Service) Item(ctx context.Context, proj *Project, ref string) (*Item, e
 }
 
 // finish fills the derived fields of an item read from the store.
-func (s *Service) finish(proj *Project, it *Item) {
-	it.Key = ItemKey(proj.Key, it.Number)
+func (s *Service) finish(proj *project.Project, it *Item) {
+	it.Key = project.ItemKey(proj.Key, it.Number)
 	// The store names the parent by number; the service by key.
 	if it.Parent != "" && !strings.Contains(it.Parent, "-") {
 		it.Parent = proj.Key + "-" + it.Parent
@@ -746,7 +732,7 @@ func timeBoxExpired(it *Item, now time.Time) bool {
 }
 
 // Items lists the items of an authorized project in backlog order.
-func (s *Service) Items(ctx context.Context, proj *Project, f ItemFilter) ([]*Item, error) {
+func (s *Service) Items(ctx context.Context, proj *project.Project, f ItemFilter) ([]*Item, error) {
 	f.ProjectID = proj.ID
 	if f.Kind != "" {
 		if _, err := ParseKind("kind", string(f.Kind)); err != nil {
@@ -772,7 +758,7 @@ func (s *Service) Items(ctx context.Context, proj *Project, f ItemFilter) ([]*It
 // UpdateItem changes an item of an authorized project, applies every rule to
 // the result and records each changed field in the item's history.
 // Errors: ENOTFOUND, EINVALID naming the field.
-func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd ItemUpdate) (*Item, error) {
+func (s *Service) UpdateItem(ctx context.Context, proj *project.Project, ref string, upd ItemUpdate) (*Item, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -796,7 +782,7 @@ func (s *Service) UpdateItem(ctx context.Context, proj *Project, ref string, upd
 // prepareUpdate applies upd to the current item and every rule to the
 // result, without storing it; it returns the current and next item and
 // the history events of the change.
-func (s *Service) prepareUpdate(ctx context.Context, proj *Project, ic *itemCtx, user, ref string, upd ItemUpdate) (*Item, *Item, []ItemEvent, error) {
+func (s *Service) prepareUpdate(ctx context.Context, proj *project.Project, ic *itemCtx, user, ref string, upd ItemUpdate) (*Item, *Item, []ItemEvent, error) {
 	cur, err := s.Item(ctx, proj, ref)
 	if err != nil {
 		return nil, nil, nil, err
@@ -905,7 +891,7 @@ func (s *Service) prepareUpdate(ctx context.Context, proj *Project, ic *itemCtx,
 func (ic *itemCtx) resolveAssigneesLoose(names []string) ([]string, []string, error) {
 	var outNames, ids []string
 	for _, n := range names {
-		if i := slices.IndexFunc(ic.members, func(m *Member) bool { return m.UserName == n }); i >= 0 {
+		if i := slices.IndexFunc(ic.members, func(m *project.Member) bool { return m.UserName == n }); i >= 0 {
 			outNames, ids = append(outNames, n), append(ids, ic.members[i].UserID)
 		}
 	}
@@ -914,7 +900,7 @@ func (ic *itemCtx) resolveAssigneesLoose(names []string) ([]string, []string, er
 
 // rankBetween computes a rank that places an item after one key and before
 // another; either may be absent.
-func (s *Service) rankBetween(ctx context.Context, proj *Project, after, before *string) (float64, error) {
+func (s *Service) rankBetween(ctx context.Context, proj *project.Project, after, before *string) (float64, error) {
 	var lo, hi *Item
 	var err error
 	if after != nil && *after != "" {
@@ -967,7 +953,7 @@ func diffItems(a, b *Item, user string, at time.Time) []ItemEvent {
 }
 
 // History returns an item's change history, oldest first.
-func (s *Service) History(ctx context.Context, proj *Project, ref string) ([]*ItemEvent, error) {
+func (s *Service) History(ctx context.Context, proj *project.Project, ref string) ([]*ItemEvent, error) {
 	it, err := s.Item(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -980,7 +966,7 @@ var LinkTypes = []string{LinkBlocks, LinkRelatesTo, LinkFollowUpOf}
 
 // AddLink links item ref to item to with a typed relation.
 // Errors: ENOTFOUND, EINVALID.
-func (s *Service) AddLink(ctx context.Context, proj *Project, ref, typ, to string) error {
+func (s *Service) AddLink(ctx context.Context, proj *project.Project, ref, typ, to string) error {
 	if err := oneOf("type", typ, LinkTypes); err != nil || typ == "" {
 		return trellis.Invalid("type", "type must be blocks, relates_to or follow_up_of")
 	}
@@ -999,7 +985,7 @@ func (s *Service) AddLink(ctx context.Context, proj *Project, ref, typ, to strin
 }
 
 // RemoveLink removes a link from item ref. Errors: ENOTFOUND.
-func (s *Service) RemoveLink(ctx context.Context, proj *Project, ref, typ, to string) error {
+func (s *Service) RemoveLink(ctx context.Context, proj *project.Project, ref, typ, to string) error {
 	from, err := s.Item(ctx, proj, ref)
 	if err != nil {
 		return err
@@ -1032,7 +1018,7 @@ type Board struct {
 // Board groups the items f selects by status, in workflow order, and warns
 // about every column over its WIP limit. perColumn > 0 loads at most that
 // many items per column (the first by rank); Total still counts them all.
-func (s *Service) Board(ctx context.Context, proj *Project, f ItemFilter, perColumn int) (*Board, error) {
+func (s *Service) Board(ctx context.Context, proj *project.Project, f ItemFilter, perColumn int) (*Board, error) {
 	ss, err := s.Statuses(ctx, proj)
 	if err != nil {
 		return nil, err
@@ -1067,7 +1053,7 @@ func (s *Service) Board(ctx context.Context, proj *Project, f ItemFilter, perCol
 }
 
 // ExperimentBoard groups the project's experiment items by stage.
-func (s *Service) ExperimentBoard(ctx context.Context, proj *Project, f ItemFilter) (*Board, error) {
+func (s *Service) ExperimentBoard(ctx context.Context, proj *project.Project, f ItemFilter) (*Board, error) {
 	f.Kind = KindExperiment
 	items, err := s.Items(ctx, proj, f)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -94,7 +95,7 @@ func parseDay(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Service) checkCapacity(ctx context.Context, proj *Project, c map[string]int) (map[string]int, error) {
+func (s *Service) checkCapacity(ctx context.Context, proj *project.Project, c map[string]int) (map[string]int, error) {
 	out := map[string]int{}
 	if len(c) == 0 {
 		return out, nil
@@ -105,7 +106,7 @@ func (s *Service) checkCapacity(ctx context.Context, proj *Project, c map[string
 	}
 	for name, pts := range c {
 		name = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "@"))
-		if !slices.ContainsFunc(ms, func(m *Member) bool { return m.UserName == name }) {
+		if !slices.ContainsFunc(ms, func(m *project.Member) bool { return m.UserName == name }) {
 			return nil, trellis.Invalid("capacity", "%q is not a member of project %s", name, proj.Key)
 		}
 		if pts < 0 || pts > 1000 {
@@ -118,7 +119,7 @@ func (s *Service) checkCapacity(ctx context.Context, proj *Project, c map[string
 
 // CreateSprint plans a sprint in an authorized project.
 // Errors: EINVALID naming the field (a taken name names "name").
-func (s *Service) CreateSprint(ctx context.Context, proj *Project, in NewSprint) (*Sprint, error) {
+func (s *Service) CreateSprint(ctx context.Context, proj *project.Project, in NewSprint) (*Sprint, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := checkText("name", in.Name, 100, true); err != nil {
 		return nil, err
@@ -153,12 +154,12 @@ func (s *Service) CreateSprint(ctx context.Context, proj *Project, in NewSprint)
 }
 
 // Sprints lists a project's sprints by start date.
-func (s *Service) Sprints(ctx context.Context, proj *Project) ([]*Sprint, error) {
+func (s *Service) Sprints(ctx context.Context, proj *project.Project) ([]*Sprint, error) {
 	return s.store.FindSprints(ctx, proj.ID)
 }
 
 // sprintIn finds a sprint of proj by id or name.
-func (s *Service) sprintIn(ctx context.Context, proj *Project, field, ref string) (*Sprint, error) {
+func (s *Service) sprintIn(ctx context.Context, proj *project.Project, field, ref string) (*Sprint, error) {
 	sps, err := s.store.FindSprints(ctx, proj.ID)
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func (s *Service) sprintIn(ctx context.Context, proj *Project, field, ref string
 }
 
 // Sprint returns one sprint by id or name. Errors: ENOTFOUND.
-func (s *Service) Sprint(ctx context.Context, proj *Project, ref string) (*Sprint, error) {
+func (s *Service) Sprint(ctx context.Context, proj *project.Project, ref string) (*Sprint, error) {
 	sp, err := s.sprintIn(ctx, proj, "sprint", ref)
 	if trellis.ErrorCode(err) == trellis.EINVALID {
 		return nil, trellis.Errorf(trellis.ENOTFOUND, "Sprint %q not found in project %s.", ref, proj.Key)
@@ -181,7 +182,7 @@ func (s *Service) Sprint(ctx context.Context, proj *Project, ref string) (*Sprin
 }
 
 // ActiveSprint returns the project's active sprint, or nil.
-func (s *Service) ActiveSprint(ctx context.Context, proj *Project) (*Sprint, error) {
+func (s *Service) ActiveSprint(ctx context.Context, proj *project.Project) (*Sprint, error) {
 	sps, err := s.store.FindSprints(ctx, proj.ID)
 	if err != nil {
 		return nil, err
@@ -247,7 +248,7 @@ type SprintPlan struct {
 const OffGuideline = 10
 
 // PlanSprint computes the planning view of a sprint.
-func (s *Service) PlanSprint(ctx context.Context, proj *Project, ref string) (*SprintPlan, error) {
+func (s *Service) PlanSprint(ctx context.Context, proj *project.Project, ref string) (*SprintPlan, error) {
 	sp, err := s.Sprint(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -309,7 +310,7 @@ type SprintUpdate struct {
 }
 
 // UpdateSprint changes a sprint's name, goal or capacity.
-func (s *Service) UpdateSprint(ctx context.Context, proj *Project, ref string, upd SprintUpdate) (*Sprint, error) {
+func (s *Service) UpdateSprint(ctx context.Context, proj *project.Project, ref string, upd SprintUpdate) (*Sprint, error) {
 	sp, err := s.Sprint(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -342,7 +343,7 @@ func (s *Service) UpdateSprint(ctx context.Context, proj *Project, ref string, u
 
 // StartSprint makes a planned sprint active. A project has at most one
 // active sprint. Errors: ECONFLICT.
-func (s *Service) StartSprint(ctx context.Context, proj *Project, ref string) (*Sprint, error) {
+func (s *Service) StartSprint(ctx context.Context, proj *project.Project, ref string) (*Sprint, error) {
 	sp, err := s.Sprint(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -366,7 +367,7 @@ func (s *Service) StartSprint(ctx context.Context, proj *Project, ref string) (*
 // planned sprint (moveTo "next") or back to the backlog ("backlog"); the
 // sprint keeps a snapshot of committed vs done points by category.
 // Errors: ECONFLICT (not active), EINVALID (move_to).
-func (s *Service) CloseSprint(ctx context.Context, proj *Project, ref, moveTo string) (*Sprint, error) {
+func (s *Service) CloseSprint(ctx context.Context, proj *project.Project, ref, moveTo string) (*Sprint, error) {
 	sp, err := s.Sprint(ctx, proj, ref)
 	if err != nil {
 		return nil, err
@@ -424,7 +425,7 @@ func (s *Service) CloseSprint(ctx context.Context, proj *Project, ref, moveTo st
 // recordSprint records today's totals of the sprint when it is active, so
 // that burndown and burnup draw what happened. Called after every write
 // that can change a sprint's load or progress.
-func (s *Service) recordSprint(ctx context.Context, proj *Project, sprintIDs ...string) error {
+func (s *Service) recordSprint(ctx context.Context, proj *project.Project, sprintIDs ...string) error {
 	seen := map[string]bool{}
 	for _, id := range sprintIDs {
 		if id == "" || seen[id] {
@@ -445,7 +446,7 @@ func (s *Service) recordSprint(ctx context.Context, proj *Project, sprintIDs ...
 	return nil
 }
 
-func (s *Service) recordDay(ctx context.Context, proj *Project, sp *Sprint) error {
+func (s *Service) recordDay(ctx context.Context, proj *project.Project, sp *Sprint) error {
 	items, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, SprintID: sp.ID, Limit: MaxItems})
 	if err != nil {
 		return err
@@ -475,7 +476,7 @@ type Burn struct {
 }
 
 // SprintBurn returns the sprint's burn series from its recorded history.
-func (s *Service) SprintBurn(ctx context.Context, proj *Project, ref string) (*Burn, error) {
+func (s *Service) SprintBurn(ctx context.Context, proj *project.Project, ref string) (*Burn, error) {
 	sp, err := s.Sprint(ctx, proj, ref)
 	if err != nil {
 		return nil, err

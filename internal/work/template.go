@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -43,7 +44,7 @@ type TemplateStore interface {
 }
 
 // Templates lists the shipped templates, then the project's own.
-func (s *Service) Templates(ctx context.Context, proj *Project) ([]Template, error) {
+func (s *Service) Templates(ctx context.Context, proj *project.Project) ([]Template, error) {
 	own, err := s.store.FindTemplates(ctx, proj.ID)
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func (s *Service) Templates(ctx context.Context, proj *Project) ([]Template, err
 
 // SaveTemplate adds or replaces one of the project's templates.
 // Errors: EINVALID naming the field.
-func (s *Service) SaveTemplate(ctx context.Context, proj *Project, t Template) (Template, error) {
+func (s *Service) SaveTemplate(ctx context.Context, proj *project.Project, t Template) (Template, error) {
 	t.Name, t.Title = strings.TrimSpace(t.Name), strings.TrimSpace(t.Title)
 	if err := checkText("name", t.Name, 100, true); err != nil {
 		return t, err
@@ -100,7 +101,7 @@ type FromTemplate struct {
 // all or nothing. The item's own rules apply; sub-tasks are development
 // items (maintenance under a maintenance item) in the first status.
 // Errors: EINVALID naming the field.
-func (s *Service) CreateFromTemplate(ctx context.Context, proj *Project, in FromTemplate) (*Item, error) {
+func (s *Service) CreateFromTemplate(ctx context.Context, proj *project.Project, in FromTemplate) (*Item, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -149,11 +150,11 @@ func (s *Service) CreateFromTemplate(ctx context.Context, proj *Project, in From
 	if err := s.recordSprint(ctx, proj, parent.SprintID); err != nil {
 		return nil, err
 	}
-	return s.Item(ctx, proj, ItemKey(proj.Key, parent.Number))
+	return s.Item(ctx, proj, project.ItemKey(proj.Key, parent.Number))
 }
 
 // buildItem validates a new item against every rule without storing it.
-func (s *Service) buildItem(ctx context.Context, proj *Project, ic *itemCtx, author string, in NewItem) (*Item, error) {
+func (s *Service) buildItem(ctx context.Context, proj *project.Project, ic *itemCtx, author string, in NewItem) (*Item, error) {
 	kind, err := ParseKind("kind", string(in.Kind))
 	if err != nil {
 		return nil, err

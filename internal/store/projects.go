@@ -6,16 +6,16 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
-	"github.com/trellisml/trellis/internal/work"
 )
 
-var _ work.Store = (*DB)(nil)
+var _ project.Store = (*DB)(nil)
 
 const projectColumns = `p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at`
 
-func scanProject(row interface{ Scan(...any) error }, extra ...any) (*work.Project, error) {
-	var p work.Project
+func scanProject(row interface{ Scan(...any) error }, extra ...any) (*project.Project, error) {
+	var p project.Project
 	var created, updated int64
 	if err := row.Scan(append([]any{&p.ID, &p.Key, &p.Name, &p.Description, &p.Archived, &created, &updated}, extra...)...); err != nil {
 		return nil, err
@@ -25,7 +25,7 @@ func scanProject(row interface{ Scan(...any) error }, extra ...any) (*work.Proje
 }
 
 // CreateProject inserts p with ownerID as its admin.
-func (db *DB) CreateProject(ctx context.Context, p *work.Project, ownerID string) error {
+func (db *DB) CreateProject(ctx context.Context, p *project.Project, ownerID string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO projects (id, key, name, description, archived, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			p.ID, p.Key, p.Name, p.Description, p.Archived, ms(p.CreatedAt), ms(p.UpdatedAt)); err != nil {
@@ -38,14 +38,14 @@ func (db *DB) CreateProject(ctx context.Context, p *work.Project, ownerID string
 }
 
 // FindProjectByKey returns a project. Errors: ENOTFOUND.
-func (db *DB) FindProjectByKey(ctx context.Context, key string) (*work.Project, error) {
+func (db *DB) FindProjectByKey(ctx context.Context, key string) (*project.Project, error) {
 	p, err := scanProject(db.read.QueryRowContext(ctx, `SELECT `+projectColumns+` FROM projects p WHERE p.key = $1`, key))
 	return p, mapErr(err, "Project")
 }
 
 // FindProjects lists projects by key; with a MemberID, only that user's
 // projects, each with the user's role.
-func (db *DB) FindProjects(ctx context.Context, f work.ProjectFilter) ([]*work.Project, error) {
+func (db *DB) FindProjects(ctx context.Context, f project.ProjectFilter) ([]*project.Project, error) {
 	var rows *sql.Rows
 	var err error
 	if f.MemberID != "" {
@@ -60,7 +60,7 @@ func (db *DB) FindProjects(ctx context.Context, f work.ProjectFilter) ([]*work.P
 		return nil, mapErr(err, "Projects")
 	}
 	defer rows.Close()
-	ps := []*work.Project{}
+	ps := []*project.Project{}
 	for rows.Next() {
 		var role string
 		p, err := scanProject(rows, &role)
@@ -74,7 +74,7 @@ func (db *DB) FindProjects(ctx context.Context, f work.ProjectFilter) ([]*work.P
 }
 
 // UpdateProject saves a project's mutable fields. Errors: ENOTFOUND.
-func (db *DB) UpdateProject(ctx context.Context, p *work.Project) error {
+func (db *DB) UpdateProject(ctx context.Context, p *project.Project) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE projects SET name = $1, description = $2, archived = $3, updated_at = $4 WHERE id = $5`,
 		p.Name, p.Description, p.Archived, ms(p.UpdatedAt), p.ID)
 	return affected(res, err, "Project")
@@ -91,16 +91,16 @@ func (db *DB) FindMemberRole(ctx context.Context, projectID, userID string) (aut
 }
 
 // FindMembers lists a project's members by user name.
-func (db *DB) FindMembers(ctx context.Context, projectID string) ([]*work.Member, error) {
+func (db *DB) FindMembers(ctx context.Context, projectID string) ([]*project.Member, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT m.user_id, u.name, m.role, m.added_at FROM project_members m
 		JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.name`, projectID)
 	if err != nil {
 		return nil, mapErr(err, "Project members")
 	}
 	defer rows.Close()
-	ms := []*work.Member{}
+	ms := []*project.Member{}
 	for rows.Next() {
-		var m work.Member
+		var m project.Member
 		var role string
 		var added int64
 		if err := rows.Scan(&m.UserID, &m.UserName, &role, &added); err != nil {

@@ -1,11 +1,14 @@
-// Package work is the planning half of Trellis: projects and their members
-// now; items, sprints, boards, templates, decisions, comments and activity as
-// the backlog capability lands.
-package work
+// Package project holds projects, their members and roles, and the access
+// check every project-scoped request starts with. It is the one package
+// every capability may import: tracking, goals, the backlog and the MLflow
+// surface all work inside a project, and none of them needs the others for
+// that.
+package project
 
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,17 +54,9 @@ type ProjectUpdate struct {
 	Archived    *bool   `json:"archived"`
 }
 
-// Store is the persistence work needs. Absent rows are ENOTFOUND; a taken
-// project key is ECONFLICT.
+// Store is the persistence projects need. Absent rows are ENOTFOUND; a
+// taken project key is ECONFLICT.
 type Store interface {
-	ItemStore
-	SprintStore
-	DecisionStore
-	DoDStore
-	CommentStore
-	TemplateStore
-	BulkStore
-	FilterStore
 	// CreateProject inserts p and makes ownerID its admin, atomically.
 	CreateProject(ctx context.Context, p *Project, ownerID string) error
 	FindProjectByKey(ctx context.Context, key string) (*Project, error)
@@ -77,7 +72,7 @@ type Store interface {
 	RemoveMember(ctx context.Context, projectID, userID string) error
 }
 
-// Users is what work needs from auth to resolve member names.
+// Users is what projects need from auth to resolve member names.
 type Users interface {
 	UserByName(ctx context.Context, name string) (*auth.User, error)
 }
@@ -87,8 +82,6 @@ type Service struct {
 	store Store
 	users Users
 	now   func() time.Time
-	// decided are the reactions to a committed decision (OnDecided).
-	decided []func(context.Context, Decided)
 	// access remembers Authorize's lookups for a few seconds (authcache.go).
 	access accessCache
 }
@@ -278,4 +271,19 @@ func (s *Service) RemoveMember(ctx context.Context, proj *Project, name string) 
 	}
 	s.forgetMember(proj.ID, u.ID)
 	return nil
+}
+
+// ItemKey is the human key of a project's item number: BAL-12.
+func ItemKey(projectKey string, number int64) string {
+	return projectKey + "-" + strconv.FormatInt(number, 10)
+}
+
+// ParseItemRef accepts "BAL-12" or "12" for project key and returns 12.
+func ParseItemRef(projectKey, ref string) (int64, error) {
+	s := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(ref)), projectKey+"-")
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return 0, trellis.Invalid("item", "%q is not an item of project %s (like %s-12)", ref, projectKey, projectKey)
+	}
+	return n, nil
 }
