@@ -3,6 +3,8 @@ package goal
 import (
 	"context"
 	"math"
+
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 // LinkedRun is one active run linked to an item, with the latest value of
@@ -55,9 +57,9 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 			switch {
 			case !ok:
 			case math.IsNaN(v): // MLflow accepts NaN; it is no measurement
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: undefined("logged as NaN")})
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Undefined("logged as NaN")})
 			default:
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: defined(v)})
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Defined(v)})
 			}
 		}
 		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs), Observations: obs}
@@ -65,9 +67,15 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 	return out, nil
 }
 
-// Goals returns the distinct goals the spec's Then steps state, in file
+// CheckGoal returns a spec's check as a goal, so a spec's Then steps and
+// the goals kept on items share one evaluation: Evaluate(CheckGoal(c), observations).
+func CheckGoal(c speccheck.Check) Goal {
+	return Goal{Metric: c.Metric, Class: c.Class, Comparator: c.Comparator, Threshold: c.Threshold}
+}
+
+// SpecGoals returns the distinct goals the spec's Then steps state, in file
 // order: the acceptance criteria a spec uploaded for an item stands for.
-func (s *Spec) Goals() []Goal {
+func SpecGoals(s *speccheck.Spec) []Goal {
 	var out []Goal
 	seen := map[Goal]bool{}
 	for _, sc := range s.Scenarios {
@@ -75,7 +83,7 @@ func (s *Spec) Goals() []Goal {
 			if st.Check == nil {
 				continue
 			}
-			g := st.Check.Goal()
+			g := CheckGoal(*st.Check)
 			if !seen[g] {
 				seen[g] = true
 				out = append(out, g)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 // runList is an in-memory ItemRuns: the links of one item.
@@ -24,11 +26,11 @@ func TestEvaluateItem(t *testing.T) {
 		{ID: "r3", StartTime: 3000, Metrics: map[string]float64{"accuracy": 0.85, "rmse": math.NaN()}},
 	}}
 	goals := []Goal{
-		{Metric: "accuracy", Comparator: AtLeast, Threshold: 0.9},          // latest r3 0.85: not met; best r2
-		{Metric: "loss", Comparator: AtMost, Threshold: 0.4},               // latest logging run r2 0.5: not met; best r1 0.3
-		{Metric: "f1", Class: "spam", Comparator: AtLeast, Threshold: 0.6}, // only r1: met
-		{Metric: "r2", Comparator: AtLeast, Threshold: 0.5},                // never logged
-		{Metric: "rmse", Comparator: AtMost, Threshold: 1},                 // NaN: undefined
+		{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.9},          // latest r3 0.85: not met; best r2
+		{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.4},               // latest logging run r2 0.5: not met; best r1 0.3
+		{Metric: "f1", Class: "spam", Comparator: speccheck.AtLeast, Threshold: 0.6}, // only r1: met
+		{Metric: "r2", Comparator: speccheck.AtLeast, Threshold: 0.5},                // never logged
+		{Metric: "rmse", Comparator: speccheck.AtMost, Threshold: 1},                 // NaN: undefined
 	}
 	want := []struct {
 		status       Status
@@ -68,7 +70,7 @@ func TestEvaluateItem(t *testing.T) {
 }
 
 func TestSpecGoals(t *testing.T) {
-	sp := mustSpec(t, t.TempDir(), "g.feature", `Feature: g
+	sp, err := speccheck.ParseSpec("g.feature", []byte(`Feature: g
   Scenario: a
     Given the latest run of item "ML-1"
     Then metric "accuracy" should be at least 0.9
@@ -77,8 +79,11 @@ func TestSpecGoals(t *testing.T) {
     Given the run "abc"
     Then metric "accuracy" should be at least 90%
     And metric "accuracy" should be more than 0.5
-`)
-	got := sp.Goals()
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := SpecGoals(sp)
 	want := []string{"accuracy at least 0.9", "loss at most 0.4", "accuracy more than 0.5"}
 	if len(got) != len(want) {
 		t.Fatalf("goals %v", got)

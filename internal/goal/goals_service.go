@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -19,16 +20,16 @@ import (
 // most, more than, less than and exactly. Errors: EINVALID naming the part.
 func ParseGoal(s string) (Goal, error) {
 	words := strings.Fields(s)
-	symbols := map[string]Comparator{">=": AtLeast, "≥": AtLeast, "<=": AtMost, "≤": AtMost, ">": MoreThan, "<": LessThan, "=": Exactly, "==": Exactly}
+	symbols := map[string]speccheck.Comparator{">=": speccheck.AtLeast, "≥": speccheck.AtLeast, "<=": speccheck.AtMost, "≤": speccheck.AtMost, ">": speccheck.MoreThan, "<": speccheck.LessThan, "=": speccheck.Exactly, "==": speccheck.Exactly}
 	for i := 1; i < len(words); i++ {
-		var cmp Comparator
+		var cmp speccheck.Comparator
 		n := 1
 		if c, ok := symbols[words[i]]; ok {
 			cmp = c
-		} else if c, err := ParseComparator(words[i]); err == nil {
+		} else if c, err := speccheck.ParseComparator(words[i]); err == nil {
 			cmp = c
 		} else if i+1 < len(words) {
-			if c, err := ParseComparator(words[i] + " " + words[i+1]); err == nil {
+			if c, err := speccheck.ParseComparator(words[i] + " " + words[i+1]); err == nil {
 				cmp, n = c, 2
 			}
 		}
@@ -39,7 +40,7 @@ func ParseGoal(s string) (Goal, error) {
 		if len(rest) != 1 {
 			return Goal{}, trellis.Invalid("threshold", "a goal reads METRIC COMPARATOR NUMBER, e.g. \"accuracy at least 0.9\"; after %q expected one number, got %q", cmp, strings.Join(rest, " "))
 		}
-		th, err := ParseNumber(rest[0])
+		th, err := speccheck.ParseNumber(rest[0])
 		if err != nil {
 			return Goal{}, trellis.Invalid("threshold", "threshold: %v", err)
 		}
@@ -62,7 +63,7 @@ func normalize(g Goal) (Goal, error) {
 	if err := g.Validate(); err != nil {
 		return g, err
 	}
-	g.Comparator, _ = ParseComparator(string(g.Comparator))
+	g.Comparator, _ = speccheck.ParseComparator(string(g.Comparator))
 	return g, nil
 }
 
@@ -162,14 +163,14 @@ func (s *Service) AddGoal(ctx context.Context, proj *work.Project, ref string, g
 
 // GoalUpdate changes the fields of a goal that are not nil.
 type GoalUpdate struct {
-	Metric         *string     `json:"metric"`
-	Comparator     *Comparator `json:"comparator"`
-	Threshold      *float64    `json:"threshold"`
-	Class          *string     `json:"class"`
-	Slice          *string     `json:"slice"`
-	Dataset        *string     `json:"dataset"`
-	DatasetVersion *string     `json:"dataset_version"`
-	Note           *string     `json:"note"`
+	Metric         *string               `json:"metric"`
+	Comparator     *speccheck.Comparator `json:"comparator"`
+	Threshold      *float64              `json:"threshold"`
+	Class          *string               `json:"class"`
+	Slice          *string               `json:"slice"`
+	Dataset        *string               `json:"dataset"`
+	DatasetVersion *string               `json:"dataset_version"`
+	Note           *string               `json:"note"`
 }
 
 // Goal returns one goal of an authorized project. Errors: ENOTFOUND.
@@ -225,9 +226,9 @@ func (s *Service) DeleteGoal(ctx context.Context, proj *work.Project, id string)
 func observation(runID, name string, start int64, v *float64) Observation {
 	o := Observation{RunID: runID, RunName: name, At: start}
 	if v == nil || math.IsNaN(*v) {
-		o.Value = undefined("logged as NaN")
+		o.Value = speccheck.Undefined("logged as NaN")
 	} else {
-		o.Value = defined(*v)
+		o.Value = speccheck.Defined(*v)
 	}
 	return o
 }
@@ -424,7 +425,7 @@ func (o *ObservationJSON) String() string {
 	if o.Value == nil {
 		return "undefined"
 	}
-	return FormatNumber(*o.Value)
+	return speccheck.FormatNumber(*o.Value)
 }
 
 // AttachEvidence fills each decision's GoalResults from the snapshot kept

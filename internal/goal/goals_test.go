@@ -3,6 +3,7 @@ package goal
 import (
 	"testing"
 
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -11,11 +12,11 @@ func TestParseGoal(t *testing.T) {
 		in   string
 		want Goal
 	}{
-		{"accuracy at least 0.9", Goal{Metric: "accuracy", Comparator: AtLeast, Threshold: 0.9}},
-		{"f1.spam  More Than 80%", Goal{Metric: "f1.spam", Comparator: MoreThan, Threshold: 0.8}},
-		{"loss <= 0.2", Goal{Metric: "loss", Comparator: AtMost, Threshold: 0.2}},
-		{"latency_ms < 50", Goal{Metric: "latency_ms", Comparator: LessThan, Threshold: 50}},
-		{"tp.spam exactly 12", Goal{Metric: "tp.spam", Comparator: Exactly, Threshold: 12}},
+		{"accuracy at least 0.9", Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.9}},
+		{"f1.spam  More Than 80%", Goal{Metric: "f1.spam", Comparator: speccheck.MoreThan, Threshold: 0.8}},
+		{"loss <= 0.2", Goal{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.2}},
+		{"latency_ms < 50", Goal{Metric: "latency_ms", Comparator: speccheck.LessThan, Threshold: 50}},
+		{"tp.spam exactly 12", Goal{Metric: "tp.spam", Comparator: speccheck.Exactly, Threshold: 12}},
 	} {
 		got, err := ParseGoal(c.in)
 		if err != nil || got != c.want {
