@@ -7,6 +7,60 @@ import (
 	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
+// Status is the state of a goal after evaluation.
+type Status string
+
+// Goal statuses.
+const (
+	Met       Status = "met"
+	NotMet    Status = "not met"
+	NoData    Status = "no data"
+	Undefined Status = "undefined"
+)
+
+// Observation is one run's value of a goal's metric.
+type Observation struct {
+	RunID   string
+	RunName string
+	At      int64 // ms UTC, when the value was logged; orders the runs
+	Value   speccheck.Value
+}
+
+// Evaluation is a goal's state over the runs observed so far.
+type Evaluation struct {
+	Status    Status
+	Latest    *Observation // the most recent observation, nil with no data
+	Best      *Observation // the best defined value so far, nil if none
+	Threshold float64
+}
+
+// Evaluate judges g on its observations. The status comes from the latest
+// observation (a goal met once and then regressed is not met); the best
+// value so far is reported beside it, so progress stays visible.
+func Evaluate(g Goal, obs []Observation) Evaluation {
+	e := Evaluation{Status: NoData, Threshold: g.Threshold}
+	for i := range obs {
+		o := &obs[i]
+		if e.Latest == nil || o.At > e.Latest.At || (o.At == e.Latest.At && o.RunID > e.Latest.RunID) {
+			e.Latest = o
+		}
+		if o.Value.Defined && (e.Best == nil || g.Comparator.Better(o.Value.V, e.Best.Value.V, g.Threshold)) {
+			e.Best = o
+		}
+	}
+	switch {
+	case e.Latest == nil:
+		e.Status = NoData
+	case !e.Latest.Value.Defined:
+		e.Status = Undefined
+	case g.Comparator.Holds(e.Latest.Value.V, g.Threshold):
+		e.Status = Met
+	default:
+		e.Status = NotMet
+	}
+	return e
+}
+
 // LinkedRun is one active run linked to an item, with the latest value of
 // each metric it logged.
 type LinkedRun struct {

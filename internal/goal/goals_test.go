@@ -1,6 +1,7 @@
 package goal
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal/speccheck"
@@ -36,3 +37,30 @@ func TestParseGoal(t *testing.T) {
 		}
 	}
 }
+
+func TestGoalValidate(t *testing.T) {
+	ok := Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: 0.9, Class: "spam", Dataset: "mail-test", DatasetVersion: "v3"}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ok.MetricKey() != "f1.spam" || ok.String() != "f1.spam at least 0.9" {
+		t.Errorf("key %q string %q", ok.MetricKey(), ok.String())
+	}
+	bad := []struct {
+		g     Goal
+		field string
+	}{
+		{Goal{Comparator: speccheck.AtLeast}, "metric"},
+		{Goal{Metric: "f1", Comparator: "about"}, "comparator"},
+		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: inf()}, "threshold"},
+		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Note: strings.Repeat("x", 4001)}, "note"},
+	}
+	for _, b := range bad {
+		err := b.g.Validate()
+		if err == nil || !strings.Contains(err.Error(), "field="+b.field) {
+			t.Errorf("Validate(%+v) = %v, want field %s", b.g, err, b.field)
+		}
+	}
+}
+
+func inf() float64 { v := 1e308; return v * 10 }

@@ -2,6 +2,7 @@ package goal
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -13,6 +14,65 @@ import (
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
+
+// Goal is a measurable criterion: Metric compared with Threshold by
+// Comparator, optionally for one class or slice of the data, on a named
+// dataset version. Goals attach to items and projects; this type is the
+// domain piece the server stores and evaluates.
+type Goal struct {
+	Metric         string               `json:"metric"`
+	Comparator     speccheck.Comparator `json:"comparator"`
+	Threshold      float64              `json:"threshold"`
+	Class          string               `json:"class,omitempty"`
+	Slice          string               `json:"slice,omitempty"`
+	Dataset        string               `json:"dataset,omitempty"`
+	DatasetVersion string               `json:"dataset_version,omitempty"`
+	Note           string               `json:"note,omitempty"`
+}
+
+// Validate checks the goal's fields, naming the field at fault.
+func (g Goal) Validate() error {
+	if strings.TrimSpace(g.Metric) == "" {
+		return trellis.Invalid("metric", "metric is required")
+	}
+	if len(g.Metric) > 250 {
+		return trellis.Invalid("metric", "metric must be at most 250 characters")
+	}
+	if _, err := speccheck.ParseComparator(string(g.Comparator)); err != nil {
+		return err
+	}
+	if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
+		return trellis.Invalid("threshold", "threshold must be a finite number")
+	}
+	for _, f := range []struct{ name, v string }{{"class", g.Class}, {"slice", g.Slice}, {"dataset", g.Dataset}, {"dataset_version", g.DatasetVersion}} {
+		if len(f.v) > 250 {
+			return trellis.Invalid(f.name, "%s must be at most 250 characters", f.name)
+		}
+	}
+	if len(g.Note) > 4000 {
+		return trellis.Invalid("note", "note must be at most 4000 characters")
+	}
+	return nil
+}
+
+// MetricKey is the name under which the goal's metric is logged: the metric,
+// then ".CLASS" when the goal is about one class (precision.spam), then
+// ".SLICE" for a slice. It matches the names trellis spec check logs.
+func (g Goal) MetricKey() string {
+	k := g.Metric
+	if g.Class != "" {
+		k += "." + g.Class
+	}
+	if g.Slice != "" {
+		k += "." + g.Slice
+	}
+	return k
+}
+
+// String reads the goal as a sentence: "f1.spam at least 0.9".
+func (g Goal) String() string {
+	return fmt.Sprintf("%s %s %s", g.MetricKey(), g.Comparator, speccheck.FormatNumber(g.Threshold))
+}
 
 // ParseGoal reads a goal sentence as people write it: "METRIC COMPARATOR
 // NUMBER", e.g. "accuracy at least 0.9", "f1.spam more than 80%" (80% is
