@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
@@ -146,7 +147,7 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatalf("demo spec results %+v, want 3 scenarios", spec.Results)
 		}
 		for _, r := range spec.Results {
-			if r.Outcome != goal.Passed || r.RunID == "" {
+			if r.Outcome != speccheck.Passed || r.RunID == "" {
 				t.Errorf("demo spec scenario %q: %s (%s), run %q; want passed on the retraining run", r.Scenario, r.Outcome, r.Message, r.RunID)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -180,7 +181,7 @@ func testGoalEdit(t *testing.T, run func(int, ...string) string) {
 		t.Errorf("edit sentence and note: %q", out)
 	}
 	e := decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "--slice", "", "--json"))
-	if e.ID != g.ID || e.Metric != "recall" || e.Comparator != goal.AtLeast || e.Threshold != 0.85 || e.Slice != "" ||
+	if e.ID != g.ID || e.Metric != "recall" || e.Comparator != speccheck.AtLeast || e.Threshold != 0.85 || e.Slice != "" ||
 		e.Dataset != "reviews" || e.DatasetVersion != "v1" || e.Note != "raised after review" || e.Text != "recall at least 0.85" {
 		t.Errorf("cleared slice: %+v", e)
 	}

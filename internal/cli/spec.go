@@ -18,6 +18,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/client"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 func specCmd() *cobra.Command {
@@ -35,7 +36,7 @@ func specStepsCmd() *cobra.Command {
 		Example: "  trellis spec steps",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, s := range goal.Vocabulary() {
+			for _, s := range speccheck.Vocabulary() {
 				fmt.Fprintln(cmd.OutOrStdout(), s)
 			}
 			return nil
@@ -86,7 +87,7 @@ func specCheckCmd() *cobra.Command {
 }
 
 func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
-	tags, err := goal.ParseTagExpr(f.tags)
+	tags, err := speccheck.ParseTagExpr(f.tags)
 	if err != nil {
 		return usagef("--tags: %v", err)
 	}
@@ -121,20 +122,20 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if err != nil {
 		return err
 	}
-	var specs []*goal.Spec
-	var errs goal.Errors
+	var specs []*speccheck.Spec
+	var errs speccheck.Errors
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
-			errs = append(errs, &goal.InputError{File: path, Msg: err.Error()})
+			errs = append(errs, &speccheck.InputError{File: path, Msg: err.Error()})
 			continue
 		}
-		sp, err := goal.ParseSpec(path, src)
+		sp, err := speccheck.ParseSpec(path, src)
 		if err != nil {
-			if es, ok := err.(goal.Errors); ok {
+			if es, ok := err.(speccheck.Errors); ok {
 				errs = append(errs, es...)
 			} else {
-				errs = append(errs, &goal.InputError{File: path, Msg: err.Error()})
+				errs = append(errs, &speccheck.InputError{File: path, Msg: err.Error()})
 			}
 			continue
 		}
@@ -143,7 +144,7 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if len(errs) > 0 {
 		return usageError{errs}
 	}
-	opts := goal.Options{Labels: f.labels, Predictions: f.predictions, Tags: tags, RunID: f.run}
+	opts := speccheck.Options{Labels: f.labels, Predictions: f.predictions, Tags: tags, RunID: f.run}
 	if mlflow != nil {
 		opts.Runs = mlflow
 	}
@@ -151,7 +152,7 @@ func runSpecCheck(cmd *cobra.Command, args []string, f specCheckFlags) error {
 	if bars != nil {
 		opts.Progress = bars.update
 	}
-	rep := goal.NewChecker(opts).Check(cmd.Context(), specs)
+	rep := speccheck.NewChecker(opts).Check(cmd.Context(), specs)
 	if bars != nil {
 		bars.finish()
 	}
@@ -199,7 +200,7 @@ const (
 
 // reportToServer logs the check as a finished run linked to the item, so
 // each iteration's check is a point on the item's progress chart.
-func reportToServer(cmd *cobra.Command, c *client.MLflowClient, f specCheckFlags, files []string, rep *goal.Report) error {
+func reportToServer(cmd *cobra.Command, c *client.MLflowClient, f specCheckFlags, files []string, rep *speccheck.Report) error {
 	metrics, err := rep.MetricsToLog()
 	if err != nil {
 		return usagef("--report-to-server: %v", err)
@@ -391,5 +392,5 @@ func observation(o *goal.ObservationJSON) string {
 	case o.Value == nil:
 		return "undefined (" + o.Undefined + ") run " + o.RunID[:min(8, len(o.RunID))]
 	}
-	return goal.FormatNumber(*o.Value) + " run " + o.RunID[:min(8, len(o.RunID))]
+	return speccheck.FormatNumber(*o.Value) + " run " + o.RunID[:min(8, len(o.RunID))]
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 // TestSpecOnServer attaches a spec to an item with the CLI and watches the
@@ -75,15 +76,15 @@ func testSpecOnServer(t *testing.T, db string) {
 	exp := f.mlflow("editor", "POST", "/p/BAL/api/2.0/mlflow/experiments/create", `{"name":"churn"}`)["experiment_id"].(string)
 	low := f.logRun(exp, "first try", 1_700_000_000_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.7}})
 	s := show(ExitFailure)
-	if r := s.Results[0]; r.Outcome != goal.Failed || r.RunID != low || *r.Checks[0].Measured != 0.7 || r.Checks[0].Threshold != 0.8 {
+	if r := s.Results[0]; r.Outcome != speccheck.Failed || r.RunID != low || *r.Checks[0].Measured != 0.7 || r.Checks[0].Threshold != 0.8 {
 		t.Fatalf("after acc 0.7: %+v", r)
 	}
-	if r := s.Results[1]; r.Outcome != goal.Skipped || !strings.Contains(r.Message, "not on the server") {
+	if r := s.Results[1]; r.Outcome != speccheck.Skipped || !strings.Contains(r.Message, "not on the server") {
 		t.Fatalf("file-based scenario: %+v", r)
 	}
 	high := f.logRun(exp, "second try", 1_700_000_100_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.85}})
 	s = show(0)
-	if r := s.Results[0]; r.Outcome != goal.Passed || r.RunID != high || *r.Checks[0].Measured != 0.85 {
+	if r := s.Results[0]; r.Outcome != speccheck.Passed || r.RunID != high || *r.Checks[0].Measured != 0.85 {
 		t.Fatalf("after acc 0.85: %+v", r)
 	}
 	code, out, _ = runCLI(t, "", "spec", "show", "--item", "BAL-1", "--check")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/client"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 // specItemFlags are the --project and --item flags of the commands that
@@ -204,7 +205,7 @@ func writeSpecResults(w io.Writer, s *goal.ItemSpec) error {
 			var ms []string
 			for _, c := range r.Checks {
 				if c.Measured != nil {
-					ms = append(ms, fmt.Sprintf("%s %s (%s %s)", c.Metric, goal.FormatNumber(*c.Measured), c.Comparator, goal.FormatNumber(c.Threshold)))
+					ms = append(ms, fmt.Sprintf("%s %s (%s %s)", c.Metric, speccheck.FormatNumber(*c.Measured), c.Comparator, speccheck.FormatNumber(c.Threshold)))
 				}
 			}
 			detail = strings.Join(ms, "; ")

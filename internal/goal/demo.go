@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 )
 
@@ -16,18 +17,18 @@ type demoGoal struct {
 }
 
 var demoGoals = []demoGoal{
-	{"", Goal{Metric: "recall", Comparator: AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3",
+	{"", Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3",
 		Note: "The sprint goal: find four balloons in five."}},
-	{"", Goal{Metric: "p95_latency_ms", Comparator: AtMost, Threshold: 200, Note: "The photo app times out above 200 ms."}},
-	{"Higher input resolution (1024 px)", Goal{Metric: "recall", Comparator: AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3"}},
-	{"Higher input resolution (1024 px)", Goal{Metric: "p95_latency_ms", Comparator: AtMost, Threshold: 200, Note: "Measured on the 4-core serving box."}},
-	{"Focal loss against class imbalance", Goal{Metric: "recall", Comparator: AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3"}},
-	{"Focal loss against class imbalance", Goal{Metric: "precision", Comparator: AtLeast, Threshold: 0.86, Dataset: "balloons", DatasetVersion: "v3",
+	{"", Goal{Metric: "p95_latency_ms", Comparator: speccheck.AtMost, Threshold: 200, Note: "The photo app times out above 200 ms."}},
+	{"Higher input resolution (1024 px)", Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3"}},
+	{"Higher input resolution (1024 px)", Goal{Metric: "p95_latency_ms", Comparator: speccheck.AtMost, Threshold: 200, Note: "Measured on the 4-core serving box."}},
+	{"Focal loss against class imbalance", Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.8, Dataset: "balloons", DatasetVersion: "v3"}},
+	{"Focal loss against class imbalance", Goal{Metric: "precision", Comparator: speccheck.AtLeast, Threshold: 0.86, Dataset: "balloons", DatasetVersion: "v3",
 		Note: "No worse than 0.02 below the baseline's 0.88."}},
-	{"Mosaic augmentation", Goal{Metric: "recall", Comparator: AtLeast, Threshold: 0.74, Dataset: "balloons", DatasetVersion: "v3",
+	{"Mosaic augmentation", Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.74, Dataset: "balloons", DatasetVersion: "v3",
 		Note: "Three points over the 0.71 baseline."}},
-	{"Retrain on the July photo drop", Goal{Metric: "recall", Comparator: AtLeast, Threshold: 0.78, Dataset: "balloons", DatasetVersion: "v3+july"}},
-	{"Retrain on the July photo drop", Goal{Metric: "precision", Comparator: AtLeast, Threshold: 0.88, Dataset: "balloons", DatasetVersion: "v3+july"}},
+	{"Retrain on the July photo drop", Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.78, Dataset: "balloons", DatasetVersion: "v3+july"}},
+	{"Retrain on the July photo drop", Goal{Metric: "precision", Comparator: speccheck.AtLeast, Threshold: 0.88, Dataset: "balloons", DatasetVersion: "v3+july"}},
 }
 
 // demoSpecItem is the demo item that carries an acceptance spec.

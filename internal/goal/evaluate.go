@@ -3,7 +3,63 @@ package goal
 import (
 	"context"
 	"math"
+
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
+
+// Status is the state of a goal after evaluation.
+type Status string
+
+// Goal statuses.
+const (
+	Met       Status = "met"
+	NotMet    Status = "not met"
+	NoData    Status = "no data"
+	Undefined Status = "undefined"
+)
+
+// Observation is one run's value of a goal's metric.
+type Observation struct {
+	RunID   string
+	RunName string
+	At      int64 // ms UTC, when the value was logged; orders the runs
+	Value   speccheck.Value
+}
+
+// Evaluation is a goal's state over the runs observed so far.
+type Evaluation struct {
+	Status    Status
+	Latest    *Observation // the most recent observation, nil with no data
+	Best      *Observation // the best defined value so far, nil if none
+	Threshold float64
+}
+
+// Evaluate judges g on its observations. The status comes from the latest
+// observation (a goal met once and then regressed is not met); the best
+// value so far is reported beside it, so progress stays visible.
+func Evaluate(g Goal, obs []Observation) Evaluation {
+	e := Evaluation{Status: NoData, Threshold: g.Threshold}
+	for i := range obs {
+		o := &obs[i]
+		if e.Latest == nil || o.At > e.Latest.At || (o.At == e.Latest.At && o.RunID > e.Latest.RunID) {
+			e.Latest = o
+		}
+		if o.Value.Defined && (e.Best == nil || g.Comparator.Better(o.Value.V, e.Best.Value.V, g.Threshold)) {
+			e.Best = o
+		}
+	}
+	switch {
+	case e.Latest == nil:
+		e.Status = NoData
+	case !e.Latest.Value.Defined:
+		e.Status = Undefined
+	case g.Comparator.Holds(e.Latest.Value.V, g.Threshold):
+		e.Status = Met
+	default:
+		e.Status = NotMet
+	}
+	return e
+}
 
 // LinkedRun is one active run linked to an item, with the latest value of
 // each metric it logged.
@@ -55,9 +111,9 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 			switch {
 			case !ok:
 			case math.IsNaN(v): // MLflow accepts NaN; it is no measurement
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: undefined("logged as NaN")})
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Undefined("logged as NaN")})
 			default:
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: defined(v)})
+				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Defined(v)})
 			}
 		}
 		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs), Observations: obs}
@@ -65,9 +121,15 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 	return out, nil
 }
 
-// Goals returns the distinct goals the spec's Then steps state, in file
+// CheckGoal returns a spec's check as a goal, so a spec's Then steps and
+// the goals kept on items share one evaluation: Evaluate(CheckGoal(c), observations).
+func CheckGoal(c speccheck.Check) Goal {
+	return Goal{Metric: c.Metric, Class: c.Class, Comparator: c.Comparator, Threshold: c.Threshold}
+}
+
+// SpecGoals returns the distinct goals the spec's Then steps state, in file
 // order: the acceptance criteria a spec uploaded for an item stands for.
-func (s *Spec) Goals() []Goal {
+func SpecGoals(s *speccheck.Spec) []Goal {
 	var out []Goal
 	seen := map[Goal]bool{}
 	for _, sc := range s.Scenarios {
@@ -75,7 +137,7 @@ func (s *Spec) Goals() []Goal {
 			if st.Check == nil {
 				continue
 			}
-			g := st.Check.Goal()
+			g := CheckGoal(*st.Check)
 			if !seen[g] {
 				seen[g] = true
 				out = append(out, g)

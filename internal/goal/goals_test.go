@@ -1,8 +1,10 @@
 package goal
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
@@ -11,11 +13,11 @@ func TestParseGoal(t *testing.T) {
 		in   string
 		want Goal
 	}{
-		{"accuracy at least 0.9", Goal{Metric: "accuracy", Comparator: AtLeast, Threshold: 0.9}},
-		{"f1.spam  More Than 80%", Goal{Metric: "f1.spam", Comparator: MoreThan, Threshold: 0.8}},
-		{"loss <= 0.2", Goal{Metric: "loss", Comparator: AtMost, Threshold: 0.2}},
-		{"latency_ms < 50", Goal{Metric: "latency_ms", Comparator: LessThan, Threshold: 50}},
-		{"tp.spam exactly 12", Goal{Metric: "tp.spam", Comparator: Exactly, Threshold: 12}},
+		{"accuracy at least 0.9", Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.9}},
+		{"f1.spam  More Than 80%", Goal{Metric: "f1.spam", Comparator: speccheck.MoreThan, Threshold: 0.8}},
+		{"loss <= 0.2", Goal{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.2}},
+		{"latency_ms < 50", Goal{Metric: "latency_ms", Comparator: speccheck.LessThan, Threshold: 50}},
+		{"tp.spam exactly 12", Goal{Metric: "tp.spam", Comparator: speccheck.Exactly, Threshold: 12}},
 	} {
 		got, err := ParseGoal(c.in)
 		if err != nil || got != c.want {
@@ -35,3 +37,30 @@ func TestParseGoal(t *testing.T) {
 		}
 	}
 }
+
+func TestGoalValidate(t *testing.T) {
+	ok := Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: 0.9, Class: "spam", Dataset: "mail-test", DatasetVersion: "v3"}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ok.MetricKey() != "f1.spam" || ok.String() != "f1.spam at least 0.9" {
+		t.Errorf("key %q string %q", ok.MetricKey(), ok.String())
+	}
+	bad := []struct {
+		g     Goal
+		field string
+	}{
+		{Goal{Comparator: speccheck.AtLeast}, "metric"},
+		{Goal{Metric: "f1", Comparator: "about"}, "comparator"},
+		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: inf()}, "threshold"},
+		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Note: strings.Repeat("x", 4001)}, "note"},
+	}
+	for _, b := range bad {
+		err := b.g.Validate()
+		if err == nil || !strings.Contains(err.Error(), "field="+b.field) {
+			t.Errorf("Validate(%+v) = %v, want field %s", b.g, err, b.field)
+		}
+	}
+}
+
+func inf() float64 { v := 1e308; return v * 10 }

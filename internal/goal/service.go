@@ -1,3 +1,10 @@
+// Package goal holds Trellis's goals and the acceptance specs stored on
+// items: measurable criteria (a metric, a comparator, a threshold) kept on
+// items and projects and judged against the runs the tracking service
+// holds, and the versions of each item's Gherkin spec with the latest
+// result of every scenario. Parsing and checking a spec is the offline
+// engine's work, in package speccheck; this package stores specs and runs
+// that engine against the server's runs.
 package goal
 
 import (

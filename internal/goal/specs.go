@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -41,7 +42,7 @@ func (s *Service) specItem(ctx context.Context, proj *project.Project, ref strin
 // parse or uses an unknown step is an EINVALID error on field "text" whose
 // message lists every problem as name:line: message, with the closest
 // known steps for an unknown one.
-func ParseSpecText(name, text string) (*Spec, error) {
+func ParseSpecText(name, text string) (*speccheck.Spec, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
@@ -51,7 +52,7 @@ func ParseSpecText(name, text string) (*Spec, error) {
 	case strings.TrimSpace(text) == "":
 		return nil, trellis.Invalid("text", "text is required: the Gherkin text of %s", name)
 	}
-	sp, err := ParseSpec(name, []byte(text))
+	sp, err := speccheck.ParseSpec(name, []byte(text))
 	if err != nil {
 		return nil, trellis.Invalid("text", "%s", err.Error())
 	}
@@ -146,11 +147,11 @@ func Summarize(rs []*SpecResult) *SpecSummary {
 			sum.CheckedAt = r.CheckedAt
 		}
 		switch r.Outcome {
-		case Passed:
+		case speccheck.Passed:
 			sum.Passed++
-		case Failed:
+		case speccheck.Failed:
 			sum.Failed++
-		case Errored:
+		case speccheck.Errored:
 			sum.Errors++
 		default:
 			sum.Skipped++
@@ -239,22 +240,22 @@ func (s *Service) SpecRunFinished(ctx context.Context, ev tracking.RunFinished) 
 // check runs the run-based scenarios of version v against proj's runs,
 // marks the file-based ones skipped, and stores the results.
 func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef, v *SpecVersion) (*ItemSpec, error) {
-	sp, err := ParseSpec(v.Name, []byte(v.Text))
+	sp, err := speccheck.ParseSpec(v.Name, []byte(v.Text))
 	if err != nil {
 		// Stored versions parsed when attached; a vocabulary change since
 		// then makes every scenario an error rather than the check fail.
-		rs := []*SpecResult{{Version: v.Version, Scenario: "(spec)", Outcome: Errored, Message: err.Error(), Checks: []CheckValue{}, CheckedAt: s.now()}}
+		rs := []*SpecResult{{Version: v.Version, Scenario: "(spec)", Outcome: speccheck.Errored, Message: err.Error(), Checks: []CheckValue{}, CheckedAt: s.now()}}
 		return s.save(ctx, proj, it, v, rs)
 	}
-	runBased := &Spec{Path: sp.Path, Feature: sp.Feature, Line: sp.Line}
+	runBased := &speccheck.Spec{Path: sp.Path, Feature: sp.Feature, Line: sp.Line}
 	for _, sc := range sp.Scenarios {
 		if readsRuns(sc) {
 			runBased.Scenarios = append(runBased.Scenarios, sc)
 		}
 	}
-	checked := map[*Scenario]*ScenarioResult{}
+	checked := map[*speccheck.Scenario]*speccheck.ScenarioResult{}
 	if len(runBased.Scenarios) > 0 {
-		rep := NewChecker(Options{Runs: ServerRuns{Track: s.track, Project: proj}, Now: s.now}).Check(ctx, []*Spec{runBased})
+		rep := speccheck.NewChecker(speccheck.Options{Runs: ServerRuns{Track: s.track, Project: proj}, Now: s.now}).Check(ctx, []*speccheck.Spec{runBased})
 		for _, f := range rep.Features {
 			for _, r := range f.Scenarios {
 				checked[r.Scenario] = r
@@ -267,11 +268,11 @@ func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef,
 		r := &SpecResult{Version: v.Version, Scenario: sc.Name, Line: sc.Line, RowLine: sc.RowLine, Checks: []CheckValue{}, CheckedAt: now}
 		sr := checked[sc]
 		if sr == nil {
-			r.Outcome, r.Message = Skipped, FileSkipReason
+			r.Outcome, r.Message = speccheck.Skipped, FileSkipReason
 			for _, st := range sc.Steps {
 				if st.Check != nil {
 					r.Checks = append(r.Checks, CheckValue{Step: st.Keyword + " " + st.Text, Line: st.Line, Metric: st.Check.Key(),
-						Comparator: st.Check.Comparator, Threshold: st.Check.Threshold, Outcome: Skipped})
+						Comparator: st.Check.Comparator, Threshold: st.Check.Threshold, Outcome: speccheck.Skipped})
 				}
 			}
 			rs = append(rs, r)
@@ -279,7 +280,7 @@ func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef,
 		}
 		r.Outcome, r.RunID = sr.Outcome, sr.RunID
 		for _, st := range sr.Steps {
-			if r.Message == "" && (st.Outcome == Failed || st.Outcome == Errored) {
+			if r.Message == "" && (st.Outcome == speccheck.Failed || st.Outcome == speccheck.Errored) {
 				r.Message = st.Message
 				if st.Check != nil && st.Message != "" {
 					r.Message = st.Check.Key() + ": " + st.Message
@@ -316,13 +317,13 @@ func (s *Service) save(ctx context.Context, proj *project.Project, it *ItemRef, 
 
 // readsRuns reports whether the server can check a scenario: it reads a
 // run and scores no files.
-func readsRuns(sc *Scenario) bool {
+func readsRuns(sc *speccheck.Scenario) bool {
 	run := false
 	for _, st := range sc.Steps {
 		switch st.Kind {
-		case StepLabels, StepPredictions, StepScore:
+		case speccheck.StepLabels, speccheck.StepPredictions, speccheck.StepScore:
 			return false
-		case StepRun, StepLatestRun:
+		case speccheck.StepRun, speccheck.StepLatestRun:
 			run = true
 		}
 	}

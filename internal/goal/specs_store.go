@@ -2,6 +2,7 @@ package goal
 
 import (
 	"context"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"time"
 )
 
@@ -45,29 +46,29 @@ type SpecVersion struct {
 
 // SpecResult is the latest result of one scenario of an item's spec.
 type SpecResult struct {
-	Version   int          `json:"version"` // the spec version checked
-	Scenario  string       `json:"scenario"`
-	Line      int          `json:"line"`
-	RowLine   int          `json:"row_line,omitempty"` // the Examples row, for outlines
-	Outcome   Outcome      `json:"outcome"`
-	Message   string       `json:"message,omitempty"` // why it failed, errored or was skipped
-	Checks    []CheckValue `json:"checks"`
-	RunID     string       `json:"run_id,omitempty"` // the run the scenario read
-	CheckedAt time.Time    `json:"checked_at"`
+	Version   int               `json:"version"` // the spec version checked
+	Scenario  string            `json:"scenario"`
+	Line      int               `json:"line"`
+	RowLine   int               `json:"row_line,omitempty"` // the Examples row, for outlines
+	Outcome   speccheck.Outcome `json:"outcome"`
+	Message   string            `json:"message,omitempty"` // why it failed, errored or was skipped
+	Checks    []CheckValue      `json:"checks"`
+	RunID     string            `json:"run_id,omitempty"` // the run the scenario read
+	CheckedAt time.Time         `json:"checked_at"`
 }
 
 // CheckValue is one Then step of a checked scenario: the measured value
 // next to the threshold.
 type CheckValue struct {
-	Step       string     `json:"step"`
-	Line       int        `json:"line"`
-	Metric     string     `json:"metric"`
-	Comparator Comparator `json:"comparator"`
-	Threshold  float64    `json:"threshold"`
-	Measured   *float64   `json:"measured,omitempty"`  // nil when not measured or undefined
-	Undefined  string     `json:"undefined,omitempty"` // why the value is undefined
-	Outcome    Outcome    `json:"outcome"`
-	Message    string     `json:"message,omitempty"`
+	Step       string               `json:"step"`
+	Line       int                  `json:"line"`
+	Metric     string               `json:"metric"`
+	Comparator speccheck.Comparator `json:"comparator"`
+	Threshold  float64              `json:"threshold"`
+	Measured   *float64             `json:"measured,omitempty"`  // nil when not measured or undefined
+	Undefined  string               `json:"undefined,omitempty"` // why the value is undefined
+	Outcome    speccheck.Outcome    `json:"outcome"`
+	Message    string               `json:"message,omitempty"`
 }
 
 // SpecSummary counts the latest results of an item's spec, for a card.
@@ -86,16 +87,16 @@ func (s *SpecSummary) Checked() int { return s.Passed + s.Failed + s.Errors }
 // Status is the spec's state at a glance: failed when any scenario failed,
 // error when any could not be checked, passed when every checked one
 // passed, skipped when the server could check none.
-func (s *SpecSummary) Status() Outcome {
+func (s *SpecSummary) Status() speccheck.Outcome {
 	switch {
 	case s.Failed > 0:
-		return Failed
+		return speccheck.Failed
 	case s.Errors > 0:
-		return Errored
+		return speccheck.Errored
 	case s.Passed > 0:
-		return Passed
+		return speccheck.Passed
 	}
-	return Skipped
+	return speccheck.Skipped
 }
 
 // MeasuredText formats the measured value for people: the number,
@@ -103,7 +104,7 @@ func (s *SpecSummary) Status() Outcome {
 func (c CheckValue) MeasuredText() string {
 	switch {
 	case c.Measured != nil:
-		return FormatNumber(*c.Measured)
+		return speccheck.FormatNumber(*c.Measured)
 	case c.Undefined != "":
 		return "undefined (" + c.Undefined + ")"
 	}
@@ -111,4 +112,4 @@ func (c CheckValue) MeasuredText() string {
 }
 
 // ThresholdText formats the threshold as specs write it.
-func (c CheckValue) ThresholdText() string { return FormatNumber(c.Threshold) }
+func (c CheckValue) ThresholdText() string { return speccheck.FormatNumber(c.Threshold) }

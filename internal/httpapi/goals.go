@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 )
@@ -36,14 +37,14 @@ type GoalList struct {
 // NewGoal is the body of POST .../goals: a goal's fields, the threshold
 // required (a missing number must not silently become 0).
 type NewGoal struct {
-	Metric         string          `json:"metric"`
-	Comparator     goal.Comparator `json:"comparator"`
-	Threshold      *float64        `json:"threshold"`
-	Class          string          `json:"class"`
-	Slice          string          `json:"slice"`
-	Dataset        string          `json:"dataset"`
-	DatasetVersion string          `json:"dataset_version"`
-	Note           string          `json:"note"`
+	Metric         string               `json:"metric"`
+	Comparator     speccheck.Comparator `json:"comparator"`
+	Threshold      *float64             `json:"threshold"`
+	Class          string               `json:"class"`
+	Slice          string               `json:"slice"`
+	Dataset        string               `json:"dataset"`
+	DatasetVersion string               `json:"dataset_version"`
+	Note           string               `json:"note"`
 }
 
 // Goal returns the goal the request describes.
@@ -202,11 +203,11 @@ func (api *API) evaluateGoals(w http.ResponseWriter, r *http.Request) error {
 	if name == "" {
 		name = "spec.feature"
 	}
-	sp, err := goal.ParseSpec(name, []byte(req.Spec))
+	sp, err := speccheck.ParseSpec(name, []byte(req.Spec))
 	if err != nil {
 		return trellis.Invalid("spec", "%s", err.Error())
 	}
-	goals := sp.Goals()
+	goals := goal.SpecGoals(sp)
 	if len(goals) == 0 {
 		return trellis.Invalid("spec", "%s states no goals: no Then step checks a metric", name)
 	}

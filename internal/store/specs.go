@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
 
 // AddSpecVersion stores v as the item's next version unless its text is
@@ -131,7 +132,7 @@ func (db *DB) FindSpecResults(ctx context.Context, itemID string) ([]*goal.SpecR
 		if err := rows.Scan(&r.Version, &r.Scenario, &r.Line, &r.RowLine, &outcome, &r.Message, &checks, &r.RunID, &at); err != nil {
 			return nil, err
 		}
-		r.Outcome, r.CheckedAt = goal.Outcome(outcome), tm(at)
+		r.Outcome, r.CheckedAt = speccheck.Outcome(outcome), tm(at)
 		if err := json.Unmarshal([]byte(checks), &r.Checks); err != nil {
 			return nil, fmt.Errorf("spec result checks of item %s: %w", itemID, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -25,7 +26,7 @@ func BenchmarkSpecSummaries1000(b *testing.B) {
 		if err := db.CreateItems(ctx, items); err != nil {
 			b.Fatal(err)
 		}
-		outcomes := []goal.Outcome{goal.Passed, goal.Failed, goal.Skipped}
+		outcomes := []speccheck.Outcome{speccheck.Passed, speccheck.Failed, speccheck.Skipped}
 		for _, it := range items {
 			v := &goal.SpecVersion{ItemID: it.ID, ProjectID: p.ID, Name: "b.feature", Text: "Feature: b", CreatedAt: time.Now()}
 			if _, err := db.AddSpecVersion(ctx, v); err != nil {

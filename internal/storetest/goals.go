@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -56,29 +57,29 @@ func testGoals(t *testing.T, db *store.DB) {
 		g     goal.Goal
 		field string
 	}{
-		{goal.Goal{Comparator: goal.AtLeast, Threshold: 1}, "metric"},
-		{goal.Goal{Metric: "two words", Comparator: goal.AtLeast}, "metric"},
+		{goal.Goal{Comparator: speccheck.AtLeast, Threshold: 1}, "metric"},
+		{goal.Goal{Metric: "two words", Comparator: speccheck.AtLeast}, "metric"},
 		{goal.Goal{Metric: "f1", Comparator: "roughly"}, "comparator"},
-		{goal.Goal{Metric: "f1", Comparator: goal.AtLeast, Threshold: math.Inf(1)}, "threshold"},
-		{goal.Goal{Metric: "f1", Comparator: goal.AtLeast, Note: string(make([]byte, 4001))}, "note"},
+		{goal.Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: math.Inf(1)}, "threshold"},
+		{goal.Goal{Metric: "f1", Comparator: speccheck.AtLeast, Note: string(make([]byte, 4001))}, "note"},
 	} {
 		_, err := gs.AddGoal(ctx, p, exp.Key, c.g)
 		if trellis.ErrorCode(err) != trellis.EINVALID || trellis.ErrorField(err) != c.field {
 			t.Errorf("%+v: %v, want field %s", c.g, err, c.field)
 		}
 	}
-	_, err := gs.AddGoal(ctx, p, "BAL-99", goal.Goal{Metric: "f1", Comparator: goal.AtLeast})
+	_, err := gs.AddGoal(ctx, p, "BAL-99", goal.Goal{Metric: "f1", Comparator: speccheck.AtLeast})
 	wantCode(t, err, trellis.ENOTFOUND)
 	_, err = gs.Goals(ctx, p, "BAL-99")
 	wantCode(t, err, trellis.ENOTFOUND)
 
 	acc := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "accuracy", Comparator: "At  Least", Threshold: 0.9,
 		Dataset: "reviews", DatasetVersion: "v2", Note: "on the held-out split"}))
-	f1 := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "f1", Class: "spam", Comparator: goal.AtLeast, Threshold: 0.8}))
-	loss := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "loss", Comparator: goal.AtMost, Threshold: 0.2}))
-	must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, other.Key, goal.Goal{Metric: "accuracy", Comparator: goal.AtLeast, Threshold: 0.5}))
-	proj := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: goal.MoreThan, Threshold: 0.85}))
-	if acc.Comparator != goal.AtLeast || acc.Position != 1 || f1.Position != 2 || proj.Position != 1 || acc.Item != exp.Key || proj.Item != "" ||
+	f1 := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "f1", Class: "spam", Comparator: speccheck.AtLeast, Threshold: 0.8}))
+	loss := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.2}))
+	must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, other.Key, goal.Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.5}))
+	proj := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85}))
+	if acc.Comparator != speccheck.AtLeast || acc.Position != 1 || f1.Position != 2 || proj.Position != 1 || acc.Item != exp.Key || proj.Item != "" ||
 		acc.CreatedBy != "ada" || f1.Key != "f1.spam" || f1.Text != "f1.spam at least 0.8" {
 		t.Fatalf("added %+v %+v %+v", acc, f1, proj)
 	}
@@ -92,9 +93,9 @@ func testGoals(t *testing.T, db *store.DB) {
 	}
 
 	// Update and delete.
-	th, cmp := 0.75, goal.Comparator("more than")
+	th, cmp := 0.75, speccheck.Comparator("more than")
 	up := must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, f1.ID, goal.GoalUpdate{Threshold: &th, Comparator: &cmp}))
-	if up.Threshold != 0.75 || up.Comparator != goal.MoreThan || up.Class != "spam" {
+	if up.Threshold != 0.75 || up.Comparator != speccheck.MoreThan || up.Class != "spam" {
 		t.Fatalf("updated %+v", up)
 	}
 	bad := ""
@@ -161,7 +162,7 @@ func testGoals(t *testing.T, db *store.DB) {
 		t.Errorf("project goals %+v runs %d", pe.Goals, pe.Runs)
 	}
 	// Goals sent with a request (a spec's Then steps).
-	adhoc := must[*goal.ItemEvaluation](t)(gs.EvaluateGoals(ctx, p, exp.Key, []goal.Goal{{Metric: "accuracy", Comparator: goal.AtLeast, Threshold: 0.85}, {Metric: "val_loss", Comparator: goal.AtMost, Threshold: 1}}))
+	adhoc := must[*goal.ItemEvaluation](t)(gs.EvaluateGoals(ctx, p, exp.Key, []goal.Goal{{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.85}, {Metric: "val_loss", Comparator: speccheck.AtMost, Threshold: 1}}))
 	if adhoc.Runs != 3 || adhoc.Goals[0].Status != goal.Met || adhoc.Goals[1].Status != goal.NoData {
 		t.Errorf("ad hoc %+v", adhoc.Goals)
 	}
@@ -248,7 +249,7 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 
 	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
 	metrics := []goal.Goal{{Metric: "acc"}, {Metric: "loss"}, {Metric: "f1", Class: "spam"}, {Metric: "never"}}
-	comparators := []goal.Comparator{goal.AtLeast, goal.AtMost, goal.MoreThan, goal.LessThan, goal.Exactly}
+	comparators := []speccheck.Comparator{speccheck.AtLeast, speccheck.AtMost, speccheck.MoreThan, speccheck.LessThan, speccheck.Exactly}
 	randomGoal := func() goal.Goal {
 		g := metrics[rnd.IntN(len(metrics))]
 		g.Comparator = comparators[rnd.IntN(len(comparators))]

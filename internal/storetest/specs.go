@@ -8,6 +8,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/tracking"
@@ -84,10 +85,10 @@ func testSpecs(t *testing.T, db *store.DB) {
 	if !s.Created || s.Spec.Version != 1 || s.Spec.Author != "ada" || s.Spec.Item != "BAL-1" || len(s.Results) != 2 {
 		t.Fatalf("attach: %+v", s)
 	}
-	if r := s.Results[0]; r.Outcome != goal.Errored || !strings.Contains(r.Message, "no runs linked") || r.Line != 2 {
+	if r := s.Results[0]; r.Outcome != speccheck.Errored || !strings.Contains(r.Message, "no runs linked") || r.Line != 2 {
 		t.Fatalf("no runs: %+v", r)
 	}
-	if r := s.Results[1]; r.Outcome != goal.Skipped || r.Message != goal.FileSkipReason || len(r.Checks) != 1 {
+	if r := s.Results[1]; r.Outcome != speccheck.Skipped || r.Message != goal.FileSkipReason || len(r.Checks) != 1 {
 		t.Fatalf("file-based: %+v", r)
 	}
 
@@ -95,15 +96,15 @@ func testSpecs(t *testing.T, db *store.DB) {
 	low := logItemRun(t, ctx, track, p, "BAL-1", 1_700_000_000_000, 0.7)
 	s = must[*goal.ItemSpec](t)(goals.ItemSpecOf(ctx, p, "BAL-1"))
 	r := s.Results[0]
-	if r.Outcome != goal.Failed || r.RunID != low || len(r.Checks) != 1 || r.Checks[0].Measured == nil || *r.Checks[0].Measured != 0.7 || r.Checks[0].Threshold != 0.8 {
+	if r.Outcome != speccheck.Failed || r.RunID != low || len(r.Checks) != 1 || r.Checks[0].Measured == nil || *r.Checks[0].Measured != 0.7 || r.Checks[0].Threshold != 0.8 {
 		t.Fatalf("after a low run: %+v %+v", r, r.Checks)
 	}
 	high := logItemRun(t, ctx, track, p, "BAL-1", 1_700_000_100_000, 0.85)
 	s = must[*goal.ItemSpec](t)(goals.ItemSpecOf(ctx, p, "BAL-1"))
-	if r := s.Results[0]; r.Outcome != goal.Passed || r.RunID != high || r.Message != "" {
+	if r := s.Results[0]; r.Outcome != speccheck.Passed || r.RunID != high || r.Message != "" {
 		t.Fatalf("after a high run: %+v", r)
 	}
-	if s.Summary.Passed != 1 || s.Summary.Skipped != 1 || s.Summary.Status() != goal.Passed {
+	if s.Summary.Passed != 1 || s.Summary.Skipped != 1 || s.Summary.Status() != speccheck.Passed {
 		t.Fatalf("summary %+v", s.Summary)
 	}
 	// A run of another item changes nothing.
@@ -120,7 +121,7 @@ func testSpecs(t *testing.T, db *store.DB) {
 	}
 	v2 := strings.Replace(specV1, "at least 0.8", "at least 0.9", 1)
 	s = must[*goal.ItemSpec](t)(goals.AttachSpec(ctx, p, "BAL-1", "churn-v2.feature", v2))
-	if !s.Created || s.Spec.Version != 2 || s.Results[0].Version != 2 || s.Results[0].Outcome != goal.Failed {
+	if !s.Created || s.Spec.Version != 2 || s.Results[0].Version != 2 || s.Results[0].Outcome != speccheck.Failed {
 		t.Fatalf("v2: %+v %+v", s.Spec, s.Results[0])
 	}
 	vs := must[[]*goal.SpecVersion](t)(goals.SpecVersions(ctx, p, "BAL-1"))
@@ -147,7 +148,7 @@ func testSpecs(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	s = must[*goal.ItemSpec](t)(goals.CheckItemSpec(ctx, p, "BAL-1"))
-	if r := s.Results[0]; r.RunID != low || r.Outcome != goal.Failed {
+	if r := s.Results[0]; r.RunID != low || r.Outcome != speccheck.Failed {
 		t.Fatalf("after deleting the high run: %+v", r)
 	}
 
@@ -159,8 +160,8 @@ func testSpecs(t *testing.T, db *store.DB) {
 	}
 	for _, sum := range sums {
 		switch {
-		case sum.Version == 2 && sum.Failed == 1 && sum.Skipped == 1 && sum.Status() == goal.Failed:
-		case sum.Version == 1 && sum.Passed == 1 && sum.Checked() == 1 && sum.Status() == goal.Passed:
+		case sum.Version == 2 && sum.Failed == 1 && sum.Skipped == 1 && sum.Status() == speccheck.Failed:
+		case sum.Version == 1 && sum.Passed == 1 && sum.Checked() == 1 && sum.Status() == speccheck.Passed:
 		default:
 			t.Errorf("summary %+v", sum)
 		}

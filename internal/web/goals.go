@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -47,7 +48,7 @@ type goalsSection struct {
 	// Chart is the JSON the goal charts draw: per goal, its value in each
 	// run in start order against the threshold, and the best per sprint.
 	Chart       string
-	Comparators []goal.Comparator
+	Comparators []speccheck.Comparator
 }
 
 // goalChart is one goal's series for goals.js.
@@ -74,10 +75,10 @@ var goalFields = map[string]string{"metric": "metric", "comparator": "comparator
 
 // goalsOf builds the Goals panel of an item (it not nil) or of the project.
 func (ui *UI) goalsOf(ctx context.Context, proj *project.Project, it *work.Item, f form) (goalsSection, error) {
-	gs := goalsSection{Enabled: ui.goals != nil, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f, Comparators: goal.Comparators,
+	gs := goalsSection{Enabled: ui.goals != nil, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f, Comparators: speccheck.Comparators,
 		Action: "/p/" + proj.Key + "/goals"}
 	if f.values == nil {
-		gs.Form = newForm(url.Values{"comparator": {string(goal.AtLeast)}})
+		gs.Form = newForm(url.Values{"comparator": {string(speccheck.AtLeast)}})
 	}
 	if ui.goals == nil {
 		return gs, nil
@@ -153,13 +154,13 @@ func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
 
 // goalFromForm reads the add form. The threshold accepts 80% for 0.8.
 func goalFromForm(pf url.Values) (goal.Goal, error) {
-	g := goal.Goal{Metric: pf.Get("metric"), Comparator: goal.Comparator(pf.Get("comparator")), Class: pf.Get("class"), Slice: pf.Get("slice"),
+	g := goal.Goal{Metric: pf.Get("metric"), Comparator: speccheck.Comparator(pf.Get("comparator")), Class: pf.Get("class"), Slice: pf.Get("slice"),
 		Dataset: pf.Get("dataset"), DatasetVersion: pf.Get("dataset_version"), Note: pf.Get("note")}
 	th := strings.TrimSpace(pf.Get("threshold"))
 	if th == "" {
 		return g, trellis.Invalid("threshold", "threshold is required: a number like 0.9 or 90%%")
 	}
-	v, err := goal.ParseNumber(th)
+	v, err := speccheck.ParseNumber(th)
 	if err != nil {
 		return g, trellis.Invalid("threshold", "threshold must be a number like 0.9 or 90%%, not %q", th)
 	}
@@ -218,7 +219,7 @@ func (ui *UI) goalEdit(w http.ResponseWriter, r *http.Request) error {
 		if trellis.ErrorCode(err) != trellis.EINVALID {
 			return err
 		}
-		f := newForm(url.Values{"comparator": {string(goal.AtLeast)}})
+		f := newForm(url.Values{"comparator": {string(speccheck.AtLeast)}})
 		f.Message = "Goal “" + old.Goal.String() + "” not changed: " + trellis.ErrorMessage(err)
 		if old.Item == "" {
 			return ui.renderProject(w, r, http.StatusBadRequest, f)

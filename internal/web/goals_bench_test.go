@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
@@ -59,8 +60,8 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, g := range []goal.Goal{{Metric: "accuracy", Comparator: goal.AtLeast, Threshold: 0.5}, {Metric: "loss", Comparator: goal.AtMost, Threshold: 0.5},
-			{Metric: "f1", Class: "spam", Comparator: goal.MoreThan, Threshold: 0.5}} {
+		for _, g := range []goal.Goal{{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.5}, {Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.5},
+			{Metric: "f1", Class: "spam", Comparator: speccheck.MoreThan, Threshold: 0.5}} {
 			if _, err := gs.AddGoal(actx, p, it.Key, g); err != nil {
 				b.Fatal(err)
 			}

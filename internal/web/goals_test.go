@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -168,9 +169,9 @@ func TestGoalChartSprints(t *testing.T) {
 		{ID: "s7", Name: "Sprint 7", StartsAt: day(16), EndsAt: day(27)},
 	}
 	obs := func(d int, v float64) goal.Observation {
-		return goal.Observation{RunID: "run" + time.Duration(d).String(), At: day(d).Add(time.Hour).UnixMilli(), Value: goal.Value{V: v, Defined: true}}
+		return goal.Observation{RunID: "run" + time.Duration(d).String(), At: day(d).Add(time.Hour).UnixMilli(), Value: speccheck.Value{V: v, Defined: true}}
 	}
-	g := goal.Goal{Metric: "recall", Comparator: goal.AtLeast, Threshold: 0.8}
+	g := goal.Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 0.8}
 	c := chartOf(goal.GoalResult{Goal: g, Observations: []goal.Observation{obs(3, 0.71), obs(5, 0.76), obs(17, 0.81), obs(20, 0.78), obs(30, 0.9)}}, sprints)
 	want := []sprintPoint{{Name: "Sprint 6", Best: 0.76}, {Name: "Sprint 7", Best: 0.81}}
 	if len(c.Sprints) != len(want) || c.Sprints[0] != want[0] || c.Sprints[1] != want[1] {

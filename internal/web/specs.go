@@ -12,6 +12,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -166,8 +167,8 @@ func (ui *UI) specSave(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		errs := map[int][]string{}
-		var ies goal.Errors
-		if _, perr := goal.ParseSpec(name, []byte(text)); errors.As(perr, &ies) {
+		var ies speccheck.Errors
+		if _, perr := speccheck.ParseSpec(name, []byte(text)); errors.As(perr, &ies) {
 			for _, e := range ies {
 				errs[e.Line] = append(errs[e.Line], e.Msg)
 			}

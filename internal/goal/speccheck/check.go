@@ -1,4 +1,4 @@
-package goal
+package speccheck
 
 import (
 	"context"
@@ -179,7 +179,7 @@ func (c *Checker) scenario(ctx context.Context, sp *Spec, sc *Scenario) *Scenari
 		case StepRun, StepLatestRun:
 			runMetrics, sr.RunID, err = c.run(ctx, st)
 			for k, v := range runMetrics {
-				sr.Metrics[k] = defined(v)
+				sr.Metrics[k] = Defined(v)
 			}
 		case StepScore:
 			scores, err = c.score(labels, preds, cols, st.Task)
@@ -311,13 +311,13 @@ func (s *Scores) Value(c *Check) Value {
 		case "macro_recall":
 			return m.Macro(m.Recall)
 		case "tp":
-			return defined(float64(m.TP(c.Class)))
+			return Defined(float64(m.TP(c.Class)))
 		case "fp":
-			return defined(float64(m.FP(c.Class)))
+			return Defined(float64(m.FP(c.Class)))
 		case "fn":
-			return defined(float64(m.FN(c.Class)))
+			return Defined(float64(m.FN(c.Class)))
 		case "predicted":
-			return defined(float64(m.Predicted(c.Class)))
+			return Defined(float64(m.Predicted(c.Class)))
 		}
 	}
 	if s.Regression != nil {
@@ -330,14 +330,14 @@ func (s *Scores) Value(c *Check) Value {
 			return s.Regression.R2()
 		}
 	}
-	return undefined("metric %q is not computed for %s", c.Key(), s.Task)
+	return Undefined("metric %q is not computed for %s", c.Key(), s.Task)
 }
 
 // Metrics returns every metric the scores define, by the name it is logged
 // under: accuracy, macro_f1, precision.CLASS, tp.CLASS, mae, ... Undefined
 // metrics are included, so reports can say so.
 func (s *Scores) Metrics() map[string]Value {
-	out := map[string]Value{"items": defined(float64(s.N))}
+	out := map[string]Value{"items": Defined(float64(s.N))}
 	if m := s.Confusion; m != nil {
 		out["accuracy"] = m.Accuracy()
 		out["macro_f1"] = m.Macro(m.F1)
@@ -347,10 +347,10 @@ func (s *Scores) Metrics() map[string]Value {
 			out["precision."+cl] = m.Precision(cl)
 			out["recall."+cl] = m.Recall(cl)
 			out["f1."+cl] = m.F1(cl)
-			out["tp."+cl] = defined(float64(m.TP(cl)))
-			out["fp."+cl] = defined(float64(m.FP(cl)))
-			out["fn."+cl] = defined(float64(m.FN(cl)))
-			out["predicted."+cl] = defined(float64(m.Predicted(cl)))
+			out["tp."+cl] = Defined(float64(m.TP(cl)))
+			out["fp."+cl] = Defined(float64(m.FP(cl)))
+			out["fn."+cl] = Defined(float64(m.FN(cl)))
+			out["predicted."+cl] = Defined(float64(m.Predicted(cl)))
 		}
 	}
 	if r := s.Regression; r != nil {

@@ -1,4 +1,4 @@
-package goal
+package speccheck
 
 import (
 	"math"
@@ -178,11 +178,11 @@ func TestValueString(t *testing.T) {
 		v    Value
 		want string
 	}{
-		{defined(0.9), "0.9"},
-		{defined(2.0 / 3), "0.6667"},
-		{defined(12), "12"},
-		{defined(-0.00001), "-1e-05"},
-		{undefined("no items"), "undefined (no items)"},
+		{Defined(0.9), "0.9"},
+		{Defined(2.0 / 3), "0.6667"},
+		{Defined(12), "12"},
+		{Defined(-0.00001), "-1e-05"},
+		{Undefined("no items"), "undefined (no items)"},
 		{Value{}, "undefined"},
 	} {
 		if got := c.v.String(); got != c.want {

@@ -2,6 +2,7 @@ package goal
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -10,9 +11,69 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/trellis"
 )
+
+// Goal is a measurable criterion: Metric compared with Threshold by
+// Comparator, optionally for one class or slice of the data, on a named
+// dataset version. Goals attach to items and projects; this type is the
+// domain piece the server stores and evaluates.
+type Goal struct {
+	Metric         string               `json:"metric"`
+	Comparator     speccheck.Comparator `json:"comparator"`
+	Threshold      float64              `json:"threshold"`
+	Class          string               `json:"class,omitempty"`
+	Slice          string               `json:"slice,omitempty"`
+	Dataset        string               `json:"dataset,omitempty"`
+	DatasetVersion string               `json:"dataset_version,omitempty"`
+	Note           string               `json:"note,omitempty"`
+}
+
+// Validate checks the goal's fields, naming the field at fault.
+func (g Goal) Validate() error {
+	if strings.TrimSpace(g.Metric) == "" {
+		return trellis.Invalid("metric", "metric is required")
+	}
+	if len(g.Metric) > 250 {
+		return trellis.Invalid("metric", "metric must be at most 250 characters")
+	}
+	if _, err := speccheck.ParseComparator(string(g.Comparator)); err != nil {
+		return err
+	}
+	if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
+		return trellis.Invalid("threshold", "threshold must be a finite number")
+	}
+	for _, f := range []struct{ name, v string }{{"class", g.Class}, {"slice", g.Slice}, {"dataset", g.Dataset}, {"dataset_version", g.DatasetVersion}} {
+		if len(f.v) > 250 {
+			return trellis.Invalid(f.name, "%s must be at most 250 characters", f.name)
+		}
+	}
+	if len(g.Note) > 4000 {
+		return trellis.Invalid("note", "note must be at most 4000 characters")
+	}
+	return nil
+}
+
+// MetricKey is the name under which the goal's metric is logged: the metric,
+// then ".CLASS" when the goal is about one class (precision.spam), then
+// ".SLICE" for a slice. It matches the names trellis spec check logs.
+func (g Goal) MetricKey() string {
+	k := g.Metric
+	if g.Class != "" {
+		k += "." + g.Class
+	}
+	if g.Slice != "" {
+		k += "." + g.Slice
+	}
+	return k
+}
+
+// String reads the goal as a sentence: "f1.spam at least 0.9".
+func (g Goal) String() string {
+	return fmt.Sprintf("%s %s %s", g.MetricKey(), g.Comparator, speccheck.FormatNumber(g.Threshold))
+}
 
 // ParseGoal reads a goal sentence as people write it: "METRIC COMPARATOR
 // NUMBER", e.g. "accuracy at least 0.9", "f1.spam more than 80%" (80% is
@@ -20,16 +81,16 @@ import (
 // most, more than, less than and exactly. Errors: EINVALID naming the part.
 func ParseGoal(s string) (Goal, error) {
 	words := strings.Fields(s)
-	symbols := map[string]Comparator{">=": AtLeast, "≥": AtLeast, "<=": AtMost, "≤": AtMost, ">": MoreThan, "<": LessThan, "=": Exactly, "==": Exactly}
+	symbols := map[string]speccheck.Comparator{">=": speccheck.AtLeast, "≥": speccheck.AtLeast, "<=": speccheck.AtMost, "≤": speccheck.AtMost, ">": speccheck.MoreThan, "<": speccheck.LessThan, "=": speccheck.Exactly, "==": speccheck.Exactly}
 	for i := 1; i < len(words); i++ {
-		var cmp Comparator
+		var cmp speccheck.Comparator
 		n := 1
 		if c, ok := symbols[words[i]]; ok {
 			cmp = c
-		} else if c, err := ParseComparator(words[i]); err == nil {
+		} else if c, err := speccheck.ParseComparator(words[i]); err == nil {
 			cmp = c
 		} else if i+1 < len(words) {
-			if c, err := ParseComparator(words[i] + " " + words[i+1]); err == nil {
+			if c, err := speccheck.ParseComparator(words[i] + " " + words[i+1]); err == nil {
 				cmp, n = c, 2
 			}
 		}
@@ -40,7 +101,7 @@ func ParseGoal(s string) (Goal, error) {
 		if len(rest) != 1 {
 			return Goal{}, trellis.Invalid("threshold", "a goal reads METRIC COMPARATOR NUMBER, e.g. \"accuracy at least 0.9\"; after %q expected one number, got %q", cmp, strings.Join(rest, " "))
 		}
-		th, err := ParseNumber(rest[0])
+		th, err := speccheck.ParseNumber(rest[0])
 		if err != nil {
 			return Goal{}, trellis.Invalid("threshold", "threshold: %v", err)
 		}
@@ -63,7 +124,7 @@ func normalize(g Goal) (Goal, error) {
 	if err := g.Validate(); err != nil {
 		return g, err
 	}
-	g.Comparator, _ = ParseComparator(string(g.Comparator))
+	g.Comparator, _ = speccheck.ParseComparator(string(g.Comparator))
 	return g, nil
 }
 
@@ -163,14 +224,14 @@ func (s *Service) AddGoal(ctx context.Context, proj *project.Project, ref string
 
 // GoalUpdate changes the fields of a goal that are not nil.
 type GoalUpdate struct {
-	Metric         *string     `json:"metric"`
-	Comparator     *Comparator `json:"comparator"`
-	Threshold      *float64    `json:"threshold"`
-	Class          *string     `json:"class"`
-	Slice          *string     `json:"slice"`
-	Dataset        *string     `json:"dataset"`
-	DatasetVersion *string     `json:"dataset_version"`
-	Note           *string     `json:"note"`
+	Metric         *string               `json:"metric"`
+	Comparator     *speccheck.Comparator `json:"comparator"`
+	Threshold      *float64              `json:"threshold"`
+	Class          *string               `json:"class"`
+	Slice          *string               `json:"slice"`
+	Dataset        *string               `json:"dataset"`
+	DatasetVersion *string               `json:"dataset_version"`
+	Note           *string               `json:"note"`
 }
 
 // Goal returns one goal of an authorized project. Errors: ENOTFOUND.
@@ -226,9 +287,9 @@ func (s *Service) DeleteGoal(ctx context.Context, proj *project.Project, id stri
 func observation(runID, name string, start int64, v *float64) Observation {
 	o := Observation{RunID: runID, RunName: name, At: start}
 	if v == nil || math.IsNaN(*v) {
-		o.Value = undefined("logged as NaN")
+		o.Value = speccheck.Undefined("logged as NaN")
 	} else {
-		o.Value = defined(*v)
+		o.Value = speccheck.Defined(*v)
 	}
 	return o
 }
@@ -426,7 +487,7 @@ func (o *ObservationJSON) String() string {
 	if o.Value == nil {
 		return "undefined"
 	}
-	return FormatNumber(*o.Value)
+	return speccheck.FormatNumber(*o.Value)
 }
 
 // EvidenceSentences reads the goal snapshots kept with a project's

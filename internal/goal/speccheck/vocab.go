@@ -1,4 +1,4 @@
-package goal
+package speccheck
 
 import (
 	"fmt"
@@ -42,12 +42,6 @@ func (c Check) Key() string {
 		return c.Metric + "." + c.Class
 	}
 	return c.Metric
-}
-
-// Goal returns the check as a goal, so a spec's Then steps and the goals
-// kept on items share one evaluation: Evaluate(c.Goal(), observations).
-func (c Check) Goal() Goal {
-	return Goal{Metric: c.Metric, Class: c.Class, Comparator: c.Comparator, Threshold: c.Threshold}
 }
 
 // Step is one step of a scenario bound to the vocabulary.

@@ -1,4 +1,4 @@
-package goal
+package speccheck
 
 import (
 	"math"
@@ -123,13 +123,13 @@ func (m *Confusion) Labelled(c string) int64 {
 func (m *Confusion) Accuracy() Value {
 	n := m.Total()
 	if n == 0 {
-		return undefined("no items")
+		return Undefined("no items")
 	}
 	var ok int64
 	for i := range m.Counts {
 		ok += m.Counts[i][i]
 	}
-	return defined(float64(ok) / float64(n))
+	return Defined(float64(ok) / float64(n))
 }
 
 // Precision is TP / (TP + FP) for class c; undefined when nothing was
@@ -137,18 +137,18 @@ func (m *Confusion) Accuracy() Value {
 func (m *Confusion) Precision(c string) Value {
 	tp, p := m.TP(c), m.Predicted(c)
 	if p == 0 {
-		return undefined("no items predicted as %q", c)
+		return Undefined("no items predicted as %q", c)
 	}
-	return defined(float64(tp) / float64(p))
+	return Defined(float64(tp) / float64(p))
 }
 
 // Recall is TP / (TP + FN) for class c; undefined when no item is labelled c.
 func (m *Confusion) Recall(c string) Value {
 	tp, l := m.TP(c), m.Labelled(c)
 	if l == 0 {
-		return undefined("no items labelled %q", c)
+		return Undefined("no items labelled %q", c)
 	}
-	return defined(float64(tp) / float64(l))
+	return Defined(float64(tp) / float64(l))
 }
 
 // F1 is the harmonic mean of precision and recall for class c, undefined
@@ -162,7 +162,7 @@ func (m *Confusion) F1(c string) Value {
 		return r
 	}
 	tp, fp, fn := m.TP(c), m.FP(c), m.FN(c)
-	return defined(2 * float64(tp) / float64(2*tp+fp+fn))
+	return Defined(2 * float64(tp) / float64(2*tp+fp+fn))
 }
 
 // Macro is the unweighted mean of per-class metric f over every class seen
@@ -170,7 +170,7 @@ func (m *Confusion) F1(c string) Value {
 // class's value is undefined (the reason names the class).
 func (m *Confusion) Macro(f func(string) Value) Value {
 	if len(m.Classes) == 0 {
-		return undefined("no classes")
+		return Undefined("no classes")
 	}
 	var sum float64
 	for _, c := range m.Classes {
@@ -180,7 +180,7 @@ func (m *Confusion) Macro(f func(string) Value) Value {
 		}
 		sum += v.V
 	}
-	return defined(sum / float64(len(m.Classes)))
+	return Defined(sum / float64(len(m.Classes)))
 }
 
 // Regression accumulates the sums that MAE, RMSE and R² need in one pass,
@@ -205,27 +205,27 @@ func (r *Regression) Add(y, p float64) {
 // MAE is the mean absolute error; undefined with no items.
 func (r *Regression) MAE() Value {
 	if r.N == 0 {
-		return undefined("no items")
+		return Undefined("no items")
 	}
-	return defined(r.sumAbs / float64(r.N))
+	return Defined(r.sumAbs / float64(r.N))
 }
 
 // RMSE is the root mean squared error; undefined with no items.
 func (r *Regression) RMSE() Value {
 	if r.N == 0 {
-		return undefined("no items")
+		return Undefined("no items")
 	}
-	return defined(math.Sqrt(r.sumSq / float64(r.N)))
+	return Defined(math.Sqrt(r.sumSq / float64(r.N)))
 }
 
 // R2 is the coefficient of determination 1 - SS_res / SS_tot; undefined
 // when the labels have no variance (SS_tot = 0), including with no items.
 func (r *Regression) R2() Value {
 	if r.N == 0 {
-		return undefined("no items")
+		return Undefined("no items")
 	}
 	if r.m2Y == 0 {
-		return undefined("labels have zero variance")
+		return Undefined("labels have zero variance")
 	}
-	return defined(1 - r.sumSq/r.m2Y)
+	return Defined(1 - r.sumSq/r.m2Y)
 }
