@@ -34,14 +34,25 @@ type Evaluation struct {
 	Threshold float64
 }
 
+// LaterRun is the rule "the latest run decides a goal": a run that started
+// at startA with id idA is later than one that started at startB with idB
+// when it started later, or at the same millisecond with the greater id
+// (run ids start with their creation time). Evaluate and the spec step
+// "the latest run of item" apply it in Go; the store projects it into SQL
+// (store.latestRunDecides: ORDER BY run start DESC, run id DESC), and
+// storetest's randomized goal test keeps the two in step.
+func LaterRun(startA int64, idA string, startB int64, idB string) bool {
+	return startA > startB || (startA == startB && idA > idB)
+}
+
 // Evaluate judges g on its observations. The status comes from the latest
-// observation (a goal met once and then regressed is not met); the best
-// value so far is reported beside it, so progress stays visible.
+// observation (LaterRun; a goal met once and then regressed is not met);
+// the best value so far is reported beside it, so progress stays visible.
 func Evaluate(g Goal, obs []Observation) Evaluation {
 	e := Evaluation{Status: NoData, Threshold: g.Threshold}
 	for i := range obs {
 		o := &obs[i]
-		if e.Latest == nil || o.At > e.Latest.At || (o.At == e.Latest.At && o.RunID > e.Latest.RunID) {
+		if e.Latest == nil || LaterRun(o.At, o.RunID, e.Latest.At, e.Latest.RunID) {
 			e.Latest = o
 		}
 		if o.Value.Defined && (e.Best == nil || g.Comparator.Better(o.Value.V, e.Best.Value.V, g.Threshold)) {

@@ -385,7 +385,7 @@ func (sr ServerRuns) LatestRunOfItem(ctx context.Context, itemKey string) (strin
 		if err != nil {
 			return "", nil, err
 		}
-		if len(runs) > 0 && (latest == nil || runs[0].Info.StartTime > latest.Info.StartTime) {
+		if len(runs) > 0 && (latest == nil || LaterRun(runs[0].Info.StartTime, runs[0].Info.ID, latest.Info.StartTime, latest.Info.ID)) {
 			latest = runs[0]
 		}
 	}

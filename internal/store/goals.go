@@ -174,9 +174,11 @@ func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]go
 	return out, mapErr(rows.Err(), "Goal observations")
 }
 
-// The latest observation of each item goal: per goal, the item's links
-// newest first (tracking_run_items_latest orders them by the run's start
-// time, then run id, as goal.Evaluate picks the latest), the first whose run
+// latestRunDecides is the SQL projection of goal.LaterRun, the rule "the
+// latest run decides a goal" (testGoalsLatestRandom in storetest keeps the
+// two in step). The latest observation of each item goal: per goal, the
+// item's links newest first (tracking_run_items_latest orders them by the
+// run's start time, then run id, as goal.LaterRun does), the first whose run
 // and experiment are active and which logged the goal's metric key. Each
 // goal reads the links only until that run, not all of them: 3,000 goals
 // cost about 3,000 short index walks instead of a join of every linked run
@@ -185,7 +187,7 @@ func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]go
 // per-goal walk as a LATERAL subquery; SQLite, which has no LATERAL, as a
 // correlated scalar subquery that returns the latest-metric row's id.
 const (
-	latestLinkedMetric = `FROM tracking_run_items l
+	latestRunDecides = `FROM tracking_run_items l
 	CROSS JOIN tracking_runs r2 CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m2
 	WHERE l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
 	AND r2.id = l.run_id AND r2.lifecycle_stage = 'active' AND e.id = r2.experiment_id AND e.lifecycle_stage = 'active'
@@ -194,11 +196,11 @@ const (
 	latestGoalColumns       = `SELECT g.id, i.number, g.metric, g.class, g.slice, g.comparator, g.threshold, `
 	latestObservationSQLite = latestGoalColumns + `r.id, r.name, r.start_time, m.value, m.id IS NOT NULL
 	FROM goals g CROSS JOIN items i CROSS JOIN projects p
-	LEFT JOIN tracking_latest_metrics m ON m.id = (SELECT m2.id ` + latestLinkedMetric + `)
+	LEFT JOIN tracking_latest_metrics m ON m.id = (SELECT m2.id ` + latestRunDecides + `)
 	LEFT JOIN tracking_runs r ON r.id = m.run_id`
 	latestObservationPostgres = latestGoalColumns + `o.id, o.name, o.start_time, o.value, o.id IS NOT NULL
 	FROM goals g JOIN items i ON i.id = g.item_id JOIN projects p ON p.id = g.project_id
-	LEFT JOIN LATERAL (SELECT r2.id, r2.name, r2.start_time, m2.value ` + latestLinkedMetric + `) o ON TRUE`
+	LEFT JOIN LATERAL (SELECT r2.id, r2.name, r2.start_time, m2.value ` + latestRunDecides + `) o ON TRUE`
 )
 
 // FindLatestGoalObservations returns each item goal f selects with the

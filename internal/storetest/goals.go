@@ -233,7 +233,8 @@ func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.Linked
 }
 
 // testGoalsLatestRandom checks the board's fast path (the latest
-// observation per goal, and ItemProgress built on it) against
+// observation per goal, and ItemProgress built on it: the store's
+// projection of goal.LaterRun) against
 // goal.EvaluateItem over the same data kept in memory, and against the item
 // page's full evaluation, on random runs: some without a goal's metric,
 // some logging NaN, deleted and restored runs and experiments, unlinked
