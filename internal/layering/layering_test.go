@@ -72,7 +72,7 @@ func violations(graph map[string][]string) []string {
 	for pkg, imports := range graph {
 		from := layerOf[pkg]
 		if from == nil {
-			out = append(out, pkg+": not placed in a layer (add it to internal/layering and ARCHITECTURE.md)")
+			out = append(out, pkg+": not placed in a layer (add it to a layer in internal/layering and to the map in docs/DEVELOPMENT.md)")
 			continue
 		}
 		for _, imp := range imports {
@@ -148,7 +148,7 @@ func TestViolationsFindsForbiddenArrows(t *testing.T) {
 	want := []string{
 		"internal/httpapi → internal/web: the surface layer may not import the surface layer",
 		"internal/mlflowapi → internal/unplaced: internal/unplaced is not placed in a layer",
-		"internal/newthing: not placed in a layer (add it to internal/layering and ARCHITECTURE.md)",
+		"internal/newthing: not placed in a layer (add it to a layer in internal/layering and to the map in docs/DEVELOPMENT.md)",
 		"internal/tracking → internal/goal: not a declared capability dependency (capabilityDeps)",
 		"internal/trellis → internal/ttlcache: not a declared foundation dependency (foundationDeps)",
 		"internal/work → internal/store: the capability layer may not import the store layer",
