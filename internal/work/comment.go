@@ -60,8 +60,6 @@ type CommentStore interface {
 	// FindActivity returns a project's item events, newest first; Item
 	// holds the item number.
 	FindActivity(ctx context.Context, projectID string, limit int) ([]*Activity, error)
-	// SearchItems full-text searches titles, descriptions and comments.
-	SearchItems(ctx context.Context, projectID, text string, limit int) ([]*Item, error)
 }
 
 var mentionRE = regexp.MustCompile(`(?:^|[^\w@])@([a-z0-9][a-z0-9._-]{0,63})`)

@@ -114,7 +114,7 @@ type ItemEvent struct {
 	At      time.Time `json:"at"`
 }
 
-// ItemStore is the persistence of items, workflows and planning settings.
+// ItemStore is the persistence of items and their change history.
 // Absent rows are ENOTFOUND.
 type ItemStore interface {
 	// CreateItem allocates the project's next item number atomically, ranks
@@ -130,15 +130,6 @@ type ItemStore interface {
 	// events, in one transaction.
 	UpdateItem(ctx context.Context, it *Item, events []ItemEvent) error
 	FindItemEvents(ctx context.Context, itemID string) ([]*ItemEvent, error)
-	AddLink(ctx context.Context, fromID, toID, typ string) error
-	RemoveLink(ctx context.Context, fromID, toID, typ string) error
-	FindLinks(ctx context.Context, itemID string) ([]Link, error)
-	// FindStatuses returns the stored workflow, empty when never set.
-	FindStatuses(ctx context.Context, projectID string) ([]Status, error)
-	SetStatuses(ctx context.Context, projectID string, ss []Status) error
-	// FindPlanning returns DefaultPlanning when never set.
-	FindPlanning(ctx context.Context, projectID string) (Planning, error)
-	SetPlanning(ctx context.Context, projectID string, p Planning) error
 }
 
 // NewItem is the input to CreateItem.

@@ -24,6 +24,13 @@ type Link struct {
 	Direction string `json:"direction"`
 }
 
+// LinkStore is the persistence of links between items.
+type LinkStore interface {
+	AddLink(ctx context.Context, fromID, toID, typ string) error
+	RemoveLink(ctx context.Context, fromID, toID, typ string) error
+	FindLinks(ctx context.Context, itemID string) ([]Link, error)
+}
+
 // LinkTypes lists the link types an API caller may create.
 var LinkTypes = []string{LinkBlocks, LinkRelatesTo, LinkFollowUpOf}
 

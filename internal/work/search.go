@@ -8,6 +8,12 @@ import (
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
+// SearchStore is the persistence of the item text search.
+type SearchStore interface {
+	// SearchItems full-text searches titles, descriptions and comments.
+	SearchItems(ctx context.Context, projectID, text string, limit int) ([]*Item, error)
+}
+
 // Search finds items by key or by the words of their title, description
 // and comments (full-text, every word as a prefix), best match first.
 // Errors: EINVALID ("q").

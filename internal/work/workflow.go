@@ -66,6 +66,16 @@ type Allocation struct {
 // DefaultPlanning is what a project starts with.
 var DefaultPlanning = Planning{PointScale: ScaleFibonacci, Allocation: Allocation{Committed: 60, Experiments: 30, Learning: 10}}
 
+// WorkflowStore is the persistence of workflows and planning settings.
+type WorkflowStore interface {
+	// FindStatuses returns the stored workflow, empty when never set.
+	FindStatuses(ctx context.Context, projectID string) ([]Status, error)
+	SetStatuses(ctx context.Context, projectID string, ss []Status) error
+	// FindPlanning returns DefaultPlanning when never set.
+	FindPlanning(ctx context.Context, projectID string) (Planning, error)
+	SetPlanning(ctx context.Context, projectID string, p Planning) error
+}
+
 // Statuses returns the project's workflow: its own, or the defaults.
 func (s *Service) Statuses(ctx context.Context, proj *project.Project) ([]Status, error) {
 	ss, err := s.store.FindStatuses(ctx, proj.ID)
