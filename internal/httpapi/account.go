@@ -169,3 +169,28 @@ func (api *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, userSummary{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled})
 }
+
+// meUpdate changes the caller's preferences.
+type meUpdate struct {
+	DefaultProject *string `json:"default_project"`
+}
+
+func (api *API) updateMe(w http.ResponseWriter, r *http.Request) error {
+	var req meUpdate
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.DefaultProject != nil {
+		proj, err := api.projects.Authorize(r.Context(), *req.DefaultProject, auth.RoleViewer)
+		if err != nil {
+			if trellis.ErrorCode(err) == trellis.ENOTFOUND {
+				return trellis.Invalid("default_project", "no project %q that you belong to", *req.DefaultProject)
+			}
+			return err
+		}
+		if err := api.track.SetDefaultProject(r.Context(), proj); err != nil {
+			return err
+		}
+	}
+	return api.me(w, r)
+}

@@ -269,3 +269,51 @@ func (api *API) Surfaces() []route.Surface {
 		}},
 	}
 }
+
+// Version is what /version answers: the MLflow REST protocol version this
+// surface follows.
+const Version = "2.22.0"
+
+type empty struct{}
+
+func ok(w http.ResponseWriter, v any) error {
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (api *API) trackingEndpoints() []endpoint {
+	eps := []endpoint{
+		{"POST", "/experiments/create", true, api.createExperiment},
+		{"GET", "/experiments/get", false, api.getExperiment},
+		{"GET", "/experiments/get-by-name", false, api.getExperimentByName},
+		{"GET", "/experiments/search", false, api.searchExperiments},
+		{"POST", "/experiments/search", false, api.searchExperiments},
+		{"POST", "/experiments/update", true, api.updateExperiment},
+		{"POST", "/experiments/delete", true, api.experimentStage(tracking.StageDeleted)},
+		{"POST", "/experiments/restore", true, api.experimentStage(tracking.StageActive)},
+		{"POST", "/experiments/set-experiment-tag", true, api.setExperimentTag},
+		{"POST", "/experiments/delete-experiment-tag", true, api.deleteExperimentTag},
+		{"POST", "/runs/create", true, api.createRun},
+		{"GET", "/runs/get", false, api.getRun},
+		{"POST", "/runs/update", true, api.updateRun},
+		{"POST", "/runs/delete", true, api.runStage(tracking.StageDeleted)},
+		{"POST", "/runs/restore", true, api.runStage(tracking.StageActive)},
+		{"POST", "/runs/search", false, api.searchRuns},
+		{"GET", "/runs/search", false, api.searchRuns},
+		{"POST", "/runs/log-metric", true, api.logMetric},
+		{"POST", "/runs/log-parameter", true, api.logParam},
+		{"POST", "/runs/set-tag", true, api.setTag},
+		{"POST", "/runs/delete-tag", true, api.deleteTag},
+		{"POST", "/runs/log-batch", true, api.logBatch},
+		{"POST", "/runs/log-inputs", true, api.logInputs},
+		{"POST", "/runs/log-model", true, api.logModel},
+		{"GET", "/metrics/get-history", false, api.getHistory},
+		{"GET", "/metrics/get-history-bulk-interval", false, api.bulkInterval},
+		{"GET", "/artifacts/list", false, api.listRunArtifacts},
+	}
+	return eps
+}
+
+func (api *API) bulkEndpoints() []endpoint {
+	return []endpoint{{"GET", "/metrics/get-history-bulk-interval", false, api.bulkInterval}}
+}

@@ -257,3 +257,13 @@ func tagsIn(ts []wireTag) []tracking.Tag {
 	}
 	return out
 }
+
+type searchReq struct {
+	MaxResults jint     `json:"max_results"`
+	PageToken  string   `json:"page_token"`
+	Filter     string   `json:"filter"`
+	OrderBy    []string `json:"order_by"`
+	ViewType   string   `json:"view_type"`
+	RunView    string   `json:"run_view_type"`
+	ExpIDs     []string `json:"experiment_ids"`
+}

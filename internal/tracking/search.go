@@ -1,6 +1,8 @@
 package tracking
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -545,4 +547,103 @@ func attrNames(attrs map[string]bool) string {
 func RunAttributeNumeric(name string) (numeric, ok bool) {
 	numeric, ok = runAttributes[name]
 	return
+}
+
+// SearchInput is the common part of experiment and run searches.
+type SearchInput struct {
+	View       string
+	Filter     string
+	OrderBy    []string
+	MaxResults int64
+	PageToken  string
+}
+
+type pageToken struct {
+	Offset int `json:"o"`
+}
+
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return trellis.Invalid("page_token", "Invalid page token: it must be a next_page_token returned by this server.")
+	}
+	return nil
+}
+
+func (in SearchInput) page(defaultMax int) (offset, limit int, err error) {
+	limit = defaultMax
+	if in.MaxResults < 0 || in.MaxResults > MaxResults {
+		return 0, 0, trellis.Invalid("max_results", "Invalid value %d for parameter 'max_results' supplied. It must be a positive integer at most %d.", in.MaxResults, MaxResults)
+	}
+	if in.MaxResults > 0 {
+		limit = int(in.MaxResults)
+	}
+	if in.PageToken != "" {
+		var t pageToken
+		if err := decodeToken(in.PageToken, &t); err != nil {
+			return 0, 0, err
+		}
+		if t.Offset < 0 {
+			return 0, 0, trellis.Invalid("page_token", "Invalid page token.")
+		}
+		offset = t.Offset
+	}
+	return offset, limit, nil
+}
+
+func checkView(v string) (string, error) {
+	switch v {
+	case "", ViewActive:
+		return ViewActive, nil
+	case ViewDeleted, ViewAll:
+		return v, nil
+	}
+	return "", trellis.Invalid("view_type", "Invalid view type '%s'; use ACTIVE_ONLY, DELETED_ONLY or ALL.", v)
+}
+
+// parsedSearch is a search request checked and parsed, common to
+// experiments and runs.
+type parsedSearch struct {
+	view          string
+	offset, limit int
+	filter        Expr
+	order         []OrderKey
+}
+
+// parse checks the view and page, and parses the filter (whose attributes
+// must be in attrs) and the order.
+func (in SearchInput) parse(attrs map[string]bool) (parsedSearch, error) {
+	var q parsedSearch
+	var err error
+	if q.view, err = checkView(in.View); err != nil {
+		return q, err
+	}
+	if q.offset, q.limit, err = in.page(DefaultMaxResults); err != nil {
+		return q, err
+	}
+	if q.filter, err = ParseFilter(in.Filter); err != nil {
+		return q, err
+	}
+	if err = checkAttributes("filter", q.filter, attrs); err != nil {
+		return q, err
+	}
+	q.order, err = ParseOrderBy(in.OrderBy)
+	return q, err
+}
+
+// trimPage cuts a result fetched with limit+1 rows to limit and returns the
+// token of the next page, "" when this was the last.
+func trimPage[T any](xs []T, offset, limit int) ([]T, string) {
+	if len(xs) <= limit {
+		return xs, ""
+	}
+	return xs[:limit], encodeToken(pageToken{Offset: offset + limit})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
-	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -208,95 +207,4 @@ func (ui *UI) backlogCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return redirect(w, r, "/p/"+proj.Key+"/items/"+it.Key+"?ok=item-created")
-}
-
-// backlogFromTemplate creates an item and its sub-tasks from a template.
-func (ui *UI) backlogFromTemplate(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	proj := route.ProjectFrom(r.Context())
-	pf := r.PostForm
-	in := work.FromTemplate{Template: pf.Get("template"), Item: work.NewItem{Title: pf.Get("title"), Hypothesis: pf.Get("hypothesis"),
-		TimeBox: pf.Get("time_box"), Assignees: splitList(pf.Get("assignees"))}}
-	it, err := ui.work.CreateFromTemplate(r.Context(), proj, in)
-	if err != nil {
-		tf := newForm(pf)
-		if _, ok := formError(&tf, err, map[string]string{}); ok {
-			return ui.renderBacklog(w, r, route.Status(err), newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}), tf)
-		}
-		return err
-	}
-	return redirect(w, r, "/p/"+proj.Key+"/items/"+it.Key+"?ok=item-created")
-}
-
-// backlogBulk applies one change to the checked items, all or nothing.
-func (ui *UI) backlogBulk(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	proj := route.ProjectFrom(r.Context())
-	pf := r.PostForm
-	in := work.BulkUpdate{Items: pf["item"]}
-	opt := func(name string) *string {
-		if v := pf.Get(name); v != "" {
-			return &v
-		}
-		return nil
-	}
-	in.Status = opt("bulk_status")
-	if v := pf.Get("bulk_sprint"); v != "" {
-		if v == "none" {
-			v = ""
-		}
-		in.Sprint = &v
-	}
-	if v := pf.Get("bulk_assignee"); v != "" {
-		as := []string{}
-		if v != "none" {
-			as = []string{v}
-		}
-		in.Assignees = &as
-	}
-	in.AddLabels = splitList(pf.Get("bulk_label"))
-	items, err := ui.work.UpdateItems(r.Context(), proj, in)
-	if err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			f := newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}})
-			bf := newForm(pf)
-			bf.fail("", trellis.ErrorMessage(err))
-			return ui.renderBacklogBulk(w, r, route.Status(err), f, bf)
-		}
-		return err
-	}
-	return redirect(w, r, "/p/"+proj.Key+"/backlog?ok=bulk-saved&n="+strconv.Itoa(len(items)))
-}
-
-func (ui *UI) renderBacklogBulk(w http.ResponseWriter, r *http.Request, status int, f, bf form) error {
-	return ui.renderBacklogWith(w, r, status, f, newForm(nil), bf)
-}
-
-// backlogSaveFilter saves the current filters under a name, for the caller.
-func (ui *UI) backlogSaveFilter(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	proj := route.ProjectFrom(r.Context())
-	pf := r.PostForm
-	if pf.Get("delete") != "" {
-		if err := ui.work.DeleteFilter(r.Context(), proj, pf.Get("name")); err != nil && trellis.ErrorCode(err) != trellis.ENOTFOUND {
-			return err
-		}
-		return redirect(w, r, "/p/"+proj.Key+"/backlog?ok=filter-deleted")
-	}
-	f, err := ui.work.SaveFilter(r.Context(), proj, work.SavedFilter{Name: pf.Get("name"), Query: pf.Get("query")})
-	if err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			bf := newForm(nil)
-			bf.fail("", trellis.ErrorMessage(err))
-			return ui.renderBacklogWith(w, r, route.Status(err), newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}), newForm(nil), bf)
-		}
-		return err
-	}
-	return redirect(w, r, "/p/"+proj.Key+"/backlog?"+f.Query)
 }

@@ -236,3 +236,37 @@ func (ui *UI) boardMove(w http.ResponseWriter, r *http.Request) error {
 	}
 	return json.NewEncoder(w).Encode(moveResult{Key: it.Key, Status: it.Status, Stage: it.Stage})
 }
+
+type experimentsView struct {
+	layout
+	Lanes    []*boardLane
+	Columns  []*boardColumn
+	Warnings []string
+	Filter   url.Values
+	CanEdit  bool
+	Specs    map[string]*goal.SpecSummary // spec badges by item id
+	Goals    map[string]goal.GoalProgress // each item's goal progress, for the cards
+}
+
+// experimentsPage is the experiment board: Ideation → Active → Analysis →
+// Decision, with drag and drop between stages.
+func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
+	proj := route.ProjectFrom(r.Context())
+	q := r.URL.Query()
+	f := filterFrom(q)
+	f.Status = ""
+	b, err := ui.work.ExperimentBoard(r.Context(), proj, f)
+	if err != nil {
+		return err
+	}
+	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments"), Warnings: b.Warnings, Filter: q,
+		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
+	v.Lanes, v.Columns = lanes(b, "")
+	if v.Specs, err = ui.specSummaries(r.Context(), proj); err != nil {
+		return err
+	}
+	if v.Goals, err = ui.goalProgress(r.Context(), proj, f.SprintID, work.KindExperiment); err != nil {
+		return err
+	}
+	return ui.render(w, http.StatusOK, "experiments", v)
+}

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,49 +27,6 @@ const (
 // Kinds lists the kinds in the order the UI offers them.
 var Kinds = []Kind{KindDevelopment, KindExperiment, KindResearch, KindMaintenance}
 
-// Status categories: where in the flow a status sits. Readiness rules apply
-// when an item leaves the todo category.
-const (
-	CategoryTodo  = "todo"
-	CategoryDoing = "doing"
-	CategoryDone  = "done"
-)
-
-// Status is one column of a project's workflow.
-type Status struct {
-	Name     string `json:"name"`
-	Category string `json:"category"`
-	// WIPLimit is the flow board's work-in-progress limit; 0 means none.
-	WIPLimit int `json:"wip_limit"`
-}
-
-// DefaultStatuses is the workflow a project starts with.
-var DefaultStatuses = []Status{
-	{Name: "Backlog", Category: CategoryTodo},
-	{Name: "To do", Category: CategoryTodo},
-	{Name: "In progress", Category: CategoryDoing},
-	{Name: "In review", Category: CategoryDoing},
-	{Name: "Done", Category: CategoryDone},
-}
-
-// Experiment stages, the columns of the experiment board.
-const (
-	StageIdeation = "ideation"
-	StageActive   = "active"
-	StageAnalysis = "analysis"
-	StageDecision = "decision"
-)
-
-// Stages lists the experiment board's columns in order.
-var Stages = []string{StageIdeation, StageActive, StageAnalysis, StageDecision}
-
-// Link types between items.
-const (
-	LinkBlocks     = "blocks"
-	LinkRelatesTo  = "relates_to"
-	LinkFollowUpOf = "follow_up_of"
-)
-
 // Priorities, lowest first.
 var Priorities = []string{"none", "low", "medium", "high", "urgent"}
 
@@ -79,31 +35,6 @@ var Phases = []string{"explore", "prototype", "productionize"}
 
 // TimeBoxPresets are the time boxes the UI offers; any N h/d/w is accepted.
 var TimeBoxPresets = []string{"4h", "2d", "3d", "1w"}
-
-// Point scales. A T-shirt size maps to points so that sprints can add them up.
-const (
-	ScaleFibonacci = "fibonacci"
-	ScaleTShirt    = "tshirt"
-)
-
-// FibonacciPoints are the points a Fibonacci project accepts.
-var FibonacciPoints = []int{1, 2, 3, 5, 8, 13, 21}
-
-// TShirtSizes are the sizes a T-shirt project accepts, smallest first.
-var TShirtSizes = []string{"XS", "S", "M", "L", "XL"}
-
-// TShirtPoints maps each T-shirt size to its points.
-var TShirtPoints = map[string]int{"XS": 1, "S": 2, "M": 3, "L": 5, "XL": 8}
-
-// Link is a typed relation from one item to another, seen from the item
-// that holds it: Direction "out" means this item blocks/relates to/follows
-// up Key; "in" is the reverse.
-type Link struct {
-	Type      string `json:"type"`
-	Key       string `json:"key"`
-	Title     string `json:"title"`
-	Direction string `json:"direction"`
-}
 
 // ItemRef names another item briefly.
 type ItemRef struct {
@@ -183,23 +114,7 @@ type ItemEvent struct {
 	At      time.Time `json:"at"`
 }
 
-// Planning is a project's planning settings.
-type Planning struct {
-	PointScale string     `json:"point_scale"`
-	Allocation Allocation `json:"allocation"`
-}
-
-// Allocation is the sprint allocation guideline in percent per category.
-type Allocation struct {
-	Committed   int `json:"committed"`   // development + maintenance
-	Experiments int `json:"experiments"` // experiment + research
-	Learning    int `json:"learning"`    // items labelled "learning"
-}
-
-// DefaultPlanning is what a project starts with.
-var DefaultPlanning = Planning{PointScale: ScaleFibonacci, Allocation: Allocation{Committed: 60, Experiments: 30, Learning: 10}}
-
-// ItemStore is the persistence of items, workflows and planning settings.
+// ItemStore is the persistence of items and their change history.
 // Absent rows are ENOTFOUND.
 type ItemStore interface {
 	// CreateItem allocates the project's next item number atomically, ranks
@@ -215,15 +130,6 @@ type ItemStore interface {
 	// events, in one transaction.
 	UpdateItem(ctx context.Context, it *Item, events []ItemEvent) error
 	FindItemEvents(ctx context.Context, itemID string) ([]*ItemEvent, error)
-	AddLink(ctx context.Context, fromID, toID, typ string) error
-	RemoveLink(ctx context.Context, fromID, toID, typ string) error
-	FindLinks(ctx context.Context, itemID string) ([]Link, error)
-	// FindStatuses returns the stored workflow, empty when never set.
-	FindStatuses(ctx context.Context, projectID string) ([]Status, error)
-	SetStatuses(ctx context.Context, projectID string, ss []Status) error
-	// FindPlanning returns DefaultPlanning when never set.
-	FindPlanning(ctx context.Context, projectID string) (Planning, error)
-	SetPlanning(ctx context.Context, projectID string, p Planning) error
 }
 
 // NewItem is the input to CreateItem.
@@ -339,95 +245,6 @@ func oneOf(field, v string, allowed []string) error {
 		return trellis.Invalid(field, "%s must be one of %s; not %q", field, strings.Join(allowed, ", "), v)
 	}
 	return nil
-}
-
-// Statuses returns the project's workflow: its own, or the defaults.
-func (s *Service) Statuses(ctx context.Context, proj *project.Project) ([]Status, error) {
-	ss, err := s.store.FindStatuses(ctx, proj.ID)
-	if err != nil {
-		return nil, err
-	}
-	if len(ss) == 0 {
-		return slices.Clone(DefaultStatuses), nil
-	}
-	return ss, nil
-}
-
-// SetStatuses replaces the project's workflow. Items in a status that
-// disappears are refused (ECONFLICT) rather than silently moved.
-// Errors: EINVALID, ECONFLICT.
-func (s *Service) SetStatuses(ctx context.Context, proj *project.Project, ss []Status) ([]Status, error) {
-	if len(ss) < 2 || len(ss) > 20 {
-		return nil, trellis.Invalid("statuses", "a workflow has 2–20 statuses")
-	}
-	seen := map[string]bool{}
-	hasDone := false
-	for i := range ss {
-		ss[i].Name = strings.TrimSpace(ss[i].Name)
-		if err := checkText("statuses.name", ss[i].Name, 40, true); err != nil {
-			return nil, err
-		}
-		if seen[strings.ToLower(ss[i].Name)] {
-			return nil, trellis.Invalid("statuses.name", "status %q appears twice", ss[i].Name)
-		}
-		seen[strings.ToLower(ss[i].Name)] = true
-		if err := oneOf("statuses.category", ss[i].Category, []string{CategoryTodo, CategoryDoing, CategoryDone}); err != nil || ss[i].Category == "" {
-			return nil, trellis.Invalid("statuses.category", "category of %q must be todo, doing or done", ss[i].Name)
-		}
-		if ss[i].WIPLimit < 0 || ss[i].WIPLimit > 1000 {
-			return nil, trellis.Invalid("statuses.wip_limit", "wip_limit must be 0 (none) to 1000")
-		}
-		hasDone = hasDone || ss[i].Category == CategoryDone
-	}
-	if ss[0].Category != CategoryTodo || !hasDone {
-		return nil, trellis.Invalid("statuses", "a workflow starts with a todo status and has a done status")
-	}
-	old, err := s.Statuses(ctx, proj)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range old {
-		if !seen[strings.ToLower(o.Name)] {
-			items, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, Status: o.Name, Limit: 1})
-			if err != nil {
-				return nil, err
-			}
-			if len(items) > 0 {
-				return nil, &trellis.Error{Code: trellis.ECONFLICT, Field: "statuses", Message: fmt.Sprintf("Items are still in status %q; move them first.", o.Name)}
-			}
-		}
-	}
-	if err := s.store.SetStatuses(ctx, proj.ID, ss); err != nil {
-		return nil, err
-	}
-	return ss, nil
-}
-
-// Planning returns the project's planning settings.
-func (s *Service) Planning(ctx context.Context, proj *project.Project) (Planning, error) {
-	return s.store.FindPlanning(ctx, proj.ID)
-}
-
-// SetPlanning changes the point scale and allocation guideline.
-// Errors: EINVALID.
-func (s *Service) SetPlanning(ctx context.Context, proj *project.Project, p Planning) (Planning, error) {
-	if err := oneOf("point_scale", p.PointScale, []string{ScaleFibonacci, ScaleTShirt}); err != nil || p.PointScale == "" {
-		return p, trellis.Invalid("point_scale", "point_scale must be fibonacci or tshirt")
-	}
-	a := p.Allocation
-	if a.Committed < 0 || a.Experiments < 0 || a.Learning < 0 || a.Committed+a.Experiments+a.Learning != 100 {
-		return p, trellis.Invalid("allocation", "the allocation percentages must be non-negative and add up to 100; they add up to %d", a.Committed+a.Experiments+a.Learning)
-	}
-	return p, s.store.SetPlanning(ctx, proj.ID, p)
-}
-
-func statusByName(ss []Status, name string) (Status, bool) {
-	for _, st := range ss {
-		if strings.EqualFold(st.Name, name) {
-			return st, true
-		}
-	}
-	return Status{}, false
 }
 
 // itemCtx is what validating an item needs to know about its project.
@@ -959,121 +776,4 @@ func (s *Service) History(ctx context.Context, proj *project.Project, ref string
 		return nil, err
 	}
 	return s.store.FindItemEvents(ctx, it.ID)
-}
-
-// LinkTypes lists the link types an API caller may create.
-var LinkTypes = []string{LinkBlocks, LinkRelatesTo, LinkFollowUpOf}
-
-// AddLink links item ref to item to with a typed relation.
-// Errors: ENOTFOUND, EINVALID.
-func (s *Service) AddLink(ctx context.Context, proj *project.Project, ref, typ, to string) error {
-	if err := oneOf("type", typ, LinkTypes); err != nil || typ == "" {
-		return trellis.Invalid("type", "type must be blocks, relates_to or follow_up_of")
-	}
-	from, err := s.Item(ctx, proj, ref)
-	if err != nil {
-		return err
-	}
-	target, err := s.itemIn(ctx, proj, "to", to)
-	if err != nil {
-		return err
-	}
-	if target.ID == from.ID {
-		return trellis.Invalid("to", "an item cannot link to itself")
-	}
-	return s.store.AddLink(ctx, from.ID, target.ID, typ)
-}
-
-// RemoveLink removes a link from item ref. Errors: ENOTFOUND.
-func (s *Service) RemoveLink(ctx context.Context, proj *project.Project, ref, typ, to string) error {
-	from, err := s.Item(ctx, proj, ref)
-	if err != nil {
-		return err
-	}
-	target, err := s.itemIn(ctx, proj, "to", to)
-	if err != nil {
-		return err
-	}
-	return s.store.RemoveLink(ctx, from.ID, target.ID, typ)
-}
-
-// Column is one column of a board.
-type Column struct {
-	Name     string  `json:"name"`
-	Category string  `json:"category,omitempty"`
-	WIPLimit int     `json:"wip_limit,omitempty"`
-	Items    []*Item `json:"items"`
-	// Total counts the column's items, also those beyond a render limit.
-	Total int `json:"total"`
-	// OverLimit warns that the column holds more items than its WIP limit.
-	OverLimit bool `json:"over_limit"`
-}
-
-// Board is a board's columns with their items in rank order.
-type Board struct {
-	Columns  []*Column `json:"columns"`
-	Warnings []string  `json:"warnings"`
-}
-
-// Board groups the items f selects by status, in workflow order, and warns
-// about every column over its WIP limit. perColumn > 0 loads at most that
-// many items per column (the first by rank); Total still counts them all.
-func (s *Service) Board(ctx context.Context, proj *project.Project, f ItemFilter, perColumn int) (*Board, error) {
-	ss, err := s.Statuses(ctx, proj)
-	if err != nil {
-		return nil, err
-	}
-	f.ProjectID = proj.ID
-	if f.Kind != "" {
-		if _, err := ParseKind("kind", string(f.Kind)); err != nil {
-			return nil, err
-		}
-	}
-	counts, err := s.store.CountItems(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	b := &Board{Warnings: []string{}}
-	for _, st := range ss {
-		c := &Column{Name: st.Name, Category: st.Category, WIPLimit: st.WIPLimit, Items: []*Item{}, Total: counts[st.Name]}
-		b.Columns = append(b.Columns, c)
-		if c.Total > 0 {
-			cf := f
-			cf.Status, cf.Limit = st.Name, perColumn
-			if c.Items, err = s.Items(ctx, proj, cf); err != nil {
-				return nil, err
-			}
-		}
-		if c.WIPLimit > 0 && c.Total > c.WIPLimit {
-			c.OverLimit = true
-			b.Warnings = append(b.Warnings, fmt.Sprintf("%s holds %d items; its WIP limit is %d.", c.Name, c.Total, c.WIPLimit))
-		}
-	}
-	return b, nil
-}
-
-// ExperimentBoard groups the project's experiment items by stage.
-func (s *Service) ExperimentBoard(ctx context.Context, proj *project.Project, f ItemFilter) (*Board, error) {
-	f.Kind = KindExperiment
-	items, err := s.Items(ctx, proj, f)
-	if err != nil {
-		return nil, err
-	}
-	b := &Board{Warnings: []string{}}
-	idx := map[string]*Column{}
-	for _, st := range Stages {
-		c := &Column{Name: st, Items: []*Item{}}
-		b.Columns = append(b.Columns, c)
-		idx[st] = c
-	}
-	for _, it := range items {
-		if c := idx[it.Stage]; c != nil {
-			c.Items = append(c.Items, it)
-			c.Total++ // every experiment is loaded: none is hidden
-		}
-		if it.TimeBoxExpired {
-			b.Warnings = append(b.Warnings, it.Key+" is past its time box and needs a decision.")
-		}
-	}
-	return b, nil
 }

@@ -12,6 +12,9 @@ import (
 // Store is the persistence work needs. Absent rows are ENOTFOUND.
 type Store interface {
 	ItemStore
+	LinkStore
+	WorkflowStore
+	SearchStore
 	SprintStore
 	DecisionStore
 	DoDStore

@@ -4,36 +4,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
 )
-
-// meUpdate changes the caller's preferences.
-type meUpdate struct {
-	DefaultProject *string `json:"default_project"`
-}
-
-func (api *API) updateMe(w http.ResponseWriter, r *http.Request) error {
-	var req meUpdate
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if req.DefaultProject != nil {
-		proj, err := api.projects.Authorize(r.Context(), *req.DefaultProject, auth.RoleViewer)
-		if err != nil {
-			if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-				return trellis.Invalid("default_project", "no project %q that you belong to", *req.DefaultProject)
-			}
-			return err
-		}
-		if err := api.track.SetDefaultProject(r.Context(), proj); err != nil {
-			return err
-		}
-	}
-	return api.me(w, r)
-}
 
 // runItemLink is a run↔item link on the wire.
 type runItemLink struct {

@@ -76,32 +76,6 @@ func (ui *UI) renderPlanning(w http.ResponseWriter, r *http.Request, status int,
 	return ui.render(w, status, "planning", v)
 }
 
-// templateFields maps work's template fields to the template form.
-var templateFields = map[string]string{"name": "t_name", "kind": "t_kind", "title": "t_title", "description": "t_description", "sub_tasks": "t_subtasks"}
-
-// planningTemplate adds or replaces one of the project's templates.
-func (ui *UI) planningTemplate(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	proj := route.ProjectFrom(r.Context())
-	pf := r.PostForm
-	t := work.Template{Name: pf.Get("t_name"), Kind: work.Kind(pf.Get("t_kind")), Title: pf.Get("t_title"), Description: pf.Get("t_description"),
-		SubTasks: strings.Split(strings.ReplaceAll(pf.Get("t_subtasks"), "\r\n", "\n"), "\n")}
-	if _, err := ui.work.SaveTemplate(r.Context(), proj, t); err != nil {
-		tf := newForm(pf)
-		if status, ok := formError(&tf, err, templateFields); ok {
-			v, err := ui.planningValues(r)
-			if err != nil {
-				return err
-			}
-			return ui.renderPlanning(w, r, status, newForm(v), tf)
-		}
-		return err
-	}
-	return redirect(w, r, "/p/"+proj.Key+"/planning?ok=template-saved#templates")
-}
-
 // parseWorkflow reads "Name | category | WIP limit" lines.
 func parseWorkflow(text string) ([]work.Status, error) {
 	var ss []work.Status
@@ -164,21 +138,4 @@ func (ui *UI) planningSave(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return redirect(w, r, "/p/"+proj.Key+"/planning?ok=planning-saved")
-}
-
-// itemDoD saves an item's Definition of Done checklist.
-func (ui *UI) itemDoD(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	proj := route.ProjectFrom(r.Context())
-	ref := r.PathValue("item")
-	checked := r.PostForm["dod"]
-	if _, err := ui.work.UpdateItem(r.Context(), proj, ref, work.ItemUpdate{DoDChecked: &checked}); err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderItem(w, r, route.Status(err), ref, form{}, sentence(trellis.ErrorMessage(err)))
-		}
-		return err
-	}
-	return redirect(w, r, itemURL(proj, ref, "item-saved")+"#dod")
 }

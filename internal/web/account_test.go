@@ -1,0 +1,92 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/trellisml/trellis/internal/auth"
+)
+
+var secretRE = regexp.MustCompile(`<code id="new-token">(trl_[A-Za-z0-9_-]+)</code>`)
+
+func TestTokens(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("alice", false)
+	w := e.get("/account", s)
+	wantBody(t, w, "No tokens yet", `<label for="token-name">Token name</label>`, `<label for="token-scope">Scope</label>`,
+		`<option value="90d" selected>`, `>Create token</button>`, `<label for="current">Current password</label>`)
+
+	w = e.post("/account/tokens", s, url.Values{"token_name": {" "}, "scope": {"read"}, "expires": {"90d"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="token-name-error"`, `<option value="read" selected>`)
+	w = e.post("/account/tokens", s, url.Values{"token_name": {"ci"}, "scope": {"read"}, "expires": {"soon"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="token-expires-error"`, `value="ci"`)
+
+	w = e.post("/account/tokens", s, url.Values{"token_name": {"ci"}, "scope": {"read"}, "expires": {"never"}})
+	wantStatus(t, w, http.StatusOK)
+	m := secretRE.FindStringSubmatch(w.Body.String())
+	if m == nil {
+		t.Fatalf("no secret in page:\n%s", w.Body.String())
+	}
+	secret := m[1]
+	wantBody(t, w, "will not be shown again", `data-copy="new-token"`)
+	if w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control = %q", w.Header().Get("Cache-Control"))
+	}
+	p, err := e.auth.AuthenticateToken(context.Background(), secret)
+	if err != nil || p.Scope != auth.ScopeRead || p.User.Name != "alice" {
+		t.Fatalf("token: %+v %v", p, err)
+	}
+
+	w = e.get("/account", s)
+	wantNoBody(t, w, secret, `id="new-token"`)
+	wantBody(t, w, ">ci</td>", secret[:10]+"…", ">Revoke</button>", "never")
+
+	toks, _ := e.auth.Tokens(e.ctx(s))
+	wantRedirect(t, e.post("/account/tokens/"+toks[0].ID+"/revoke", s, nil), "/account?ok=token-revoked#tokens")
+	if _, err := e.auth.AuthenticateToken(context.Background(), secret); err == nil {
+		t.Fatal("revoked token still works")
+	}
+	wantStatus(t, e.post("/account/tokens/"+toks[0].ID+"/revoke", s, nil), http.StatusNotFound)
+
+	// Another user's token id is not found either.
+	other := e.mustUser("bob", false)
+	_, _, err = e.auth.CreateToken(e.ctx(other), auth.NewToken{Name: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, _ := e.auth.Tokens(e.ctx(other))
+	wantStatus(t, e.post("/account/tokens/"+bt[0].ID+"/revoke", s, nil), http.StatusNotFound)
+}
+
+func TestChangePassword(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("alice", false)
+	newPW := "another-long-secret-42"
+
+	w := e.post("/account/password", s, url.Values{"current": {testPassword}, "new": {newPW}, "confirm": {newPW + "!"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="confirm-error"`)
+
+	w = e.post("/account/password", s, url.Values{"current": {"not it at all"}, "new": {newPW}, "confirm": {newPW}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="current-error"`)
+
+	w = e.post("/account/password", s, url.Values{"current": {testPassword}, "new": {"short"}, "confirm": {"short"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="new-error"`)
+
+	w = e.post("/account/password", s, url.Values{"current": {testPassword}, "new": {newPW}, "confirm": {newPW}})
+	wantRedirect(t, w, "/account?ok=password-changed")
+	fresh := sessionCookie(t, w).Value
+	if e.valid(s) || !e.valid(fresh) {
+		t.Fatal("want old session ended and a fresh one")
+	}
+	if _, _, err := e.auth.Login(context.Background(), "alice", newPW); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+}
