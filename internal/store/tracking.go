@@ -480,8 +480,8 @@ func (db *DB) UpdateRun(ctx context.Context, i *tracking.RunInfo) error {
 
 // LogBatch writes a batch in one transaction: params first (a conflicting
 // value aborts everything), then tags, then for each metric key the series
-// row with its latest point, then the points as chunks (tracking_chunks.go)
-// and their rollup blocks (tracking_blocks.go).
+// row with its latest point, then the points as chunks (history.go)
+// and their rollup blocks (chart.go).
 func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
 	if db.dialect == Postgres {
 		return db.logBatchPostgres(ctx, projectID, runID, check, b)
@@ -568,7 +568,7 @@ func latestPoints(ms []tracking.Metric) (map[string]tracking.Metric, []string) {
 
 // upsertSeriesSet is the ON CONFLICT part of the series upsert: the stored
 // latest point is replaced only by a newer one, and the batch reserves the
-// chunk seqs it may use (tracking_chunks.go).
+// chunk seqs it may use (history.go).
 const upsertSeriesSet = `
 ON CONFLICT (run_id, key) DO UPDATE SET
   value     = CASE WHEN ` + seriesNewer + ` THEN excluded.value ELSE l.value END,
@@ -925,7 +925,7 @@ func (db *DB) countRunsWithKey(ctx context.Context, q tracking.RunQuery) (int, e
 // in (step, timestamp, value) order. Points at exactly the cursor's (step,
 // timestamp) are skipped q.After.Seq times, so pages never skip or repeat
 // points with equal positions. The points come from the series' chunks
-// (tracking_chunks.go), merged in Go.
+// (history.go), merged in Go.
 func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([]tracking.Metric, error) {
 	var seriesID int64
 	err := db.read.QueryRowContext(ctx, `SELECT id FROM tracking_latest_metrics WHERE run_id = $1 AND key = $2`, q.RunID, q.Key).Scan(&seriesID)
