@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 
@@ -210,4 +212,245 @@ func (b *sqlBuilder) experimentComparison(c *tracking.Comparison) (string, error
 		return b.numCondition(col, c), nil
 	}
 	return b.textCondition(col, c), nil
+}
+
+// FindRuns returns a page of runs matching q, with their data.
+//
+// When the first order key is a metric, a param or a tag, the search runs in
+// two parts that together give the order of the single query: first the
+// runs holding a value of that key, driven from the key table's (key,
+// value) index in value order so the page is found after visiting about as
+// many runs as it needs; then, if the page is not full, the runs lacking
+// the value (missing, or NaN for a metric), which sort last in both
+// directions as in MLflow. A single query would sort on "(value IS NULL)"
+// first, which no index serves, and so visit every run of the experiments:
+// ordering 100,000 runs by a param took about a second that way.
+//
+// PostgreSQL too: at 100,000 runs (analyzed) the single query by a metric
+// took 2.3 s there (a parallel scan of every run and an external sort), the
+// split one 60 ms (EXPLAIN ANALYZE of both on the same data).
+func (db *DB) FindRuns(ctx context.Context, q tracking.RunQuery) ([]*tracking.Run, error) {
+	if len(q.OrderBy) == 0 || keyTable(q.OrderBy[0].Entity) == "" {
+		runs, err := db.queryRuns(ctx, q, runsAll, q.Limit, q.Offset)
+		if err != nil {
+			return nil, err
+		}
+		return db.withRunData(ctx, runs)
+	}
+	runs, err := db.queryRuns(ctx, q, runsWithKey, q.Limit, q.Offset)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) < q.Limit {
+		// The runs with the key are exhausted: offset+len(runs) of them
+		// exist, unless the page starts past their end, where only a count
+		// tells how many to skip among the rest.
+		offset := 0
+		if len(runs) == 0 && q.Offset > 0 {
+			n, err := db.countRunsWithKey(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			offset = q.Offset - n
+		}
+		rest, err := db.queryRuns(ctx, q, runsWithoutKey, q.Limit-len(runs), offset)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, rest...)
+	}
+	return db.withRunData(ctx, runs)
+}
+
+// versionedRun is a run read by a search with its data_version.
+type versionedRun struct {
+	run     *tracking.Run
+	version int64
+}
+
+// withRunData fills the runs' data, from the run data cache where it holds
+// a run at the version the search read, else from the store.
+func (db *DB) withRunData(ctx context.Context, vrs []versionedRun) ([]*tracking.Run, error) {
+	runs := make([]*tracking.Run, len(vrs))
+	var miss []versionedRun
+	for i, v := range vrs {
+		runs[i] = v.run
+		if !db.runData.get(v.run, v.version) {
+			miss = append(miss, v)
+		}
+	}
+	if len(miss) == 0 {
+		return runs, nil
+	}
+	load := make([]*tracking.Run, len(miss))
+	for i, v := range miss {
+		load[i] = v.run
+	}
+	if err := db.loadRunData(ctx, load); err != nil {
+		return nil, err
+	}
+	for _, v := range miss {
+		db.runData.put(v.run, v.version)
+	}
+	return runs, nil
+}
+
+// keyTable is the table holding a run's values of an order key's entity,
+// "" for run attributes.
+func keyTable(entity string) string {
+	switch entity {
+	case tracking.EntityMetric:
+		return "tracking_latest_metrics"
+	case tracking.EntityParam:
+		return "tracking_params"
+	case tracking.EntityTag:
+		return "tracking_run_tags"
+	}
+	return ""
+}
+
+// runsPart selects which runs a run query returns (see FindRuns).
+type runsPart int
+
+const (
+	runsAll        runsPart = iota // every matching run
+	runsWithKey                    // runs holding a value of the first order key, a metric, param or tag
+	runsWithoutKey                 // runs lacking it
+)
+
+// runsSQL compiles q to a query of one part of its runs; columns are the
+// selected columns; order reports whether to sort.
+func (db *DB) runsSQL(q tracking.RunQuery, part runsPart, columns string, order bool) (string, *sqlBuilder, error) {
+	b := &sqlBuilder{dialect: db.dialect}
+	var where []string
+	exp := make([]string, len(q.ExperimentIDs))
+	for i, id := range q.ExperimentIDs {
+		exp[i] = b.arg(id)
+	}
+	where = append(where, "r.experiment_id IN ("+strings.Join(exp, ", ")+")")
+	if s := stageCondition("r", q.View); s != "" {
+		where = append(where, s)
+	}
+	if q.Filter != nil {
+		conds, err := b.runFilter(q, part)
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, conds...)
+	}
+	from := "tracking_runs r"
+	var joins, terms []string
+	for i, k := range q.OrderBy {
+		alias := "o" + strconv.Itoa(i)
+		var col string
+		if table := keyTable(k.Entity); table != "" {
+			col = alias + ".value"
+			switch {
+			case i == 0 && part == runsWithKey:
+				// CROSS JOIN makes SQLite start from the key's (key, value)
+				// index; PostgreSQL plans it as an inner join. A metric's
+				// NaN is stored as NULL and sorts with the missing values.
+				from = table + " o0 CROSS JOIN tracking_runs r"
+				where = append(where, "o0.run_id = r.id", "o0.key = "+b.arg(k.Key), "o0.value IS NOT NULL")
+				if k.Entity == tracking.EntityMetric {
+					// Skips other experiments' entries inside the index
+					// (migration 00018).
+					where = append(where, "o0.experiment_id IN ("+strings.Join(exp, ", ")+")")
+				}
+				terms = append(terms, col+dir(k.Desc))
+				continue
+			case i == 0 && part == runsWithoutKey:
+				joins = append(joins, "LEFT JOIN "+table+" o0 ON o0.run_id = r.id AND o0.key = "+b.arg(k.Key))
+				where = append(where, "o0.value IS NULL")
+				continue
+			}
+			joins = append(joins, "LEFT JOIN "+table+" "+alias+" ON "+alias+".run_id = r.id AND "+alias+".key = "+b.arg(k.Key))
+		} else {
+			col = runAttributeColumn(k.Key)
+		}
+		// Missing values sort last in both directions, as in MLflow.
+		terms = append(terms, "("+col+" IS NULL)", col+dir(k.Desc))
+	}
+	terms = append(terms, "r.start_time DESC", "r.id ASC")
+	query := `SELECT ` + columns + ` FROM ` + from + ` ` + strings.Join(joins, " ") + ` WHERE ` + strings.Join(where, " AND ")
+	if order {
+		query += ` ORDER BY ` + strings.Join(terms, ", ")
+	}
+	return query, b, nil
+}
+
+// runFilter compiles q's filter as conditions that must all hold. In the
+// part of the runs holding the first order key, a condition on that key
+// among the filter's top-level ANDs tests the joined row (o0) the part is
+// driven from instead of looking it up again: metrics.m0 > 0.5 ordered by
+// metrics.m0 saves two index searches per visited run, half of the
+// query's time at 2,000 runs.
+func (b *sqlBuilder) runFilter(q tracking.RunQuery, part runsPart) ([]string, error) {
+	var conjuncts []tracking.Expr
+	var split func(e tracking.Expr)
+	split = func(e tracking.Expr) {
+		if a, ok := e.(*tracking.And); ok {
+			split(a.L)
+			split(a.R)
+			return
+		}
+		conjuncts = append(conjuncts, e)
+	}
+	split(q.Filter)
+	var conds []string
+	for _, e := range conjuncts {
+		c, ok := e.(*tracking.Comparison)
+		if ok && part == runsWithKey && c.Entity == q.OrderBy[0].Entity && c.Key == q.OrderBy[0].Key && c.Op != "IS_NULL" && c.Op != "IS_NOT_NULL" {
+			if c.Entity == tracking.EntityMetric {
+				conds = append(conds, b.numCondition("o0.value", c))
+			} else {
+				conds = append(conds, b.textCondition("o0.value", c))
+			}
+			continue
+		}
+		cond, err := b.runExpr(e)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, cond)
+	}
+	return conds, nil
+}
+
+// queryRuns returns up to limit runs of one part of q after offset, without
+// their data, each with its data_version.
+func (db *DB) queryRuns(ctx context.Context, q tracking.RunQuery, part runsPart, limit, offset int) ([]versionedRun, error) {
+	query, b, err := db.runsSQL(q, part, runColumns+", r.data_version", true)
+	if err != nil {
+		return nil, err
+	}
+	query += ` LIMIT ` + b.arg(limit) + ` OFFSET ` + b.arg(offset)
+	var runs []versionedRun
+	err = db.eachRow(ctx, query, b.args, func(rows *sql.Rows) error {
+		var v versionedRun
+		r, err := scanRun(rows, &v.version)
+		if err == nil {
+			v.run = r
+			runs = append(runs, v)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, mapErr(err, "Runs")
+	}
+	return runs, nil
+}
+
+// countRunsWithKey counts the runs of q holding a value of its first
+// order key.
+func (db *DB) countRunsWithKey(ctx context.Context, q tracking.RunQuery) (int, error) {
+	query, b, err := db.runsSQL(q, runsWithKey, "COUNT(*)", false)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := db.read.QueryRowContext(ctx, query, b.args...).Scan(&n); err != nil {
+		return 0, mapErr(err, "Runs")
+	}
+	return n, nil
 }
