@@ -40,23 +40,40 @@ func logParams(ctx context.Context, tx execer, runID string, ps []tracking.Param
 	args := make([]any, 0, 3*len(ps))
 	keys := make([]any, 0, len(ps)+1)
 	keys = append(keys, runID)
-	want := map[string]string{}
 	for _, p := range ps {
 		args = append(args, runID, p.Key, p.Value)
 		keys = append(keys, p.Key)
-		want[p.Key] = p.Value
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO tracking_params (run_id, key, value) VALUES `+placeholders(len(ps), 3, 1)+
 		` ON CONFLICT (run_id, key) DO NOTHING`, args...); err != nil {
 		return mapErr(err, "Param")
 	}
-	// Read back what is stored: any key whose stored value differs was
-	// logged before with another value, and the whole batch is refused.
 	rows, err := tx.QueryContext(ctx, `SELECT key, value FROM tracking_params WHERE run_id = $1 AND key IN `+placeholders(1, len(ps), 2), keys...)
 	if err != nil {
 		return mapErr(err, "Params")
 	}
 	defer rows.Close()
+	return refuseChangedParams(rows, runID, ps)
+}
+
+// storedRows is what reading the stored params returns on either dialect:
+// *sql.Rows on SQLite, pgx.Rows on PostgreSQL's hot path.
+type storedRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// refuseChangedParams is MLflow's rule that a param cannot change, for both
+// dialects. After a batch's params are inserted with ON CONFLICT DO NOTHING,
+// rows reads back the stored (key, value) of the batch's keys: any key whose
+// stored value differs was logged before with another value, and the whole
+// batch is refused with MLflow's message naming the old and new values.
+func refuseChangedParams(rows storedRows, runID string, ps []tracking.Param) error {
+	want := make(map[string]string, len(ps))
+	for _, p := range ps {
+		want[p.Key] = p.Value
+	}
 	for rows.Next() {
 		var k, v string
 		if err := rows.Scan(&k, &v); err != nil {
