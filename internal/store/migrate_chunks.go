@@ -27,7 +27,7 @@ import (
 //	            (from 0 for the first) and the 8 little-endian bytes of the
 //	            value's IEEE 754 bits (a NaN is the NaN flag)
 //
-// Chunks of a series may overlap; readers merge them (tracking_chunks.go).
+// Chunks of a series may overlap; readers merge them (history.go).
 // The existing points are converted in batches of series, in the
 // migration's transaction, and tracking_metrics goes away with its index.
 const chunksVersion = 16

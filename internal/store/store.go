@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -301,3 +302,69 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 func ms(t time.Time) int64 { return trellis.Millis(t) }
 func tm(v int64) time.Time { return trellis.FromMillis(v) }
+
+type execer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// placeholders returns "($n, $n+1, ...), (...)" for rows of width columns,
+// numbered from start.
+func placeholders(rows, width, start int) string {
+	var b strings.Builder
+	n := start
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range width {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func dir(desc bool) string {
+	if desc {
+		return " DESC"
+	}
+	return " ASC"
+}
+
+func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// IntegrityCheck runs SQLite's integrity_check and fails unless it answers
+// "ok". PostgreSQL keeps its own consistency; there it only pings.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	if db.dialect != SQLite {
+		return db.Ping(ctx)
+	}
+	var result string
+	if err := db.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&result); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if result != "ok" {
+		return fmt.Errorf("integrity check failed: %s", result)
+	}
+	return nil
+}

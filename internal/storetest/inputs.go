@@ -114,3 +114,71 @@ func testTrackingSearchDatasets(t *testing.T, db *store.DB) {
 	_, _, err = svc.SearchExperiments(ctx, p, tracking.SearchInput{Filter: "datasets.name = 'train'"})
 	wantCode(t, err, trellis.EINVALID)
 }
+
+// testTrackingInputs logs dataset inputs as MLflow's log-inputs does and
+// reads them back through runs/get and runs/search: a dataset is kept once
+// per experiment, an input once per run with the tags it was first logged
+// with, and a bad input writes nothing.
+func testTrackingInputs(t *testing.T, db *store.DB) {
+	ctx, svc, p := trackingFixture(t, db)
+	e := must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "inputs", "", nil))
+	eid := fmt.Sprint(e.ID)
+	r1 := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid}))
+	r2 := must[*tracking.Run](t)(svc.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid}))
+	schema := `{"mlflow_colspec":[{"name":"x","type":"double"}]}`
+	train := tracking.Dataset{Name: "balloons", Digest: "abc", SourceType: "local", Source: `{"uri":"train.csv"}`, Schema: &schema}
+	val := tracking.Dataset{Name: "balloons-val", Digest: "def", SourceType: "http", Source: "{}"}
+	ctxTag := func(v string) []tracking.Tag { return []tracking.Tag{{Key: tracking.TagDataContext, Value: v}} }
+	if err := svc.LogInputs(ctx, p, r1.Info.ID, []tracking.DatasetInput{{Dataset: train, Tags: ctxTag("train")}, {Dataset: train, Tags: ctxTag("dup")}, {Dataset: val}}); err != nil {
+		t.Fatal(err)
+	}
+	// Logged again with other tags and fields: the run keeps what it had.
+	other := train
+	other.Source = "changed"
+	if err := svc.LogInputs(ctx, p, r1.Info.ID, []tracking.DatasetInput{{Dataset: other, Tags: ctxTag("eval")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: other, Tags: ctxTag("test")}}); err != nil {
+		t.Fatal(err)
+	}
+	got := must[*tracking.Run](t)(svc.Run(ctx, p, r1.Info.ID))
+	if len(got.Inputs) != 2 {
+		t.Fatalf("run 1 inputs: %+v", got.Inputs)
+	}
+	in := got.Inputs[0]
+	if in.Dataset.Name != "balloons" || in.Dataset.Source != `{"uri":"train.csv"}` || in.Dataset.Schema == nil || *in.Dataset.Schema != schema ||
+		in.Dataset.Profile != nil || len(in.Tags) != 1 || in.Tags[0].Value != "train" {
+		t.Fatalf("first input: %+v %v", in, in.Tags)
+	}
+	if v := got.Inputs[1]; v.Dataset.Name != "balloons-val" || v.Dataset.Schema != nil || len(v.Tags) != 0 {
+		t.Fatalf("second input: %+v", v)
+	}
+	rs, _, err := svc.SearchRuns(ctx, p, tracking.SearchRunsInput{ExperimentIDs: []string{eid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*tracking.Run{}
+	for _, r := range rs {
+		byID[r.Info.ID] = r
+	}
+	if r := byID[r2.Info.ID]; r == nil || len(r.Inputs) != 1 || r.Inputs[0].Dataset.Source != `{"uri":"train.csv"}` || r.Inputs[0].Tags[0].Value != "test" {
+		t.Fatalf("run 2 in search: %+v", r)
+	}
+	if r := byID[r1.Info.ID]; r == nil || len(r.Inputs) != 2 {
+		t.Fatalf("run 1 in search: %+v", r)
+	}
+	// Limits, checked before anything is written.
+	long := string(make([]byte, 37))
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: val}, {Dataset: tracking.Dataset{Name: "x", Digest: long, SourceType: "s", Source: "s"}}}), trellis.EINVALID)
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: tracking.Dataset{Name: "x", Digest: "d"}, Tags: []tracking.Tag{{Key: "k", Value: string(make([]byte, 501))}}}}), trellis.EINVALID)
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: tracking.Dataset{Digest: "d"}}}), trellis.EINVALID)
+	if r := must[*tracking.Run](t)(svc.Run(ctx, p, r2.Info.ID)); len(r.Inputs) != 1 {
+		t.Fatalf("a rejected request wrote inputs: %+v", r.Inputs)
+	}
+	wantCode(t, svc.LogInputs(ctx, p, "0123456789abcdef0123456789abcdef", []tracking.DatasetInput{{Dataset: val}}), trellis.ENOTFOUND)
+	// A deleted run takes no inputs.
+	if err := svc.SetRunStage(ctx, p, r2.Info.ID, tracking.StageDeleted); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, svc.LogInputs(ctx, p, r2.Info.ID, []tracking.DatasetInput{{Dataset: val}}), trellis.EINVALID)
+}

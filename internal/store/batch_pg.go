@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/trellisml/trellis/internal/tracking"
-	"github.com/trellisml/trellis/internal/trellis"
 )
 
 // logBatchPostgres is LogBatch's PostgreSQL hot path: the whole batch runs
@@ -66,10 +65,8 @@ func pgLogParams(ctx context.Context, tx pgx.Tx, runID string, ps []tracking.Par
 		return nil
 	}
 	keys, vals := make([]string, len(ps)), make([]string, len(ps))
-	want := make(map[string]string, len(ps))
 	for i, p := range ps {
 		keys[i], vals[i] = p.Key, p.Value
-		want[p.Key] = p.Value
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO tracking_params (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
 		ON CONFLICT (run_id, key) DO NOTHING`, runID, keys, vals); err != nil {
@@ -80,16 +77,7 @@ func pgLogParams(ctx context.Context, tx pgx.Tx, runID string, ps []tracking.Par
 		return mapErr(err, "Params")
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return mapErr(err, "Params")
-		}
-		if v != want[k] {
-			return trellis.Invalid("params", "Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run ID='%s'. Attempted logging new value '%s'.", k, v, runID, want[k])
-		}
-	}
-	return mapErr(rows.Err(), "Params")
+	return refuseChangedParams(rows, runID, ps)
 }
 
 // pgLogMetrics is logMetrics on PostgreSQL, a round trip per step: the

@@ -368,3 +368,47 @@ func (db *DB) eachPoint(ctx context.Context, series, lo, hi int64, from *point, 
 	}
 	return rows.Err()
 }
+
+// FindMetricHistory returns up to q.Limit points of a series after q.After,
+// in (step, timestamp, value) order. Points at exactly the cursor's (step,
+// timestamp) are skipped q.After.Seq times, so pages never skip or repeat
+// points with equal positions. The points come from the series' chunks
+// (eachPoint), merged in Go.
+func (db *DB) FindMetricHistory(ctx context.Context, q tracking.HistoryQuery) ([]tracking.Metric, error) {
+	var seriesID int64
+	err := db.read.QueryRowContext(ctx, `SELECT id FROM tracking_latest_metrics WHERE run_id = $1 AND key = $2`, q.RunID, q.Key).Scan(&seriesID)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err, "Metric")
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if q.StartStep != nil {
+		lo = *q.StartStep
+	}
+	if q.EndStep != nil {
+		hi = *q.EndStep
+	}
+	var from *point
+	skip := int64(0)
+	if q.After != nil {
+		// The smallest point at the cursor's (step, timestamp).
+		from = &point{q.After.Step, q.After.Timestamp, math.Inf(-1)}
+		lo = max(lo, q.After.Step)
+		skip = q.After.Seq
+	}
+	ms := make([]tracking.Metric, 0, min(q.Limit, 1<<16))
+	if q.Limit <= 0 || lo > hi {
+		return ms, nil
+	}
+	err = db.eachPoint(ctx, seriesID, lo, hi, from, func(p point) bool {
+		if skip > 0 && p.step == q.After.Step && p.ts == q.After.Timestamp {
+			skip--
+			return true
+		}
+		ms = append(ms, tracking.Metric{Key: q.Key, Value: p.v, Timestamp: p.ts, Step: p.step})
+		return len(ms) < q.Limit
+	})
+	return ms, mapErr(err, "Metric history")
+}
