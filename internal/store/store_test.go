@@ -19,31 +19,12 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, OpenPostgres)
 }
 
-// OpenSQLite opens a migrated SQLite store in a temporary directory.
-func OpenSQLite(tb testing.TB) *store.DB {
-	tb.Helper()
-	return openMigrated(tb, filepath.Join(tb.TempDir(), "trellis.db"))
-}
-
-// OpenPostgres opens a migrated PostgreSQL store in a schema of its own.
-func OpenPostgres(tb testing.TB) *store.DB {
-	tb.Helper()
-	return openMigrated(tb, storetest.PostgresDSN(tb))
-}
-
-func openMigrated(tb testing.TB, dsn string) *store.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return db
-}
+// The store's tests open their stores as every other package's tests do.
+var (
+	OpenSQLite   = storetest.OpenSQLite
+	OpenPostgres = storetest.OpenPostgres
+	openMigrated = storetest.OpenMigrated
+)
 
 func TestRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
