@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -137,9 +138,7 @@ func (s *Service) Decide(ctx context.Context, proj *project.Project, ref string,
 		if t := strings.TrimSpace(in.Title); t != "" {
 			follow.Title = t
 		}
-		if len(follow.Title) > 300 {
-			follow.Title = follow.Title[:300]
-		}
+		follow.Title = truncateUTF8(follow.Title, 300)
 		_, follow.AssigneeIDs, _ = ic.resolveAssigneesLoose(cur.Assignees)
 		follow.Assignees = cur.Assignees
 		if err := ic.checkItem(follow); err != nil {
@@ -239,4 +238,15 @@ func (s *Service) HypothesisLog(ctx context.Context, proj *project.Project, f Hy
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
@@ -257,8 +258,26 @@ func testHypothesisLog(t *testing.T, db *store.DB) {
 		wantInvalid(t, err, c.field)
 	}
 	// Another project's log is its own.
-	other := newProject(t, e.ctx, e.ws, "CAT", nil)
+	other := newProject(t, e.ctx, e.ps, "CAT", nil)
 	if ds, err := e.ws.HypothesisLog(e.ctx, other, work.HypothesisFilter{}); err != nil || len(ds) != 0 {
 		t.Errorf("other project's log %+v %v", ds, err)
+	}
+}
+
+// Regression: Decide cut a long follow-up title at byte 300, which could
+// split a character: SQLite stored the broken text, PostgreSQL refused the
+// whole decision.
+func TestDecideLongTitleStaysUTF8(t *testing.T) { storetest.Backends(t, testDecideLongTitleStaysUTF8) }
+
+func testDecideLongTitleStaysUTF8(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	// "Productionize: " is 15 bytes; byte 300 falls inside the é.
+	exp := newExperiment(t, e, strings.Repeat("a", 284)+"éé", work.NewItem{})
+	_, follow, err := e.ws.Decide(e.ctx, e.p, exp.Key, work.DecisionInput{Outcome: "productionize", Verdict: "supported"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.ValidString(follow.Title) || follow.Title != "Productionize: "+strings.Repeat("a", 284) {
+		t.Errorf("follow-up title %q", follow.Title)
 	}
 }

@@ -102,8 +102,9 @@ func (s *Service) ImportCSV(ctx context.Context, proj *project.Project, r io.Rea
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// A row that is not CSV has no fields to ask FieldPos about.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -114,6 +115,7 @@ func (s *Service) ImportCSV(ctx context.Context, proj *project.Project, r io.Rea
 		if len(items)+len(res.Errors) >= MaxImportRows {
 			return nil, trellis.Invalid("file", "at most %d rows per import; split the file", MaxImportRows)
 		}
+		line, _ := cr.FieldPos(0)
 		in, err := rowToItem(rec, cols, opts.Jira, ic)
 		if err == nil {
 			var it *Item

@@ -206,3 +206,41 @@ func FuzzImportCSV(f *testing.F) {
 		}
 	})
 }
+
+// Regression: ImportCSV called csv.Reader.FieldPos(0) before it checked
+// Read's error, and panicked when the first cell of a row was not valid
+// CSV (found by FuzzImportCSV).
+func TestImportCSVBadFirstCell(t *testing.T) { storetest.Backends(t, testImportCSVBadFirstCell) }
+
+func testImportCSVBadFirstCell(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	for _, csv := range []string{"kind,title\n\"never closed\n", "kind,title\nbare\"quote,x\n"} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("import %q panicked: %v", csv, r)
+				}
+			}()
+			res, err := e.ws.ImportCSV(e.ctx, e.p, strings.NewReader(csv), work.ImportOptions{})
+			if err != nil || importRows(res) != "2:" {
+				t.Errorf("import %q: %+v %v, want a row error on line 2", csv, res, err)
+			}
+		}()
+	}
+}
+
+// Regression: text that is not UTF-8, or holds NUL, passed every field
+// rule; SQLite stored it and PostgreSQL refused it with an internal error,
+// so the two backends disagreed and a PostgreSQL user saw a 500.
+func TestImportCSVNotUTF8(t *testing.T) { storetest.Backends(t, testImportCSVNotUTF8) }
+
+func testImportCSVNotUTF8(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	res, err := e.ws.ImportCSV(e.ctx, e.p, strings.NewReader("kind,title,description\nresearch,fine,ok\nresearch,\xff\xfe,x\nresearch,nul,a\x00b\n"), work.ImportOptions{})
+	if err != nil || importRows(res) != "3:title 4:description" {
+		t.Errorf("import: %+v %v, want row errors 3:title 4:description", res, err)
+	}
+	if n := mustCount(t, e); n != 0 {
+		t.Errorf("%d items after a refused import", n)
+	}
+}

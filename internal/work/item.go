@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/project"
@@ -236,6 +237,11 @@ func checkText(field, v string, max int, required bool) error {
 	}
 	if len(v) > max {
 		return trellis.Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	// PostgreSQL refuses such text outright; SQLite would keep it. Refuse
+	// it here so that both stores behave alike and the caller learns why.
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return trellis.Invalid(field, "%s must be UTF-8 text without NUL characters", field)
 	}
 	return nil
 }

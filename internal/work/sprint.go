@@ -104,10 +104,13 @@ func (s *Service) checkCapacity(ctx context.Context, proj *project.Project, c ma
 	if err != nil {
 		return nil, err
 	}
-	for name, pts := range c {
-		name = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "@"))
+	for given, pts := range c {
+		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(given), "@"))
 		if !slices.ContainsFunc(ms, func(m *project.Member) bool { return m.UserName == name }) {
 			return nil, trellis.Invalid("capacity", "%q is not a member of project %s", name, proj.Key)
+		}
+		if _, twice := out[name]; twice {
+			return nil, trellis.Invalid("capacity", "capacity names %s twice (as %q and another spelling)", name, given)
 		}
 		if pts < 0 || pts > 1000 {
 			return nil, trellis.Invalid("capacity", "capacity of %s must be 0–1000 points", name)
@@ -142,6 +145,9 @@ func (s *Service) CreateSprint(ctx context.Context, proj *project.Project, in Ne
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkSprintName(ctx, proj, in.Name, ""); err != nil {
+		return nil, err
+	}
 	sp := &Sprint{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: proj.ID, Name: in.Name, Goal: in.Goal, StartsAt: start,
 		EndsAt: end.Add(24*time.Hour - time.Millisecond), State: SprintPlanned, Capacity: capacity, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateSprint(ctx, sp); err != nil {
@@ -151,6 +157,23 @@ func (s *Service) CreateSprint(ctx context.Context, proj *project.Project, in Ne
 		return nil, err
 	}
 	return sp, nil
+}
+
+// checkSprintName refuses a name another sprint of proj (not sprint
+// except) has in any case: sprints are found by name case-insensitively,
+// so "SPRINT 1" beside "Sprint 1" could never be reached. The store's
+// unique index catches exact names that two requests race to create.
+func (s *Service) checkSprintName(ctx context.Context, proj *project.Project, name, except string) error {
+	sps, err := s.store.FindSprints(ctx, proj.ID)
+	if err != nil {
+		return err
+	}
+	for _, sp := range sps {
+		if sp.ID != except && strings.EqualFold(sp.Name, name) {
+			return trellis.Invalid("name", "project %s already has a sprint named %q", proj.Key, sp.Name)
+		}
+	}
+	return nil
 }
 
 // Sprints lists a project's sprints by start date.
@@ -317,6 +340,9 @@ func (s *Service) UpdateSprint(ctx context.Context, proj *project.Project, ref s
 	}
 	if upd.Name != nil {
 		if err := checkText("name", strings.TrimSpace(*upd.Name), 100, true); err != nil {
+			return nil, err
+		}
+		if err := s.checkSprintName(ctx, proj, strings.TrimSpace(*upd.Name), sp.ID); err != nil {
 			return nil, err
 		}
 		sp.Name = strings.TrimSpace(*upd.Name)
@@ -498,16 +524,23 @@ func BurnOf(sp *Sprint, days []SprintDay, now time.Time) *Burn {
 		last = today
 	}
 	total := end.Sub(start).Hours() / 24
+	// The ideal line runs from the first commitment recorded, on the
+	// sprint's first day, to zero on its last, also when the first record
+	// came a day or two late.
+	first := 0.0
+	for _, day := range days {
+		if day.Committed > 0 {
+			first = float64(day.Committed)
+			break
+		}
+	}
 	var cur SprintDay
 	seen := false
-	i, first := 0, -1.0
+	i := 0
 	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
 		for i < len(days) && !days[i].Day.After(d) {
 			cur, seen = days[i], true
 			i++
-		}
-		if first < 0 && cur.Committed > 0 {
-			first = float64(cur.Committed)
 		}
 		b.Days = append(b.Days, d.Unix())
 		ideal := 0.0

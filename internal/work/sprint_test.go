@@ -541,3 +541,45 @@ func testSprintLifecycle(t *testing.T, db *store.DB) {
 		t.Errorf("active sprint after closing both: %+v %v", act, err)
 	}
 }
+
+// Regression: sprint names were unique as written (the UNIQUE index) but
+// are found case-insensitively (sprintIn), so "SPRINT 1" could be created
+// beside "Sprint 1" and was then unreachable by name.
+func TestSprintNamesUniqueInAnyCase(t *testing.T) {
+	storetest.Backends(t, testSprintNamesUniqueInAnyCase)
+}
+
+func testSprintNamesUniqueInAnyCase(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	mustSprint(t, e, work.NewSprint{Name: "Sprint 1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"})
+	_, err := e.ws.CreateSprint(e.ctx, e.p, work.NewSprint{Name: "SPRINT 1", StartsOn: "2026-03-16", EndsOn: "2026-03-27"})
+	wantInvalid(t, err, "name")
+	mustSprint(t, e, work.NewSprint{Name: "Sprint 2", StartsOn: "2026-03-16", EndsOn: "2026-03-27"})
+	_, err = e.ws.UpdateSprint(e.ctx, e.p, "Sprint 2", work.SprintUpdate{Name: ptr("sprint 1")})
+	wantInvalid(t, err, "name")
+}
+
+// Regression: checkCapacity normalizes names ("@Bob" is bob) into a map,
+// so two spellings of one member kept whichever the map iteration reached
+// last.
+func TestCapacityNamesOneMemberTwice(t *testing.T) {
+	storetest.Backends(t, testCapacityNamesOneMemberTwice)
+}
+
+func testCapacityNamesOneMemberTwice(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	_, err := e.ws.CreateSprint(e.ctx, e.p, work.NewSprint{Name: "S", StartsOn: "2026-03-02", EndsOn: "2026-03-13",
+		Capacity: map[string]int{"bob": 3, "@Bob": 5}})
+	wantInvalid(t, err, "capacity")
+}
+
+// Regression: the ideal line was 0 on the days before the first recorded
+// total (a sprint started a day late) and only then jumped up; it is the
+// straight line from the sprint's first day.
+func TestBurnIdealBeforeFirstRecord(t *testing.T) {
+	sp := &work.Sprint{StartsAt: at("2026-03-02", 0), EndsAt: at("2026-03-06", 23)}
+	b := work.BurnOf(sp, []work.SprintDay{{Day: at("2026-03-04", 0), Committed: 12, Done: 5}}, at("2026-03-05", 10))
+	if want := []float64{12, 9, 6, 3, 0}; !slices.Equal(b.Ideal, want) {
+		t.Errorf("ideal %v, want %v", b.Ideal, want)
+	}
+}

@@ -43,3 +43,7 @@ type Service struct {
 func NewService(store Store, projects *project.Service) *Service {
 	return &Service{store: store, projects: projects, now: time.Now}
 }
+
+// SetClock replaces the clock, for tests that step a sprint through its
+// days.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/store"
 	"github.com/trellisml/trellis/internal/storetest"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -19,7 +20,8 @@ type env struct {
 	ctx context.Context
 	db  *store.DB
 	ws  *work.Service
-	p   *work.Project
+	ps  *project.Service
+	p   *project.Project
 	now time.Time
 }
 
@@ -28,7 +30,8 @@ func newEnv(tb testing.TB, db *store.DB) *env {
 	tb.Helper()
 	ctx := context.Background()
 	as := auth.NewService(db, storetest.FastHash)
-	e := &env{db: db, ws: work.NewService(db, as), now: at("2026-03-02", 9)}
+	ps := project.NewService(db, as)
+	e := &env{db: db, ws: work.NewService(db, ps), ps: ps, now: at("2026-03-02", 9)}
 	e.ws.SetClock(func() time.Time { return e.now })
 	var ada *auth.User
 	for _, name := range []string{"ada", "bob", "cy"} {
@@ -41,20 +44,20 @@ func newEnv(tb testing.TB, db *store.DB) *env {
 		}
 	}
 	e.ctx = storetest.As(ctx, ada)
-	e.p = newProject(tb, e.ctx, e.ws, "BAL", map[string]auth.Role{"bob": auth.RoleEditor, "cy": auth.RoleViewer})
+	e.p = newProject(tb, e.ctx, ps, "BAL", map[string]auth.Role{"bob": auth.RoleEditor, "cy": auth.RoleViewer})
 	return e
 }
 
 // newProject creates project key, owned by the caller of ctx, with members.
 // It is the only place the tests create projects or members.
-func newProject(tb testing.TB, ctx context.Context, ws *work.Service, key string, members map[string]auth.Role) *work.Project {
+func newProject(tb testing.TB, ctx context.Context, ps *project.Service, key string, members map[string]auth.Role) *project.Project {
 	tb.Helper()
-	p, err := ws.CreateProject(ctx, work.NewProject{Key: key, Name: "Project " + key})
+	p, err := ps.CreateProject(ctx, project.NewProject{Key: key, Name: "Project " + key})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for name, role := range members {
-		if _, err := ws.SetMember(ctx, p, name, role); err != nil {
+		if _, err := ps.SetMember(ctx, p, name, role); err != nil {
 			tb.Fatal(err)
 		}
 	}
