@@ -44,40 +44,37 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), DB: db}
-	if err := cfg.resolve(); err != nil {
-		tb.Fatal(err)
-	}
-	r, err := start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), storetest.FastHash)
+	r, err := Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), storetest.FastHash)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.srv.Serve(ctx) }()
+	go func() { done <- r.Serve(ctx) }()
 	tb.Cleanup(func() {
 		cancel()
 		<-done
-		r.app.close()
+		r.Close()
 	})
-	u, err := r.app.auth.CreateUser(ctx, auth.NewUser{Name: "owner", Password: testPassword})
+	u, err := r.Auth.CreateUser(ctx, auth.NewUser{Name: "owner", Password: testPassword})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	as := storetest.As(ctx, u)
-	_, token, err = r.app.auth.CreateToken(as, auth.NewToken{Name: "bench"})
+	_, token, err = r.Auth.CreateToken(as, auth.NewToken{Name: "bench"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	proj, err := r.app.projects.CreateProject(as, project.NewProject{Key: "BAL", Name: "Balloons"})
+	proj, err := r.Projects.CreateProject(as, project.NewProject{Key: "BAL", Name: "Balloons"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	exp, err := r.app.track.CreateExperiment(as, proj, "bench", "", nil)
+	exp, err := r.Tracking.CreateExperiment(as, proj, "bench", "", nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	expID := strconv.FormatInt(exp.ID, 10)
 	for i := range n {
-		run, err := r.app.track.CreateRun(as, proj, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", i),
+		run, err := r.Tracking.CreateRun(as, proj, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", i),
 			StartTime: int64(1_700_000_000_000 + i*1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: "BAL-7"}}})
 		if err != nil {
 			tb.Fatal(err)
@@ -86,11 +83,11 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 		for j, k := range []string{"accuracy", "loss", "f1.spam", "precision.spam", "recall.spam"} {
 			batch.Metrics = append(batch.Metrics, tracking.Metric{Key: k, Value: float64(i+j) / float64(n+5), Timestamp: 1, Step: 0})
 		}
-		if err := r.app.track.LogBatch(as, proj, run.Info.ID, batch); err != nil {
+		if err := r.Tracking.LogBatch(as, proj, run.Info.ID, batch); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	return r.base, token
+	return r.URL, token
 }
 
 func benchGoalsEvaluate(b *testing.B, pg bool, n int) {

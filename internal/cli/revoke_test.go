@@ -97,7 +97,7 @@ func testAccessEndsAtOnce(t *testing.T, db string) {
 		want("basic with the password", basic(testPassword), http.StatusOK)
 		want("basic again (cached)", basic(testPassword), http.StatusOK)
 		next := "another long enough password"
-		if err := f.run.app.auth.SetPassword(t.Context(), "owner", next); err != nil {
+		if err := f.run.Auth.SetPassword(t.Context(), "owner", next); err != nil {
 			t.Fatal(err)
 		}
 		want("old password right after the change", basic(testPassword), http.StatusUnauthorized)

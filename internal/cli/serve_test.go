@@ -26,7 +26,7 @@ const testPassword = "a long enough test password"
 // (admin of CAT only).
 type fixture struct {
 	t      *testing.T
-	run    *running
+	run    *Running
 	base   string
 	tokens map[string]string // user -> write token; "owner-read" -> read token
 	cfg    Config
@@ -55,24 +55,21 @@ func startFixtureWith(t *testing.T, db string, configure func(*Config)) *fixture
 	if configure != nil {
 		configure(&cfg)
 	}
-	if err := cfg.resolve(); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := start(ctx, cfg, log, storetest.FastHash)
+	r, err := Start(ctx, cfg, log, storetest.FastHash)
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- r.srv.Serve(ctx) }()
+	go func() { done <- r.Serve(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		r.app.close()
+		r.Close()
 	})
-	f := &fixture{t: t, run: r, base: r.base, tokens: map[string]string{}, cfg: cfg}
+	f := &fixture{t: t, run: r, base: r.URL, tokens: map[string]string{}, cfg: r.Config}
 	a, w := r.app.auth, r.app.projects
 	users := map[string]*auth.User{}
 	for _, name := range []string{"root", "owner", "editor", "viewer", "other"} {
@@ -146,7 +143,7 @@ func TestEveryRouteIsGuarded(t *testing.T) { backends(t, testEveryRouteIsGuarded
 
 func testEveryRouteIsGuarded(t *testing.T, db string) {
 	f := startFixture(t, db)
-	routes := f.run.srv.Routes()
+	routes := f.run.Server.Routes()
 	if len(routes) < 20 {
 		t.Fatalf("only %d routes registered", len(routes))
 	}
@@ -281,7 +278,7 @@ func testBadBodiesAre4xx(t *testing.T, db string) {
 		"oversized":   `{"name":"` + strings.Repeat("a", 2<<20) + `"}`,
 	}
 	tested := 0
-	for _, rt := range f.run.srv.Routes() {
+	for _, rt := range f.run.Server.Routes() {
 		if rt.Surface != "api" || (rt.Method != "POST" && rt.Method != "PUT" && rt.Method != "PATCH") || noBody[rt.Pattern] {
 			continue
 		}
@@ -355,7 +352,7 @@ func TestBasicAuth(t *testing.T) {
 		t.Fatalf("basic with another user's token = %d", s)
 	}
 	// A changed password ends the cached verification at once.
-	if err := f.run.app.auth.SetPassword(context.Background(), "viewer", "another long password"); err != nil {
+	if err := f.run.Auth.SetPassword(context.Background(), "viewer", "another long password"); err != nil {
 		t.Fatal(err)
 	}
 	if s := basic("viewer", testPassword); s != 401 {
