@@ -1,4 +1,4 @@
-package cli_test
+package httpapi_test
 
 import (
 	"encoding/json"
