@@ -1,8 +1,9 @@
-package cli_test
+package mlflowapi_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,10 @@ import (
 
 	"github.com/trellisml/trellis/internal/apptest"
 )
+
+// update rewrites the golden files under testdata/ instead of comparing:
+// go test ./internal/mlflowapi -run TestMLflowGolden -update
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // mlflowStep is one call of the golden conversation. Path and body may use
 // ${name} for values captured from earlier answers.
