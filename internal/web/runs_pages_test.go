@@ -1,4 +1,4 @@
-package cli_test
+package web_test
 
 import (
 	"encoding/json"
