@@ -1,38 +1,20 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/trellisml/trellis/internal/apptest"
 	"github.com/trellisml/trellis/internal/cli"
 	"github.com/trellisml/trellis/internal/store"
 )
-
-// syncBuffer lets the test read what the server goroutine writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSetupURLIsOneTime runs trellis serve on an empty store: it prints a
 // setup URL, which creates the first admin once and is gone after.
@@ -43,24 +25,30 @@ func TestSetupURLIsOneTime(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()
-	var out, errOut syncBuffer
+	// trellis serve prints the setup URL to stdout, read line by line
+	// until it comes; the rest is drained so that serve never blocks.
+	stdout, w := io.Pipe()
+	var errOut bytes.Buffer // read once serve has returned
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json"}, strings.NewReader(""), &out, &errOut)
+		code := cli.Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-format", "json"}, strings.NewReader(""), w, &errOut)
+		w.Close()
+		done <- code
 	}()
 	var setup string
-	deadline := time.Now().Add(10 * time.Second)
-	for setup == "" && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		for _, line := range strings.Split(out.String(), "\n") {
-			if i := strings.Index(line, "http"); i >= 0 && strings.Contains(line, "/setup?token=") {
-				setup = line[i:]
-			}
+	var printed []string
+	lines := bufio.NewScanner(stdout)
+	for setup == "" && lines.Scan() {
+		line := lines.Text()
+		printed = append(printed, line)
+		if i := strings.Index(line, "http"); i >= 0 && strings.Contains(line, "/setup?token=") {
+			setup = line[i:]
 		}
 	}
 	if setup == "" {
-		t.Fatalf("no setup URL printed: %s", out.String())
+		t.Fatalf("no setup URL printed (exit %d): %q %s", <-done, printed, errOut.String())
 	}
+	go io.Copy(io.Discard, stdout)
 	u, _ := url.Parse(setup)
 	form := url.Values{"token": {u.Query().Get("token")}, "name": {"first"}, "password": {apptest.Password}, "confirm": {apptest.Password}}
 	post := func() int {
