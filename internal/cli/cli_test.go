@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -7,31 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/apptest"
+	"github.com/trellisml/trellis/internal/cli"
 	"github.com/trellisml/trellis/internal/store"
 )
-
-// syncWriter lets a test read what a goroutine writes.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-var outMu sync.Mutex
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	outMu.Lock()
-	defer outMu.Unlock()
-	return s.w.Write(p)
-}
-
-func outString(b *bytes.Buffer) string {
-	outMu.Lock()
-	defer outMu.Unlock()
-	return b.String()
-}
 
 func openAndCount(t *testing.T, path string) (int, error) {
 	t.Helper()
@@ -47,22 +28,22 @@ func openAndCount(t *testing.T, path string) (int, error) {
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code := cli.Main(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
 func TestCLIAgainstServer(t *testing.T) {
-	f := startFixture(t, "")
+	a := apptest.Start(t, apptest.SQLite)
 	cfgPath := filepath.Join(t.TempDir(), "cli", "config.json")
 	t.Setenv("TRELLIS_CLIENT_CONFIG", cfgPath)
 	t.Setenv("TRELLIS_SERVER", "")
 	t.Setenv("TRELLIS_TOKEN", "")
 	t.Setenv("TRELLIS_PASSWORD", "")
 
-	if code, _, errOut := runCLI(t, "wrong password here\n", "login", "--server", f.base, "--user", "owner"); code != ExitFailure || !strings.Contains(errOut, "Invalid username or password") {
+	if code, _, errOut := runCLI(t, "wrong password here\n", "login", "--server", a.URL, "--user", "owner"); code != cli.ExitFailure || !strings.Contains(errOut, "Invalid username or password") {
 		t.Fatalf("login with a wrong password: %d %s", code, errOut)
 	}
-	if code, out, errOut := runCLI(t, testPassword+"\n", "login", "--server", f.base, "--user", "owner"); code != 0 {
+	if code, out, errOut := runCLI(t, apptest.Password+"\n", "login", "--server", a.URL, "--user", "owner"); code != 0 {
 		t.Fatalf("login: %d %s %s", code, out, errOut)
 	}
 	st, err := os.Stat(cfgPath)
@@ -87,19 +68,19 @@ func TestCLIAgainstServer(t *testing.T) {
 		t.Fatalf("project show: %d %s", code, out)
 	}
 	// Exit codes: input errors 2, failures 1.
-	if code, _, errOut := runCLI(t, "", "project", "create", "bad-key"); code != ExitUsage || !strings.Contains(errOut, "key") {
+	if code, _, errOut := runCLI(t, "", "project", "create", "bad-key"); code != cli.ExitUsage || !strings.Contains(errOut, "key") {
 		t.Fatalf("bad key: %d %s", code, errOut)
 	}
-	if code, _, _ := runCLI(t, "", "project", "show", "CAT"); code != ExitFailure {
+	if code, _, _ := runCLI(t, "", "project", "show", "CAT"); code != cli.ExitFailure {
 		t.Fatalf("another team's project: %d", code)
 	}
 	if code, _, _ := runCLI(t, "", "project", "frobnicate"); code == 0 {
 		t.Fatalf("unknown subcommand succeeded")
 	}
-	if code, _, _ := runCLI(t, "", "project", "show"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "project", "show"); code != cli.ExitUsage {
 		t.Fatalf("missing argument: %d", code)
 	}
-	if code, _, _ := runCLI(t, "", "project", "list", "--no-such-flag"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "project", "list", "--no-such-flag"); code != cli.ExitUsage {
 		t.Fatalf("unknown flag: %d", code)
 	}
 
@@ -114,7 +95,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "token", "list"); code != 0 || !strings.Contains(out, "ci") || !strings.Contains(out, "LAST USED") {
 		t.Fatalf("token list: %d %s", code, out)
 	}
-	if code, _, _ := runCLI(t, "", "token", "create", "--name", "x", "--expires", "soon"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "token", "create", "--name", "x", "--expires", "soon"); code != cli.ExitUsage {
 		t.Fatalf("bad expiry: %d", code)
 	}
 	if code, _, _ := runCLI(t, "", "token", "revoke", created.Token.ID); code != 0 {
@@ -123,7 +104,7 @@ func TestCLIAgainstServer(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "logout"); code != 0 || !strings.Contains(out, "logged out") {
 		t.Fatalf("logout: %d %s", code, out)
 	}
-	if code, _, errOut := runCLI(t, "", "project", "list"); code != ExitUsage || !strings.Contains(errOut, "login") {
+	if code, _, errOut := runCLI(t, "", "project", "list"); code != cli.ExitUsage || !strings.Contains(errOut, "login") {
 		t.Fatalf("after logout: %d %s", code, errOut)
 	}
 }
@@ -131,14 +112,14 @@ func TestCLIAgainstServer(t *testing.T) {
 func TestAdminCommands(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TRELLIS_PASSWORD", "")
-	if code, out, errOut := runCLI(t, testPassword+"\n", "user", "create", "ada", "--admin", "--data-dir", dir); code != 0 || !strings.Contains(out, "instance admin ada") {
+	if code, out, errOut := runCLI(t, apptest.Password+"\n", "user", "create", "ada", "--admin", "--data-dir", dir); code != 0 || !strings.Contains(out, "instance admin ada") {
 		t.Fatalf("user create: %d %s %s", code, out, errOut)
 	}
-	if code, _, errOut := runCLI(t, "short\n", "user", "create", "bob", "--data-dir", dir); code != ExitUsage || !strings.Contains(errOut, "12") {
+	if code, _, errOut := runCLI(t, "short\n", "user", "create", "bob", "--data-dir", dir); code != cli.ExitUsage || !strings.Contains(errOut, "12") {
 		t.Fatalf("short password: %d %s", code, errOut)
 	}
 	t.Setenv("TRELLIS_PASSWORD", "password1234")
-	if code, _, errOut := runCLI(t, "", "user", "create", "bob", "--data-dir", dir); code != ExitUsage || !strings.Contains(errOut, "common") {
+	if code, _, errOut := runCLI(t, "", "user", "create", "bob", "--data-dir", dir); code != cli.ExitUsage || !strings.Contains(errOut, "common") {
 		t.Fatalf("common password: %d %s", code, errOut)
 	}
 	if code, out, _ := runCLI(t, "", "migrate", "--data-dir", dir); code != 0 || !strings.Contains(out, "schema version") {
@@ -158,7 +139,7 @@ func TestAdminCommands(t *testing.T) {
 	if code != 0 || strings.Contains(out, "hunter2") || !strings.Contains(out, "postgres://trellis:xxxxx@db:5432") {
 		t.Fatalf("config redaction: %d %s", code, out)
 	}
-	if code, _, _ := runCLI(t, "", "config", "--log-format", "yaml"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "config", "--log-format", "yaml"); code != cli.ExitUsage {
 		t.Fatalf("bad log format: %d", code)
 	}
 }

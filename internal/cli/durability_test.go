@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trellisml/trellis/internal/apptest"
 	"github.com/trellisml/trellis/internal/store"
 )
 
@@ -28,7 +29,7 @@ func TestDurabilitySIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the server binary; skipped with -short")
 	}
-	backends(t, testDurabilitySIGKILL)
+	apptest.Backends(t, testDurabilitySIGKILL)
 }
 
 type durServer struct {
@@ -73,7 +74,8 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func testDurabilitySIGKILL(t *testing.T, db string) {
+func testDurabilitySIGKILL(t *testing.T, b apptest.Backend) {
+	db := b.DB(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "trellis")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/trellis").CombinedOutput(); err != nil {
@@ -84,7 +86,7 @@ func testDurabilitySIGKILL(t *testing.T, db string) {
 		args = append(args, "--db", db)
 	}
 	create := exec.Command(bin, append([]string{"user", "create", "ada", "--admin"}, args...)...)
-	create.Env = append(os.Environ(), "TRELLIS_PASSWORD="+testPassword)
+	create.Env = append(os.Environ(), "TRELLIS_PASSWORD="+apptest.Password)
 	if out, err := create.CombinedOutput(); err != nil {
 		t.Fatalf("user create: %v %s", err, out)
 	}
@@ -96,7 +98,7 @@ func testDurabilitySIGKILL(t *testing.T, db string) {
 		if err != nil {
 			return 0, err
 		}
-		req.SetBasicAuth("ada", testPassword)
+		req.SetBasicAuth("ada", apptest.Password)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"encoding/json"
@@ -6,55 +6,30 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/apptest"
+	"github.com/trellisml/trellis/internal/cli"
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/work"
 )
 
-// TestGoals drives stored goals through the JSON API and trellis goal
-// against a real server, on SQLite and PostgreSQL: validation naming the
-// field, access by role, evaluation as runs arrive, the board's progress
-// and the evidence a decision keeps.
-func TestGoals(t *testing.T) { backends(t, testGoals) }
+// TestGoals drives stored goals through trellis goal and the JSON API
+// against a real server, on SQLite and PostgreSQL: evaluation as runs
+// arrive, the board's progress, access by role and the evidence a decision
+// keeps. internal/httpapi's TestGoalsAPI checks their validation.
+func TestGoals(t *testing.T) { apptest.Backends(t, testGoals) }
 
-func testGoals(t *testing.T, db string) {
-	f := startFixture(t, db)
+func testGoals(t *testing.T, b apptest.Backend) {
+	a := apptest.Start(t, b)
 	const p = "/api/v1/projects/BAL"
 	var exp, dev work.Item
-	f.mustCall("editor", "POST", p+"/items", `{"kind":"experiment","title":"Mosaic","hypothesis":"We believe mosaic raises accuracy","time_box":"2d"}`, &exp)
-	f.mustCall("editor", "POST", p+"/items", `{"kind":"development","title":"Serve"}`, &dev)
-	goals := p + "/items/" + exp.Key + "/goals"
-
-	// Bad input names the field; roles and projects decide access.
-	for _, c := range []struct {
-		user, method, path, body string
-		status                   int
-		field                    string
-	}{
-		{"editor", "POST", goals, `{"comparator":"at least","threshold":0.9}`, 400, "metric"},
-		{"editor", "POST", goals, `{"metric":"accuracy","comparator":"roughly","threshold":0.9}`, 400, "comparator"},
-		{"editor", "POST", goals, `{"metric":"accuracy","comparator":"at least"}`, 400, "threshold"},
-		{"editor", "POST", goals, `{"metric":"accuracy","comparator":"at least","threshold":"high"}`, 400, "threshold"},
-		{"editor", "POST", goals, `{"metric":"accuracy","comparator":"at least","threshold":1,"colour":"red"}`, 400, "colour"},
-		{"viewer", "POST", goals, `{"metric":"accuracy","comparator":"at least","threshold":0.9}`, 403, ""},
-		{"owner-read", "POST", goals, `{"metric":"accuracy","comparator":"at least","threshold":0.9}`, 403, ""},
-		{"other", "GET", goals, ``, 404, ""},
-		{"editor", "GET", p + "/items/BAL-99/goals", ``, 404, ""},
-		{"editor", "GET", p + "/items/CAT-1/goals", ``, 404, ""},
-		{"editor", "POST", p + "/items/CAT-1/goals", `{"metric":"accuracy","comparator":"at least","threshold":0.9}`, 404, ""},
-		{"editor", "GET", p + "/items/BAL-99/goals/evaluation", ``, 404, ""},
-		{"editor", "PATCH", p + "/goals/nope", `{"threshold":1}`, 404, ""},
-		{"editor", "DELETE", p + "/goals/nope", ``, 404, ""},
-	} {
-		if status, field := f.call(c.user, c.method, c.path, c.body, nil); status != c.status || field != c.field {
-			t.Errorf("%s %s %s %s = %d %q; want %d %q", c.user, c.method, c.path, c.body, status, field, c.status, c.field)
-		}
-	}
+	a.MustCall("editor", "POST", p+"/items", `{"kind":"experiment","title":"Mosaic","hypothesis":"We believe mosaic raises accuracy","time_box":"2d"}`, &exp)
+	a.MustCall("editor", "POST", p+"/items", `{"kind":"development","title":"Serve"}`, &dev)
 
 	// trellis goal add, list and eval, as a user would.
 	t.Setenv("TRELLIS_CLIENT_CONFIG", t.TempDir()+"/config.json")
-	t.Setenv("TRELLIS_SERVER", f.base)
-	t.Setenv("TRELLIS_TOKEN", f.tokens["editor"])
+	t.Setenv("TRELLIS_SERVER", a.URL)
+	t.Setenv("TRELLIS_TOKEN", a.Token("editor"))
 	t.Setenv("TRELLIS_PROJECT", "")
 	run := func(wantCode int, args ...string) string {
 		t.Helper()
@@ -70,16 +45,16 @@ func testGoals(t *testing.T, db string) {
 	run(0, "goal", "add", "--item", exp.Key, "f1 at least 80%", "--class", "spam")
 	run(0, "goal", "add", "-p", "BAL", "accuracy > 0.5")
 	run(0, "goal", "add", "--item", dev.Key, "latency_ms < 50")
-	if out := run(ExitUsage, "goal", "add", "--item", exp.Key, "accuracy roughly 0.9"); !strings.Contains(out, "no comparator") {
+	if out := run(cli.ExitUsage, "goal", "add", "--item", exp.Key, "accuracy roughly 0.9"); !strings.Contains(out, "no comparator") {
 		t.Errorf("bad sentence: %s", out)
 	}
-	if out := run(ExitUsage, "goal", "add", "--item", exp.Key, "accuracy at least 0.9", "--note", strings.Repeat("n", 4001)); !strings.Contains(out, "note") {
+	if out := run(cli.ExitUsage, "goal", "add", "--item", exp.Key, "accuracy at least 0.9", "--note", strings.Repeat("n", 4001)); !strings.Contains(out, "note") {
 		t.Errorf("long note: %s", out)
 	}
-	if out := run(ExitFailure, "goal", "list", "--item", "BAL-99"); !strings.Contains(out, "not found") {
+	if out := run(cli.ExitFailure, "goal", "list", "--item", "BAL-99"); !strings.Contains(out, "not found") {
 		t.Errorf("unknown item: %s", out)
 	}
-	if out := run(ExitUsage, "goal", "add", "accuracy at least 0.9"); !strings.Contains(out, "--project") {
+	if out := run(cli.ExitUsage, "goal", "add", "accuracy at least 0.9"); !strings.Contains(out, "--project") {
 		t.Errorf("no project: %s", out)
 	}
 	var listed []goal.StoredGoal
@@ -90,17 +65,17 @@ func testGoals(t *testing.T, db string) {
 	if out := run(0, "goal", "list", "-p", "BAL"); !strings.Contains(out, "accuracy more than 0.5") || strings.Contains(out, "f1.spam") {
 		t.Errorf("project goals: %s", out)
 	}
-	if out := run(ExitFailure, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "no data") || !strings.Contains(out, "2 of 2 goals not met") {
+	if out := run(cli.ExitFailure, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "no data") || !strings.Contains(out, "2 of 2 goals not met") {
 		t.Errorf("eval without runs: %s", out)
 	}
 
 	// Runs arrive through the MLflow API, linked to the item by tag.
 	link := map[string]string{"trellis.item": exp.Key}
-	r1 := f.logRun("0", "iter 1", 1_700_000_000_000, link, map[string][]float64{"accuracy": {0.7, 0.85}, "f1.spam": {0.82}})
-	if out := run(ExitFailure, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "1 of 2 goals not met") || !strings.Contains(out, "0.85 run "+r1[:8]) {
+	r1 := a.LogRun("0", "iter 1", 1_700_000_000_000, link, map[string][]float64{"accuracy": {0.7, 0.85}, "f1.spam": {0.82}})
+	if out := run(cli.ExitFailure, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "1 of 2 goals not met") || !strings.Contains(out, "0.85 run "+r1[:8]) {
 		t.Errorf("eval after run 1: %s", out)
 	}
-	r2 := f.logRun("0", "iter 2", 1_700_000_100_000, link, map[string][]float64{"accuracy": {0.91}})
+	r2 := a.LogRun("0", "iter 2", 1_700_000_100_000, link, map[string][]float64{"accuracy": {0.91}})
 	var ev goal.EvaluationJSON
 	if err := json.Unmarshal([]byte(run(0, "goal", "eval", "--item", exp.Key, "--json")), &ev); err != nil {
 		t.Fatal(err)
@@ -110,46 +85,46 @@ func testGoals(t *testing.T, db string) {
 		t.Errorf("eval: %+v", ev)
 	}
 	var pev goal.EvaluationJSON
-	f.mustCall("viewer", "GET", p+"/goals/evaluation", "", &pev)
+	a.MustCall("viewer", "GET", p+"/goals/evaluation", "", &pev)
 	if len(pev.Goals) != 1 || pev.Goals[0].Status != goal.Met || *pev.Goals[0].Latest.Value != 0.91 {
 		t.Errorf("project evaluation %+v", pev)
 	}
 	var prog struct {
 		Items map[string]struct{ Met, Total int }
 	}
-	f.mustCall("viewer", "GET", p+"/goals/progress", "", &prog)
+	a.MustCall("viewer", "GET", p+"/goals/progress", "", &prog)
 	if len(prog.Items) != 2 || prog.Items[exp.Key].Met != 2 || prog.Items[exp.Key].Total != 2 || prog.Items[dev.Key].Met != 0 {
 		t.Errorf("progress %+v", prog)
 	}
 
 	// Editors change and delete goals; viewers cannot.
-	if status, _ := f.call("viewer", "PATCH", p+"/goals/"+listed[1].ID, `{"threshold":0.9}`, nil); status != 403 {
+	if status, _ := a.Call("viewer", "PATCH", p+"/goals/"+listed[1].ID, `{"threshold":0.9}`, nil); status != 403 {
 		t.Errorf("viewer patch = %d", status)
 	}
-	if status, field := f.call("editor", "PATCH", p+"/goals/"+listed[1].ID, `{"comparator":"around"}`, nil); status != 400 || field != "comparator" {
+	if status, field := a.Call("editor", "PATCH", p+"/goals/"+listed[1].ID, `{"comparator":"around"}`, nil); status != 400 || field != "comparator" {
 		t.Errorf("bad patch = %d %q", status, field)
 	}
 	var up goal.StoredGoal
-	f.mustCall("editor", "PATCH", p+"/goals/"+listed[1].ID, `{"threshold":0.9}`, &up)
+	a.MustCall("editor", "PATCH", p+"/goals/"+listed[1].ID, `{"threshold":0.9}`, &up)
 	if up.Text != "f1.spam at least 0.9" || up.Item != exp.Key {
 		t.Errorf("patched %+v", up)
 	}
-	if status, _ := f.call("other", "DELETE", p+"/goals/"+listed[1].ID, "", nil); status != 404 {
+	if status, _ := a.Call("other", "DELETE", p+"/goals/"+listed[1].ID, "", nil); status != 404 {
 		t.Errorf("other deletes = %d", status)
 	}
 
 	// A decision keeps the results of its moment in the hypothesis log.
-	f.mustCall("editor", "POST", p+"/items/"+exp.Key+"/decision", `{"outcome":"abandon","verdict":"refuted","reason":"f1 fell short"}`, nil)
-	f.logRun("0", "iter 3", 1_700_000_200_000, link, map[string][]float64{"f1.spam": {0.95}})
+	a.MustCall("editor", "POST", p+"/items/"+exp.Key+"/decision", `{"outcome":"abandon","verdict":"refuted","reason":"f1 fell short"}`, nil)
+	a.LogRun("0", "iter 3", 1_700_000_200_000, link, map[string][]float64{"f1.spam": {0.95}})
 	var log struct{ Decisions []work.Decision }
-	f.mustCall("viewer", "GET", p+"/hypotheses", "", &log)
+	a.MustCall("viewer", "GET", p+"/hypotheses", "", &log)
 	if len(log.Decisions) != 1 || len(log.Decisions[0].GoalResults) != 2 || log.Decisions[0].GoalResults[1] != "f1.spam at least 0.9: not met (latest 0.82, best 0.82)" {
 		t.Errorf("hypothesis log %+v", log.Decisions)
 	}
-	if status, md := f.do("viewer", "GET", p+"/hypotheses?format=markdown", nil); status != 200 || !strings.Contains(string(md), "accuracy at least 0.9: met (latest 0.91, best 0.91); f1.spam at least 0.9: not met") {
+	if status, md := a.Do("viewer", "GET", p+"/hypotheses?format=markdown", nil); status != 200 || !strings.Contains(string(md), "accuracy at least 0.9: met (latest 0.91, best 0.91); f1.spam at least 0.9: not met") {
 		t.Errorf("markdown %d %s", status, md)
 	}
-	if status, csv := f.do("viewer", "GET", p+"/hypotheses?format=csv", nil); status != 200 || !strings.Contains(string(csv), "goal_results") || !strings.Contains(string(csv), "f1.spam at least 0.9: not met") {
+	if status, csv := a.Do("viewer", "GET", p+"/hypotheses?format=csv", nil); status != 200 || !strings.Contains(string(csv), "goal_results") || !strings.Contains(string(csv), "f1.spam at least 0.9: not met") {
 		t.Errorf("csv %d %s", status, csv)
 	}
 
@@ -158,7 +133,7 @@ func testGoals(t *testing.T, db string) {
 	if out := run(0, "goal", "rm", "-p", "BAL", listed[1].ID); !strings.Contains(out, "removed goal "+listed[1].ID) {
 		t.Errorf("rm: %s", out)
 	}
-	run(ExitFailure, "goal", "rm", "-p", "BAL", listed[1].ID)
+	run(cli.ExitFailure, "goal", "rm", "-p", "BAL", listed[1].ID)
 	if out := run(0, "goal", "eval", "--item", exp.Key); !strings.Contains(out, "1 goal, 3 runs") {
 		t.Errorf("eval after rm: %s", out)
 	}
@@ -205,13 +180,13 @@ func testGoalEdit(t *testing.T, run func(int, ...string) string) {
 		args []string
 		want string
 	}{
-		{ExitFailure, []string{"-p", "BAL", "0193f5c2-0000-7000-8000-000000000000", "--note", "x"}, "no goal 0193f5c2-0000-7000-8000-000000000000 in project BAL (trellis goal list shows the ids)"},
-		{ExitUsage, []string{"-p", "BAL", g.ID, "recall roughly 0.9"}, "found no comparator"},
-		{ExitUsage, []string{"-p", "BAL", g.ID, "recall at least lots"}, "threshold"},
-		{ExitUsage, []string{"-p", "BAL", g.ID}, "nothing to change"},
-		{ExitUsage, []string{g.ID, "--note", "x"}, "--project"},
-		{ExitUsage, []string{"-p", "BAL", g.ID, "--note", strings.Repeat("n", 4001)}, "note"},
-		{ExitUsage, []string{"-p", "BAL"}, "accepts between 1 and 2 arg(s)"},
+		{cli.ExitFailure, []string{"-p", "BAL", "0193f5c2-0000-7000-8000-000000000000", "--note", "x"}, "no goal 0193f5c2-0000-7000-8000-000000000000 in project BAL (trellis goal list shows the ids)"},
+		{cli.ExitUsage, []string{"-p", "BAL", g.ID, "recall roughly 0.9"}, "found no comparator"},
+		{cli.ExitUsage, []string{"-p", "BAL", g.ID, "recall at least lots"}, "threshold"},
+		{cli.ExitUsage, []string{"-p", "BAL", g.ID}, "nothing to change"},
+		{cli.ExitUsage, []string{g.ID, "--note", "x"}, "--project"},
+		{cli.ExitUsage, []string{"-p", "BAL", g.ID, "--note", strings.Repeat("n", 4001)}, "note"},
+		{cli.ExitUsage, []string{"-p", "BAL"}, "accepts between 1 and 2 arg(s)"},
 	} {
 		if out := run(c.code, append([]string{"goal", "edit"}, c.args...)...); !strings.Contains(out, c.want) {
 			t.Errorf("goal edit %v: %q, want %q", c.args, out, c.want)

@@ -1,11 +1,9 @@
-package cli
+package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,9 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trellisml/trellis/internal/auth"
-	"github.com/trellisml/trellis/internal/project"
-	"github.com/trellisml/trellis/internal/storetest"
+	"github.com/trellisml/trellis/internal/apptest"
 	"github.com/trellisml/trellis/internal/tracking"
 )
 
@@ -32,52 +28,25 @@ func BenchmarkGoalsEvaluate(b *testing.B) {
 	}
 }
 
-// goalServer starts the real server (PostgreSQL when pg) with project BAL
-// whose item BAL-7 has n linked runs, run i started at second i with
-// accuracy (i+0)/(n+5), loss (i+1)/(n+5), … It returns the base URL and an
-// owner's token.
+// goalServer starts the real server (PostgreSQL when pg) whose project
+// BAL has an item BAL-7 with n linked runs, run i started at second i with
+// accuracy (i+0)/(n+5), loss (i+1)/(n+5), … It returns the base URL and
+// BAL's owner's token.
 func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 	tb.Helper()
-	db := ""
+	b := apptest.SQLite
 	if pg {
-		db = storetest.PostgresDSN(tb) // a fresh schema per run: the setup creates fixed names
+		b = apptest.PostgreSQL // a fresh schema per run: the setup creates fixed names
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := Config{Addr: "127.0.0.1:0", DataDir: tb.TempDir(), DB: db}
-	if err := cfg.resolve(); err != nil {
-		tb.Fatal(err)
-	}
-	r, err := start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), storetest.FastHash)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.srv.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		r.app.close()
-	})
-	u, err := r.app.auth.CreateUser(ctx, auth.NewUser{Name: "owner", Password: testPassword})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	as := storetest.As(ctx, u)
-	_, token, err = r.app.auth.CreateToken(as, auth.NewToken{Name: "bench"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	proj, err := r.app.projects.CreateProject(as, project.NewProject{Key: "BAL", Name: "Balloons"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	exp, err := r.app.track.CreateExperiment(as, proj, "bench", "", nil)
+	a := apptest.Start(tb, b)
+	as, proj := a.As("owner"), a.Project("BAL")
+	exp, err := a.Tracking.CreateExperiment(as, proj, "bench", "", nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	expID := strconv.FormatInt(exp.ID, 10)
 	for i := range n {
-		run, err := r.app.track.CreateRun(as, proj, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", i),
+		run, err := a.Tracking.CreateRun(as, proj, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", i),
 			StartTime: int64(1_700_000_000_000 + i*1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: "BAL-7"}}})
 		if err != nil {
 			tb.Fatal(err)
@@ -86,11 +55,11 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 		for j, k := range []string{"accuracy", "loss", "f1.spam", "precision.spam", "recall.spam"} {
 			batch.Metrics = append(batch.Metrics, tracking.Metric{Key: k, Value: float64(i+j) / float64(n+5), Timestamp: 1, Step: 0})
 		}
-		if err := r.app.track.LogBatch(as, proj, run.Info.ID, batch); err != nil {
+		if err := a.Tracking.LogBatch(as, proj, run.Info.ID, batch); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	return r.base, token
+	return a.URL, a.Token("owner")
 }
 
 func benchGoalsEvaluate(b *testing.B, pg bool, n int) {

@@ -100,16 +100,33 @@ func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
 	return &app{db: db, auth: a, projects: ps, work: ws, track: track, goals: goals}
 }
 
-// running is a server bound to its address, with what it was built from.
-type running struct {
-	srv  *server.Server
-	app  *app
-	base string // the URL users reach it at
+// Running is the program started as trellis serve starts it: the store
+// opened and migrated, the services and the three surfaces wired, the
+// listener bound. The caller runs Serve, and Close after Serve returned.
+// Tests (internal/apptest) start the program through it and seed their
+// fixtures through its services.
+type Running struct {
+	// URL is the base URL users reach the server at.
+	URL string
+	// Config is the configuration it runs with, defaults filled in.
+	Config Config
+	// Server is the HTTP server, bound to its address.
+	Server *server.Server
+	// Auth, Projects and Tracking are the wired services.
+	Auth     *auth.Service
+	Projects *project.Service
+	Tracking *tracking.Service
+
+	app *app
 }
 
-// start opens the store, wires the services and surfaces, and binds the
-// listen address. The caller serves and closes.
-func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams) (*running, error) {
+// Start validates c and fills its defaults, opens the store, wires the
+// services and surfaces, and binds the listen address; hash sets the
+// password hashing cost (tests pass a cheap one).
+func Start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams) (*Running, error) {
+	if err := c.resolve(); err != nil {
+		return nil, err
+	}
 	db, err := openStore(ctx, c, log)
 	if err != nil {
 		return nil, err
@@ -142,8 +159,14 @@ func start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	surfaces = append(surfaces, ui.Surface())
 	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
 	srv.UseListener(probe)
-	return &running{srv: srv, app: a, base: base}, nil
+	return &Running{URL: base, Config: c, Server: srv, Auth: a.auth, Projects: a.projects, Tracking: a.track, app: a}, nil
 }
+
+// Serve serves until ctx ends, then shuts down gracefully.
+func (r *Running) Serve(ctx context.Context) error { return r.Server.Serve(ctx) }
+
+// Close closes the artifact store and the store.
+func (r *Running) Close() { r.app.close() }
 
 func (a *app) close() {
 	if a.blobs != nil {
@@ -159,27 +182,27 @@ func serve(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 // serveDemo is serve, seeding the demo project first when demo is set.
 func serveDemo(ctx context.Context, c Config, demo bool, stdout, stderr io.Writer) error {
 	log := c.logger(stderr)
-	r, err := start(ctx, c, log, auth.DefaultHashParams)
+	r, err := Start(ctx, c, log, auth.DefaultHashParams)
 	if err != nil {
 		return err
 	}
-	defer r.app.close()
+	defer r.Close()
 	if demo {
 		if err := seedDemo(ctx, r.app, stdout); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "Trellis is listening on %s\n", r.base)
+	fmt.Fprintf(stdout, "Trellis is listening on %s\n", r.URL)
 	token, first, err := r.app.auth.SetupToken(ctx)
 	if err != nil {
 		return err
 	}
 	if first {
-		fmt.Fprintf(stdout, "No users yet. Create the first admin at: %s/setup?token=%s\n", r.base, token)
+		fmt.Fprintf(stdout, "No users yet. Create the first admin at: %s/setup?token=%s\n", r.URL, token)
 		fmt.Fprintf(stdout, "(or run: trellis user create NAME --admin --db %s)\n", c.redacted().DB)
 	}
-	log.Info("serving", "url", r.base, "db", c.redacted().DB, "dialect", r.app.db.Dialect(), "artifacts", c.redacted().Artifacts, "version", Version(), "pid", os.Getpid())
-	return r.srv.Serve(ctx)
+	log.Info("serving", "url", r.URL, "db", c.redacted().DB, "dialect", r.app.db.Dialect(), "artifacts", c.redacted().Artifacts, "version", Version(), "pid", os.Getpid())
+	return r.Serve(ctx)
 }
 
 // seedDemo seeds the demo project on a store without projects, owned by

@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/apptest"
+	"github.com/trellisml/trellis/internal/cli"
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
@@ -16,14 +18,14 @@ import (
 // server re-check it as runs linked to the item finish: a run below the
 // threshold fails the scenario, a later one above it passes. It also
 // covers versions, refused specs and who may do what.
-func TestSpecOnServer(t *testing.T) { backends(t, testSpecOnServer) }
+func TestSpecOnServer(t *testing.T) { apptest.Backends(t, testSpecOnServer) }
 
-func testSpecOnServer(t *testing.T, db string) {
-	f := startFixture(t, db)
+func testSpecOnServer(t *testing.T, b apptest.Backend) {
+	a := apptest.Start(t, b)
 	specEnv(t)
-	t.Setenv("TRELLIS_SERVER", f.base)
-	t.Setenv("TRELLIS_TOKEN", f.tokens["editor"])
-	f.mustCall("editor", "POST", "/api/v1/projects/BAL/items", `{"kind":"experiment","title":"Churn model","hypothesis":"We believe it helps","time_box":"2w"}`, nil)
+	t.Setenv("TRELLIS_SERVER", a.URL)
+	t.Setenv("TRELLIS_TOKEN", a.Token("editor"))
+	a.MustCall("editor", "POST", "/api/v1/projects/BAL/items", `{"kind":"experiment","title":"Churn model","hypothesis":"We believe it helps","time_box":"2w"}`, nil)
 	dir := t.TempDir()
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)
@@ -60,10 +62,10 @@ func testSpecOnServer(t *testing.T, db string) {
 	// closest step, exit 2, and nothing is stored.
 	bad := write("bad.feature", "Feature: f\n  Scenario: s\n    Given the latest run of item \"BAL-1\"\n    Then metrik \"acc\" should be at least 0.8\n")
 	code, out, errOut := runCLI(t, "", "spec", "push", bad, "--project", "BAL", "--item", "BAL-1")
-	if code != ExitUsage || !strings.Contains(errOut, "bad.feature:4") || !strings.Contains(errOut, `metric "NAME" should be`) {
+	if code != cli.ExitUsage || !strings.Contains(errOut, "bad.feature:4") || !strings.Contains(errOut, `metric "NAME" should be`) {
 		t.Fatalf("bad spec: exit %d: %s %s", code, out, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", "spec", "show", "--item", "BAL-1"); code != ExitFailure || !strings.Contains(errOut, "has no spec") {
+	if code, _, errOut := runCLI(t, "", "spec", "show", "--item", "BAL-1"); code != cli.ExitFailure || !strings.Contains(errOut, "has no spec") {
 		t.Fatalf("show without spec: exit %d %s", code, errOut)
 	}
 
@@ -73,16 +75,16 @@ func testSpecOnServer(t *testing.T, db string) {
 		t.Fatalf("push: exit %d:\n%s%s", code, out, errErr(errOut))
 	}
 
-	exp := f.mlflow("editor", "POST", "/p/BAL/api/2.0/mlflow/experiments/create", `{"name":"churn"}`)["experiment_id"].(string)
-	low := f.logRun(exp, "first try", 1_700_000_000_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.7}})
-	s := show(ExitFailure)
+	exp := a.MLflow("editor", "POST", "/p/BAL/api/2.0/mlflow/experiments/create", `{"name":"churn"}`)["experiment_id"].(string)
+	low := a.LogRun(exp, "first try", 1_700_000_000_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.7}})
+	s := show(cli.ExitFailure)
 	if r := s.Results[0]; r.Outcome != speccheck.Failed || r.RunID != low || *r.Checks[0].Measured != 0.7 || r.Checks[0].Threshold != 0.8 {
 		t.Fatalf("after acc 0.7: %+v", r)
 	}
 	if r := s.Results[1]; r.Outcome != speccheck.Skipped || !strings.Contains(r.Message, "not on the server") {
 		t.Fatalf("file-based scenario: %+v", r)
 	}
-	high := f.logRun(exp, "second try", 1_700_000_100_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.85}})
+	high := a.LogRun(exp, "second try", 1_700_000_100_000, map[string]string{"trellis.item": "BAL-1"}, map[string][]float64{"acc": {0.85}})
 	s = show(0)
 	if r := s.Results[0]; r.Outcome != speccheck.Passed || r.RunID != high || *r.Checks[0].Measured != 0.85 {
 		t.Fatalf("after acc 0.85: %+v", r)
@@ -109,32 +111,32 @@ func testSpecOnServer(t *testing.T, db string) {
 	if code, out, _ := runCLI(t, "", "spec", "show", "--item", "BAL-1", "--version", "1"); code != 0 || out != string(v1) {
 		t.Fatalf("version 1: exit %d %q", code, out)
 	}
-	if code, _, _ := runCLI(t, "", "spec", "show", "--item", "BAL-1", "--project", "CAT"); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "spec", "show", "--item", "BAL-1", "--project", "CAT"); code != cli.ExitUsage {
 		t.Fatalf("item of another project: exit %d", code)
 	}
 
 	// Viewers read; only editors attach and check.
 	body := `{"name":"x.feature","text":"Feature: f\n  Scenario: s\n    Given the run \"` + low + `\"\n    Then metric \"acc\" should be at most 1\n"}`
-	if status, _ := f.call("viewer", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", body, nil); status != http.StatusForbidden {
+	if status, _ := a.Call("viewer", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", body, nil); status != http.StatusForbidden {
 		t.Fatalf("viewer PUT = %d", status)
 	}
-	if status, _ := f.call("viewer", "POST", "/api/v1/projects/BAL/items/BAL-1/spec/check", "", nil); status != http.StatusForbidden {
+	if status, _ := a.Call("viewer", "POST", "/api/v1/projects/BAL/items/BAL-1/spec/check", "", nil); status != http.StatusForbidden {
 		t.Fatalf("viewer check = %d", status)
 	}
 	var got goal.ItemSpec
-	if status, _ := f.call("viewer", "GET", "/api/v1/projects/BAL/items/BAL-1/spec", "", &got); status != http.StatusOK || got.Spec.Version != 2 {
+	if status, _ := a.Call("viewer", "GET", "/api/v1/projects/BAL/items/BAL-1/spec", "", &got); status != http.StatusOK || got.Spec.Version != 2 {
 		t.Fatalf("viewer GET = %d %+v", status, got.Spec)
 	}
-	if status, _ := f.call("other", "GET", "/api/v1/projects/BAL/items/BAL-1/spec", "", nil); status != http.StatusNotFound && status != http.StatusForbidden {
+	if status, _ := a.Call("other", "GET", "/api/v1/projects/BAL/items/BAL-1/spec", "", nil); status != http.StatusNotFound && status != http.StatusForbidden {
 		t.Fatalf("outsider GET = %d", status)
 	}
-	if status, field := f.call("editor", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", `{"name":"x.feature","text":"Feature: f\n  Scenario: s\n    Given nothing\n"}`, nil); status != http.StatusBadRequest || field != "text" {
+	if status, field := a.Call("editor", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", `{"name":"x.feature","text":"Feature: f\n  Scenario: s\n    Given nothing\n"}`, nil); status != http.StatusBadRequest || field != "text" {
 		t.Fatalf("bad spec PUT = %d field %q", status, field)
 	}
-	if status, _ := f.call("editor", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", body, nil); status != http.StatusCreated {
+	if status, _ := a.Call("editor", "PUT", "/api/v1/projects/BAL/items/BAL-1/spec", body, nil); status != http.StatusCreated {
 		t.Fatalf("editor PUT = %d", status)
 	}
-	if status, field := f.call("viewer", "GET", "/api/v1/projects/BAL/items/BAL-1/spec/versions/x", "", nil); status != http.StatusBadRequest || field != "version" {
+	if status, field := a.Call("viewer", "GET", "/api/v1/projects/BAL/items/BAL-1/spec/versions/x", "", nil); status != http.StatusBadRequest || field != "version" {
 		t.Fatalf("bad version = %d %q", status, field)
 	}
 }

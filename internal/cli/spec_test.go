@@ -1,4 +1,4 @@
-package cli
+package cli_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/trellisml/trellis/internal/cli"
 )
 
 // golden compares got with testdata/name, or rewrites it with -update.
@@ -43,8 +45,8 @@ func TestSpecCheckGolden(t *testing.T) {
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 
 	out, errs, code := specCheck(t, feature, "--junit", junit)
-	if code != ExitFailure {
-		t.Errorf("exit %d, want %d; stderr %s", code, ExitFailure, errs)
+	if code != cli.ExitFailure {
+		t.Errorf("exit %d, want %d; stderr %s", code, cli.ExitFailure, errs)
 	}
 	if errs != "trellis: 2 of 4 scenarios failed\n" {
 		t.Errorf("stderr = %q", errs)
@@ -57,19 +59,19 @@ func TestSpecCheckGolden(t *testing.T) {
 	golden(t, "spec/report.junit.xml", reTimes.ReplaceAll(x, []byte("${1}0")))
 
 	out, _, code = specCheck(t, feature, "--json")
-	if code != ExitFailure {
+	if code != cli.ExitFailure {
 		t.Errorf("--json exit %d", code)
 	}
 	golden(t, "spec/report.json", reTimes.ReplaceAll([]byte(out), []byte("${1}0")))
 
 	out, _, code = specCheck(t, filepath.Join("testdata", "spec", "regression.feature"))
-	if code != ExitUsage {
-		t.Errorf("regression.feature: exit %d, want %d", code, ExitUsage)
+	if code != cli.ExitUsage {
+		t.Errorf("regression.feature: exit %d, want %d", code, cli.ExitUsage)
 	}
 	golden(t, "spec/regression.txt", []byte(out))
 
 	out, errs, code = specCheck(t, feature, "--tags", "@smoke")
-	if code != ExitOK || !strings.HasSuffix(out, "1 passed, 0 failed\n") || errs != "" {
+	if code != cli.ExitOK || !strings.HasSuffix(out, "1 passed, 0 failed\n") || errs != "" {
 		t.Errorf("--tags @smoke: exit %d, stdout ends %q, stderr %q", code, out[max(0, len(out)-40):], errs)
 	}
 }
@@ -98,19 +100,19 @@ func TestSpecCheckExitCodes(t *testing.T) {
 		stdout string // substring
 		stderr string // substring
 	}{
-		{"unknown step", []string{bad}, ExitUsage, "", bad + ":6: unknown step: acuracy should be at least 0.8; closest known steps: accuracy should be at least N"},
-		{"missing input", []string{missing}, ExitUsage, "cannot open: no such file or directory", "1 scenario could not be checked"},
-		{"run step offline", []string{run}, ExitUsage, "needs a Trellis server: pass --server or set TRELLIS_SERVER", "could not be checked"},
-		{"--run offline", []string{feature, "--run", "abc"}, ExitUsage, "", "--run needs a Trellis server"},
-		{"--report-to-server offline", []string{feature, "--report-to-server", "--project", "ML", "--item", "ML-1"}, ExitUsage, "", "--report-to-server needs a Trellis server"},
-		{"--report-to-server without --item", []string{feature, "--report-to-server", "--project", "ML"}, ExitUsage, "", "--report-to-server needs --project KEY and --item KEY"},
-		{"bad tag expression", []string{feature, "--tags", "@a and"}, ExitUsage, "", "--tags: tag expression"},
-		{"no such path", []string{filepath.Join(dir, "nothing")}, ExitUsage, "", "no such file or directory"},
-		{"directory without features", []string{t.TempDir()}, ExitUsage, "", "no .feature files"},
-		{"no arguments", nil, ExitUsage, "", "requires at least 1 arg"},
-		{"overrides replace the spec's files", []string{feature, "--labels", "testdata/spec/data/labels.csv", "--predictions", perfect}, ExitFailure, "measured 1  ", "1 of 4 scenarios failed"},
-		{"override with the wrong columns", []string{feature, "--tags", "@smoke", "--predictions", "testdata/spec/data/labels.csv"}, ExitUsage, `testdata/spec/data/labels.csv:1: no column "prediction" in the header (columns: id, label)`, "could not be checked"},
-		{"directory", []string{filepath.Join("testdata", "spec")}, ExitUsage, "2 passed, 3 failed, 1 with input errors\n", "1 scenario could not be checked"},
+		{"unknown step", []string{bad}, cli.ExitUsage, "", bad + ":6: unknown step: acuracy should be at least 0.8; closest known steps: accuracy should be at least N"},
+		{"missing input", []string{missing}, cli.ExitUsage, "cannot open: no such file or directory", "1 scenario could not be checked"},
+		{"run step offline", []string{run}, cli.ExitUsage, "needs a Trellis server: pass --server or set TRELLIS_SERVER", "could not be checked"},
+		{"--run offline", []string{feature, "--run", "abc"}, cli.ExitUsage, "", "--run needs a Trellis server"},
+		{"--report-to-server offline", []string{feature, "--report-to-server", "--project", "ML", "--item", "ML-1"}, cli.ExitUsage, "", "--report-to-server needs a Trellis server"},
+		{"--report-to-server without --item", []string{feature, "--report-to-server", "--project", "ML"}, cli.ExitUsage, "", "--report-to-server needs --project KEY and --item KEY"},
+		{"bad tag expression", []string{feature, "--tags", "@a and"}, cli.ExitUsage, "", "--tags: tag expression"},
+		{"no such path", []string{filepath.Join(dir, "nothing")}, cli.ExitUsage, "", "no such file or directory"},
+		{"directory without features", []string{t.TempDir()}, cli.ExitUsage, "", "no .feature files"},
+		{"no arguments", nil, cli.ExitUsage, "", "requires at least 1 arg"},
+		{"overrides replace the spec's files", []string{feature, "--labels", "testdata/spec/data/labels.csv", "--predictions", perfect}, cli.ExitFailure, "measured 1  ", "1 of 4 scenarios failed"},
+		{"override with the wrong columns", []string{feature, "--tags", "@smoke", "--predictions", "testdata/spec/data/labels.csv"}, cli.ExitUsage, `testdata/spec/data/labels.csv:1: no column "prediction" in the header (columns: id, label)`, "could not be checked"},
+		{"directory", []string{filepath.Join("testdata", "spec")}, cli.ExitUsage, "2 passed, 3 failed, 1 with input errors\n", "1 scenario could not be checked"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,14 +126,14 @@ func TestSpecCheckExitCodes(t *testing.T) {
 
 func TestSpecCheckExamples(t *testing.T) {
 	out, _, code := specCheck(t, filepath.Join("..", "..", "examples", "specs"))
-	if code != ExitFailure || !strings.HasSuffix(out, "4 passed, 1 failed\n") {
+	if code != cli.ExitFailure || !strings.HasSuffix(out, "4 passed, 1 failed\n") {
 		t.Errorf("examples/specs: exit %d, report:\n%s", code, out)
 	}
 }
 
 func TestSpecSteps(t *testing.T) {
 	code, out, _ := runCLI(t, "", "spec", "steps")
-	if code != ExitOK || !strings.Contains(out, "accuracy should be at least N\n") || !strings.Contains(out, `labels from "PATH"`) {
+	if code != cli.ExitOK || !strings.Contains(out, "accuracy should be at least N\n") || !strings.Contains(out, `labels from "PATH"`) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

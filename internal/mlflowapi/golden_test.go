@@ -1,8 +1,9 @@
-package cli
+package mlflowapi_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +11,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/trellisml/trellis/internal/apptest"
 )
+
+// update rewrites the golden files under testdata/ instead of comparing:
+// go test ./internal/mlflowapi -run TestMLflowGolden -update
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // mlflowStep is one call of the golden conversation. Path and body may use
 // ${name} for values captured from earlier answers.
@@ -123,15 +130,15 @@ var mlflowConversation = []mlflowStep{
 // TestMLflowGolden replays the conversation against the real server on
 // SQLite and PostgreSQL and compares every answer with one golden file, so
 // the two backends must answer byte-for-byte alike.
-func TestMLflowGolden(t *testing.T) { backends(t, testMLflowGolden) }
+func TestMLflowGolden(t *testing.T) { apptest.Backends(t, testMLflowGolden) }
 
 var (
 	runIDRE = regexp.MustCompile(`[0-9a-f]{32}`)
 	expIDRE = regexp.MustCompile(`mlflow-artifacts:/[0-9]+`)
 )
 
-func testMLflowGolden(t *testing.T, db string) {
-	f := startFixture(t, db)
+func testMLflowGolden(t *testing.T, b apptest.Backend) {
+	a := apptest.Start(t, b)
 	vars := map[string]string{}
 	expand := func(s string) string {
 		for k, v := range vars {
@@ -147,17 +154,17 @@ func testMLflowGolden(t *testing.T, db string) {
 		} else {
 			body = strings.NewReader("")
 		}
-		status, b := f.do(st.user, st.method, expand(st.path), body, "Content-Type", "application/json")
+		status, resp := a.Do(st.user, st.method, expand(st.path), body, "Content-Type", "application/json")
 		var v any
-		if err := json.Unmarshal(b, &v); err == nil {
+		if err := json.Unmarshal(resp, &v); err == nil {
 			for name, p := range st.capture {
 				vars[name] = fmt.Sprint(lookup(v, p))
 			}
 		}
-		fmt.Fprintf(&out, "### %s\n%s %s\n%d\n%s\n\n", st.name, st.method, st.path, status, normalize(bytes.ReplaceAll(b, []byte(f.base), []byte("<base>")), vars))
+		fmt.Fprintf(&out, "### %s\n%s %s\n%d\n%s\n\n", st.name, st.method, st.path, status, normalize(bytes.ReplaceAll(resp, []byte(a.URL), []byte("<base>")), vars))
 	}
 	golden := filepath.Join("testdata", "mlflow_golden.txt")
-	if *update && db == "" {
+	if *update && b == apptest.SQLite {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -255,40 +262,4 @@ func scrub(v any, key string, vars map[string]string) any {
 		}
 	}
 	return v
-}
-
-// TestAccountDefaultProject sets the default tracking project through the
-// account page form and checks the unprefixed MLflow URI follows it.
-func TestAccountDefaultProject(t *testing.T) {
-	f := startFixture(t, "")
-	status, b := f.do("root", "GET", "/account", nil)
-	if status != 200 || !bytes.Contains(b, []byte(`action="/account/default-project"`)) {
-		t.Fatalf("account page: %d", status)
-	}
-	// The unprefixed URI is ambiguous for root (two projects) until chosen.
-	if status, _ := f.do("root", "GET", "/api/2.0/mlflow/experiments/get?experiment_id=0", nil); status != 400 {
-		t.Fatalf("ambiguous default: %d", status)
-	}
-	status, b = f.do("root", "POST", "/account/default-project", strings.NewReader("project=CAT"),
-		"Content-Type", "application/x-www-form-urlencoded", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
-	if status != 303 {
-		t.Fatalf("set default: %d %s", status, b)
-	}
-	status, b = f.do("root", "GET", "/api/2.0/mlflow/experiments/create", nil)
-	if status != 404 {
-		t.Fatalf("GET on a POST endpoint: %d %s", status, b)
-	}
-	status, b = f.do("root", "POST", "/api/2.0/mlflow/experiments/create", strings.NewReader(`{"name":"cats"}`))
-	if status != 200 {
-		t.Fatalf("create in default: %d %s", status, b)
-	}
-	status, b = f.do("root", "GET", "/p/CAT/api/2.0/mlflow/experiments/get-by-name?experiment_name=cats", nil)
-	if status != 200 {
-		t.Fatalf("experiment not in CAT: %d %s", status, b)
-	}
-	status, b = f.do("root", "POST", "/account/default-project", strings.NewReader("project=NOPE"),
-		"Content-Type", "application/x-www-form-urlencoded", "Origin", f.base, "Sec-Fetch-Site", "same-origin")
-	if status != 404 {
-		t.Fatalf("unknown project: %d %s", status, b)
-	}
 }
