@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/apptest"
 	"github.com/trellisml/trellis/internal/cli"
@@ -22,7 +23,9 @@ func TestSetupURLIsOneTime(t *testing.T) {
 	for _, name := range []string{"TRELLIS_DB", "TRELLIS_ARTIFACTS", "TRELLIS_BASE_URL", "TRELLIS_ALLOW_ARTIFACT_LOCATION"} {
 		t.Setenv(name, "")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// A serve that hangs before printing is stopped by the deadline, which
+	// closes its stdout and so ends the wait for the setup URL.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir()
 	// trellis serve prints the setup URL to stdout, read line by line
@@ -54,7 +57,7 @@ func TestSetupURLIsOneTime(t *testing.T) {
 	post := func() int {
 		req, _ := http.NewRequest("POST", setup, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		resp, err := (&http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
