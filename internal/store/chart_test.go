@@ -39,6 +39,9 @@ var rawBackends = []struct {
 // migration's backfill and compares again, and deletes a run to check that
 // its blocks go with it. On SQLite and PostgreSQL.
 func TestMetricBlocksMatchPoints(t *testing.T) {
+	// The slowest tests of the package (randomized, long under -race):
+	// in parallel with each other they use both cores of a small machine.
+	t.Parallel()
 	for _, backend := range rawBackends {
 		t.Run(backend.name, func(t *testing.T) {
 			db, raw := backend.open(t)

@@ -22,6 +22,9 @@ import (
 // (points in tracking_metrics, checked against the sort too) and up again,
 // and compares once more. On SQLite and PostgreSQL.
 func TestMetricChunksMatchSort(t *testing.T) {
+	// The slowest tests of the package (randomized, long under -race):
+	// in parallel with each other they use both cores of a small machine.
+	t.Parallel()
 	for _, backend := range rawBackends {
 		t.Run(backend.name, func(t *testing.T) {
 			db, raw := backend.open(t)

@@ -15,6 +15,9 @@ import (
 // page of the split search (FindRuns) with the single query that sorts on
 // "(value IS NULL)" first, on SQLite and PostgreSQL.
 func TestSplitSearchMatchesOneQuery(t *testing.T) {
+	// The slowest tests of the package (randomized, long under -race):
+	// in parallel with each other they use both cores of a small machine.
+	t.Parallel()
 	for _, backend := range []struct {
 		name string
 		open func(testing.TB) *store.DB

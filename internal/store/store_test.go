@@ -12,10 +12,12 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
+	t.Parallel() // each subtest opens a store of its own
 	storetest.Run(t, OpenSQLite)
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel() // each subtest has a schema of its own
 	storetest.Run(t, OpenPostgres)
 }
 
