@@ -85,7 +85,6 @@ test('trellis: a goal and a spec flip from not met to met on the board', { timeo
       await page.locator('#g-metric').fill('accuracy');
       await page.locator('#g-comparator').selectOption('at least');
       await page.locator('#g-threshold').fill('80%');
-      await page.locator('#g-dataset').fill('balloons');
       await page.getByRole('button', { name: 'Add goal', exact: true }).click();
       await page.locator('[data-goal-status="no-data"]').first().waitFor();
 

@@ -101,7 +101,8 @@ func testSeedDemo(t *testing.T, dsn string) {
 	}
 
 	// The goals and the spec judge those runs: the retraining passes,
-	// focal loss falls just short, the project is not there yet.
+	// focal loss falls just short, the higher resolution reaches the recall
+	// but is too slow, so the project is not there yet.
 	keys := map[string]string{}
 	items, err := a.work.Items(ctx, proj, work.ItemFilter{})
 	if err != nil {
@@ -134,15 +135,23 @@ func testSeedDemo(t *testing.T, dsn string) {
 		ref  string
 		want []goal.Status
 	}{
-		{"", []goal.Status{goal.NotMet, goal.NotMet}},
+		// The sprint goal's recall is met by the 1024 px run on balloons
+		// v3 (the fp16 run still training does not decide), its latency
+		// is not.
+		{"", []goal.Status{goal.Met, goal.NotMet}},
 		{keys["Retrain on the July photo drop"], []goal.Status{goal.Met, goal.Met}},
 		{keys["Focal loss against class imbalance"], []goal.Status{goal.NotMet, goal.Met}},
 		{keys["Mosaic augmentation"], []goal.Status{goal.Met}},
-		{keys["Higher input resolution (1024 px)"], []goal.Status{goal.NotMet, goal.NotMet}},
+		{keys["Higher input resolution (1024 px)"], []goal.Status{goal.Met, goal.NotMet}},
 	} {
 		if got := statuses(c.ref); !slices.Equal(got, c.want) {
 			t.Errorf("goals of %q: %v, want %v", c.ref, got, c.want)
 		}
+	}
+	// The fp16 run still training shows beside the 1024 px verdict.
+	if ev, err := a.goals.EvaluateItemGoals(ctx, proj, keys["Higher input resolution (1024 px)"]); err != nil ||
+		ev.Goals[0].Provisional == nil || !strings.HasSuffix(ev.Goals[0].Provisional.RunName, "1024px fp16") {
+		t.Errorf("provisional run of the 1024 px recall goal: %+v, %v", ev, err)
 	}
 	spec, err := a.goals.ItemSpecOf(ctx, proj, keys["Retrain on the July photo drop"])
 	if err != nil {

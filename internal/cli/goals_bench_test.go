@@ -45,6 +45,7 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 		tb.Fatal(err)
 	}
 	expID := strconv.FormatInt(exp.ID, 10)
+	finished := "FINISHED"
 	for i := range n {
 		run, err := a.Tracking.CreateRun(as, proj, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", i),
 			StartTime: int64(1_700_000_000_000 + i*1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: "BAL-7"}}})
@@ -57,6 +58,9 @@ func goalServer(tb testing.TB, pg bool, n int) (base, token string) {
 		}
 		if err := a.Tracking.LogBatch(as, proj, run.Info.ID, batch); err != nil {
 			tb.Fatal(err)
+		}
+		if _, err := a.Tracking.UpdateRun(as, proj, run.Info.ID, tracking.RunUpdate{Status: &finished}); err != nil {
+			tb.Fatal(err) // only finished runs decide a goal
 		}
 	}
 	return a.URL, a.Token("owner")

@@ -24,14 +24,84 @@ type Observation struct {
 	RunName string
 	At      int64 // ms UTC, when the value was logged; orders the runs
 	Value   speccheck.Value
+	// Unfinished says the run is still RUNNING or SCHEDULED: its value is
+	// shown as provisional and never decides the goal (FinishedRunsDecide).
+	Unfinished bool
 }
 
 // Evaluation is a goal's state over the runs observed so far.
 type Evaluation struct {
-	Status    Status
-	Latest    *Observation // the most recent observation, nil with no data
-	Best      *Observation // the best defined value so far, nil if none
-	Threshold float64
+	Status Status
+	Latest *Observation // the most recent observation, nil with no data
+	Best   *Observation // the best defined value so far, nil if none
+	// Provisional is the latest unfinished run's value when it is later
+	// than Latest: shown beside the verdict, never deciding it.
+	Provisional *Observation
+	Threshold   float64
+}
+
+// FinishedRunsDecide is the rule "unfinished runs never decide a verdict":
+// a run still RUNNING or SCHEDULED is mid-training, and its latest value is
+// not its result. Evaluate applies it to observations; the store's
+// latestRunDecides query leaves such runs out of the board's verdicts.
+func FinishedRunsDecide(status string) bool {
+	return status != "RUNNING" && status != "SCHEDULED"
+}
+
+// DatasetInput is a dataset a run used, as MLflow's log_input records it:
+// the dataset's name and digest, and the input's "version" tag if it has
+// one (mlflow.log_input(ds, tags={"version": "v3"})).
+type DatasetInput struct {
+	Name, Digest, Version string
+}
+
+// UsedBy is the rule "a goal scoped to a dataset is judged only on the
+// runs that used it": with no dataset, every run counts; with one, a run
+// counts when it logged an input of that name and, if the goal names a
+// version, whose digest or "version" tag is that version. The store
+// projects it into SQL (store.goalDatasetRule); storetest's randomized
+// goal test keeps the two in step.
+func (g Goal) UsedBy(inputs []DatasetInput) bool {
+	if g.Dataset == "" {
+		return true
+	}
+	for _, in := range inputs {
+		if in.Name == g.Dataset && (g.DatasetVersion == "" || in.Digest == g.DatasetVersion || in.Version == g.DatasetVersion) {
+			return true
+		}
+	}
+	return false
+}
+
+// JudgedOn says which runs judge g, as the goal shows it: "finished runs
+// linked to BAL-3 that used balloons v3"; item is "" for a project goal.
+func (g Goal) JudgedOn(item string) string {
+	s := "finished runs of the project"
+	if item != "" {
+		s = "finished runs linked to " + item
+	}
+	if d := g.DatasetText(); d != "" {
+		s += " that used " + d
+	}
+	return s
+}
+
+// NoDataText says what a goal without a deciding run waits for: "no run
+// on balloons v3 yet".
+func (g Goal) NoDataText() string {
+	if d := g.DatasetText(); d != "" {
+		return "no run on " + d + " yet"
+	}
+	return "no finished run has logged " + g.MetricKey() + " yet"
+}
+
+// DatasetText names the goal's dataset as people say it: "balloons v3",
+// "balloons", or "" when the goal has none.
+func (g Goal) DatasetText() string {
+	if g.DatasetVersion == "" {
+		return g.Dataset
+	}
+	return g.Dataset + " " + g.DatasetVersion
 }
 
 // LaterRun is the rule "the latest run decides a goal": a run that started
@@ -52,12 +122,21 @@ func Evaluate(g Goal, obs []Observation) Evaluation {
 	e := Evaluation{Status: NoData, Threshold: g.Threshold}
 	for i := range obs {
 		o := &obs[i]
+		if o.Unfinished {
+			if e.Provisional == nil || LaterRun(o.At, o.RunID, e.Provisional.At, e.Provisional.RunID) {
+				e.Provisional = o
+			}
+			continue
+		}
 		if e.Latest == nil || LaterRun(o.At, o.RunID, e.Latest.At, e.Latest.RunID) {
 			e.Latest = o
 		}
 		if o.Value.Defined && (e.Best == nil || g.Comparator.Better(o.Value.V, e.Best.Value.V, g.Threshold)) {
 			e.Best = o
 		}
+	}
+	if e.Provisional != nil && e.Latest != nil && !LaterRun(e.Provisional.At, e.Provisional.RunID, e.Latest.At, e.Latest.RunID) {
+		e.Provisional = nil // an older unfinished run says nothing new
 	}
 	switch {
 	case e.Latest == nil:
@@ -76,8 +155,10 @@ func Evaluate(g Goal, obs []Observation) Evaluation {
 // each metric it logged.
 type LinkedRun struct {
 	ID        string
-	StartTime int64 // ms UTC; orders the runs, as the latest-run spec step does
+	StartTime int64  // ms UTC; orders the runs, as the latest-run spec step does
+	Status    string // RUNNING, SCHEDULED, FINISHED, FAILED or KILLED
 	Metrics   map[string]float64
+	Datasets  []DatasetInput
 }
 
 // ItemRuns reads the runs linked to an item. The server implements it over
@@ -119,13 +200,14 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 		var obs []Observation
 		for _, r := range runs {
 			v, ok := r.Metrics[g.MetricKey()]
-			switch {
-			case !ok:
-			case math.IsNaN(v): // MLflow accepts NaN; it is no measurement
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Undefined("logged as NaN")})
-			default:
-				obs = append(obs, Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Defined(v)})
+			if !ok || !g.UsedBy(r.Datasets) {
+				continue
 			}
+			o := Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Defined(v), Unfinished: !FinishedRunsDecide(r.Status)}
+			if math.IsNaN(v) { // MLflow accepts NaN; it is no measurement
+				o.Value = speccheck.Undefined("logged as NaN")
+			}
+			obs = append(obs, o)
 		}
 		out.Goals[i] = GoalResult{Goal: g, Evaluation: Evaluate(g, obs), Observations: obs}
 	}

@@ -20,11 +20,15 @@ type ObservationJSON struct {
 type ResultJSON struct {
 	ID string `json:"id,omitempty"` // the stored goal's id
 	Goal
-	Key    string           `json:"key"`
-	Text   string           `json:"text"`
-	Status Status           `json:"status"`
-	Latest *ObservationJSON `json:"latest"`
-	Best   *ObservationJSON `json:"best"`
+	Key  string `json:"key"`
+	Text string `json:"text"`
+	// JudgedOn says which runs judge the goal (Goal.JudgedOn).
+	JudgedOn string           `json:"judged_on"`
+	Status   Status           `json:"status"`
+	Latest   *ObservationJSON `json:"latest"`
+	Best     *ObservationJSON `json:"best"`
+	// Provisional is a later run still training: shown, not deciding.
+	Provisional *ObservationJSON `json:"provisional,omitempty"`
 }
 
 // EvaluationJSON is an ItemEvaluation as the JSON API carries it; the server
@@ -39,8 +43,8 @@ type EvaluationJSON struct {
 func (ev *ItemEvaluation) JSON() EvaluationJSON {
 	out := EvaluationJSON{Item: ev.Item, Runs: ev.Runs, Goals: make([]ResultJSON, len(ev.Goals))}
 	for i, g := range ev.Goals {
-		out.Goals[i] = ResultJSON{ID: g.ID, Goal: g.Goal, Key: g.Goal.MetricKey(), Text: g.Goal.String(), Status: g.Status,
-			Latest: observationJSON(g.Latest), Best: observationJSON(g.Best)}
+		out.Goals[i] = ResultJSON{ID: g.ID, Goal: g.Goal, Key: g.Goal.MetricKey(), Text: g.Goal.String(), JudgedOn: g.Goal.JudgedOn(ev.Item), Status: g.Status,
+			Latest: observationJSON(g.Latest), Best: observationJSON(g.Best), Provisional: observationJSON(g.Provisional)}
 	}
 	return out
 }

@@ -57,11 +57,12 @@ type GoalFilter struct {
 // GoalObservation is one active run's latest value of a stored goal's
 // metric: the row the batch evaluation query returns.
 type GoalObservation struct {
-	GoalID    string
-	RunID     string
-	RunName   string
-	StartTime int64    // ms UTC
-	Value     *float64 // nil when the run logged NaN
+	GoalID     string
+	RunID      string
+	RunName    string
+	StartTime  int64    // ms UTC
+	Value      *float64 // nil when the run logged NaN
+	Unfinished bool     // the run is RUNNING or SCHEDULED
 }
 
 // GoalLatest is an item goal's criterion with the observation that decides
@@ -75,15 +76,16 @@ type GoalLatest struct {
 
 // RunValue is one active run's latest value of a metric key.
 type RunValue struct {
-	RunID     string
-	RunName   string
-	StartTime int64 // ms UTC
-	Key       string
-	Value     *float64 // nil when the run logged NaN
+	RunID      string
+	RunName    string
+	StartTime  int64 // ms UTC
+	Key        string
+	Value      *float64 // nil when the run logged NaN
+	Unfinished bool     // the run is RUNNING or SCHEDULED
 }
 
-// RunQuery selects the latest values of metric keys over a project's
-// active runs: the runs linked to ItemKey, or every run when it is empty.
+// RunQuery selects the latest values of metric keys over the active runs
+// of a project linked to ItemKey.
 type RunQuery struct {
 	ProjectID string
 	ItemKey   string
@@ -111,15 +113,17 @@ type GoalStore interface {
 	DeleteGoal(ctx context.Context, projectID, id string) error
 	// FindGoalObservations returns, for the item goals f selects, the latest
 	// value of each goal's metric in every active run (of an active tracking
-	// experiment) linked to the goal's item.
+	// experiment) linked to the goal's item and used by the goal
+	// (Goal.UsedBy), unfinished runs included and marked.
 	FindGoalObservations(ctx context.Context, f GoalFilter) ([]GoalObservation, error)
 	// FindLatestGoalObservations returns each item goal f selects with only
-	// the observation that decides its status: the latest (by run start
-	// time, then run id) active linked run that logged the goal's metric.
-	// One statement for a whole board.
+	// the observation that decides its status: the latest (LaterRun)
+	// finished (FinishedRunsDecide) active linked run used by the goal
+	// (Goal.UsedBy) that logged the goal's metric. One statement for a
+	// whole board.
 	FindLatestGoalObservations(ctx context.Context, f GoalFilter) ([]GoalLatest, error)
-	// FindRunValues returns the latest values of q.Keys in the active runs q
-	// selects.
+	// FindRunValues returns the latest values of q.Keys in the active runs
+	// linked to q.ItemKey, unfinished runs included and marked.
 	FindRunValues(ctx context.Context, q RunQuery) ([]RunValue, error)
 	// CountLinkedRuns counts the active runs linked to an item key.
 	CountLinkedRuns(ctx context.Context, projectID, itemKey string) (int, error)
@@ -405,8 +409,8 @@ func (s *Service) DeleteGoal(ctx context.Context, proj *project.Project, id stri
 }
 
 // observation turns a stored latest value into an Observation.
-func observation(runID, name string, start int64, v *float64) Observation {
-	o := Observation{RunID: runID, RunName: name, At: start}
+func observation(runID, name string, start int64, v *float64, unfinished bool) Observation {
+	o := Observation{RunID: runID, RunName: name, At: start, Unfinished: unfinished}
 	if v == nil || math.IsNaN(*v) {
 		o.Value = speccheck.Undefined("logged as NaN")
 	} else {
@@ -449,15 +453,17 @@ func (s *Service) EvaluateItemGoals(ctx context.Context, proj *project.Project, 
 	}
 	obs := map[string][]Observation{}
 	for _, r := range rows {
-		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, r.RunName, r.StartTime, r.Value))
+		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, r.RunName, r.StartTime, r.Value, r.Unfinished))
 	}
 	return &ItemEvaluation{Item: it.Key, Runs: n, Goals: judge(goals, obs)}, nil
 }
 
-// EvaluateProjectGoals judges the project's own goals against every active
-// run of the project: the latest run that logged a goal's metric decides.
+// EvaluateProjectGoals judges the project's own goals against the
+// project's active runs they use (Goal.UsedBy): the latest finished run
+// that logged a goal's metric decides.
 func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *project.Project) (*ItemEvaluation, error) {
-	goals, err := s.store.FindGoals(ctx, GoalFilter{ProjectID: proj.ID, Level: ProjectGoals})
+	f := GoalFilter{ProjectID: proj.ID, Level: ProjectGoals}
+	goals, err := s.store.FindGoals(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -465,23 +471,15 @@ func (s *Service) EvaluateProjectGoals(ctx context.Context, proj *project.Projec
 	if len(goals) == 0 {
 		return out, nil
 	}
-	keys := make([]string, len(goals))
-	for i, g := range goals {
-		keys[i] = g.Goal.MetricKey()
-	}
-	vals, err := s.store.FindRunValues(ctx, RunQuery{ProjectID: proj.ID, Keys: keys})
+	rows, err := s.store.FindGoalObservations(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string][]Observation{}
-	runs := map[string]bool{}
-	for _, v := range vals {
-		byKey[v.Key] = append(byKey[v.Key], observation(v.RunID, v.RunName, v.StartTime, v.Value))
-		runs[v.RunID] = true
-	}
 	obs := map[string][]Observation{}
-	for _, g := range goals {
-		obs[g.ID] = append([]Observation(nil), byKey[g.Goal.MetricKey()]...)
+	runs := map[string]bool{}
+	for _, r := range rows {
+		obs[r.GoalID] = append(obs[r.GoalID], observation(r.RunID, r.RunName, r.StartTime, r.Value, r.Unfinished))
+		runs[r.RunID] = true
 	}
 	out.Runs, out.Goals = len(runs), judge(goals, obs)
 	return out, nil
@@ -511,7 +509,7 @@ func (s *Service) EvaluateGoals(ctx context.Context, proj *project.Project, item
 	}
 	byKey := map[string][]Observation{}
 	for _, v := range vals {
-		byKey[v.Key] = append(byKey[v.Key], observation(v.RunID, v.RunName, v.StartTime, v.Value))
+		byKey[v.Key] = append(byKey[v.Key], observation(v.RunID, v.RunName, v.StartTime, v.Value, v.Unfinished))
 	}
 	out := &ItemEvaluation{Item: itemKey, Runs: n, Goals: make([]GoalResult, len(goals))}
 	for i, g := range goals {
@@ -545,7 +543,7 @@ func (s *Service) ItemProgress(ctx context.Context, proj *project.Project, sprin
 	for _, r := range rows {
 		var obs []Observation
 		if o := r.Latest; o != nil {
-			obs = []Observation{observation(o.RunID, o.RunName, o.StartTime, o.Value)}
+			obs = []Observation{observation(o.RunID, o.RunName, o.StartTime, o.Value, false)}
 		}
 		k := project.ItemKey(proj.Key, r.ItemNumber)
 		p := out[k]

@@ -127,6 +127,26 @@ func (db *DB) DeleteGoal(ctx context.Context, projectID, id string) error {
 const activeRuns = ` JOIN tracking_runs r ON r.id = l.run_id AND r.lifecycle_stage = 'active'
 	JOIN tracking_experiments e ON e.id = r.experiment_id AND e.lifecycle_stage = 'active'`
 
+// The queries below are built once from these rules (package variables
+// only because Go constants cannot call functions; nothing changes them).
+
+// goalDatasetRule is the SQL projection of goal.Goal.UsedBy over goals g:
+// with a dataset, only runs (the run id column named by run) that logged
+// an input of that name — and of the goal's version as digest or
+// "version" input tag — count. storetest's randomized goal test keeps the
+// two in step.
+func goalDatasetRule(run string) string {
+	return ` AND (g.dataset = '' OR EXISTS (SELECT 1 FROM tracking_run_inputs ri JOIN tracking_datasets d ON d.id = ri.dataset_id
+		WHERE ri.run_id = ` + run + ` AND d.name = g.dataset AND (g.dataset_version = '' OR d.digest = g.dataset_version
+		OR EXISTS (SELECT 1 FROM tracking_input_tags t WHERE t.input_id = ri.id AND t.key = 'version' AND t.value = g.dataset_version))))`
+}
+
+// finishedRunsDecide is the SQL projection of goal.FinishedRunsDecide over
+// the run column named by status.
+func finishedRunsDecide(status string) string {
+	return ` AND ` + status + ` NOT IN ('RUNNING', 'SCHEDULED')`
+}
+
 // goalObservations joins the item goals a WHERE clause over g selects to
 // their items' run links (by the key the link holds, PROJECT-NUMBER), the
 // active runs and each run's latest value of the goal's metric key. The
@@ -136,25 +156,36 @@ const activeRuns = ` JOIN tracking_runs r ON r.id = l.run_id AND r.lifecycle_sta
 // rescans every goal for each link, 100 s for a board of 1,000 items with
 // 10,000 linked runs instead of 0.4 s. (Starting from the items instead,
 // to visit each run once, measured slower on both databases.)
-const (
-	goalObservationsFrom = `SELECT g.id, r.id, r.name, r.start_time, m.value
+var (
+	goalObservationsFrom = `SELECT g.id, r.id, r.name, r.start_time, m.value, r.status
 	FROM goals g CROSS JOIN items i CROSS JOIN projects p CROSS JOIN tracking_run_items l
 	CROSS JOIN tracking_runs r CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m`
 	goalObservationsJoin = ` AND g.item_id IS NOT NULL AND i.id = g.item_id AND p.id = g.project_id
 	AND l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
 	AND r.id = l.run_id AND r.lifecycle_stage = 'active' AND e.id = r.experiment_id AND e.lifecycle_stage = 'active'
-	AND m.run_id = r.id AND m.key = g.metric_key`
+	AND m.run_id = r.id AND m.key = g.metric_key` + goalDatasetRule("r.id")
+	// projectGoalObservations is the same for a project's own goals over
+	// the project's active runs, read from the goal's metric key through
+	// the latest-metric key index, which carries the experiment.
+	projectGoalObservations = `SELECT g.id, r.id, r.name, r.start_time, m.value, r.status
+	FROM goals g CROSS JOIN tracking_latest_metrics m CROSS JOIN tracking_experiments e CROSS JOIN tracking_runs r
+	WHERE g.project_id = $1 AND g.item_id IS NULL AND m.key = g.metric_key
+	AND e.id = m.experiment_id AND e.project_id = g.project_id AND e.lifecycle_stage = 'active'
+	AND r.id = m.run_id AND r.lifecycle_stage = 'active'` + goalDatasetRule("r.id")
 )
 
 // FindGoalObservations returns the latest value of each item goal's metric
 // in every active run linked to the goal's item: one statement for a
 // whole board, served by the link index and the latest-metric unique key.
 func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]goal.GoalObservation, error) {
+	var rows *sql.Rows
+	var err error
 	if f.Level == goal.ProjectGoals && f.ItemID == "" {
-		return nil, nil
+		rows, err = db.read.QueryContext(ctx, projectGoalObservations, f.ProjectID)
+	} else {
+		where, args := goalWhere(f)
+		rows, err = db.read.QueryContext(ctx, goalObservationsFrom+where+goalObservationsJoin, args...)
 	}
-	where, args := goalWhere(f)
-	rows, err := db.read.QueryContext(ctx, goalObservationsFrom+where+goalObservationsJoin, args...)
 	if err != nil {
 		return nil, mapErr(err, "Goal observations")
 	}
@@ -163,12 +194,14 @@ func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]go
 	for rows.Next() {
 		var o goal.GoalObservation
 		var v sql.NullFloat64
-		if err := rows.Scan(&o.GoalID, &o.RunID, &o.RunName, &o.StartTime, &v); err != nil {
+		var status string
+		if err := rows.Scan(&o.GoalID, &o.RunID, &o.RunName, &o.StartTime, &v, &status); err != nil {
 			return nil, mapErr(err, "Goal observations")
 		}
 		if v.Valid {
 			o.Value = &v.Float64
 		}
+		o.Unfinished = !goal.FinishedRunsDecide(status)
 		out = append(out, o)
 	}
 	return out, mapErr(rows.Err(), "Goal observations")
@@ -186,12 +219,12 @@ func (db *DB) FindGoalObservations(ctx context.Context, f goal.GoalFilter) ([]go
 // order of ids is the byte order Go compares them in.) PostgreSQL runs the
 // per-goal walk as a LATERAL subquery; SQLite, which has no LATERAL, as a
 // correlated scalar subquery that returns the latest-metric row's id.
-const (
+var (
 	latestRunDecides = `FROM tracking_run_items l
 	CROSS JOIN tracking_runs r2 CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m2
 	WHERE l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
 	AND r2.id = l.run_id AND r2.lifecycle_stage = 'active' AND e.id = r2.experiment_id AND e.lifecycle_stage = 'active'
-	AND m2.run_id = l.run_id AND m2.key = g.metric_key
+	AND m2.run_id = l.run_id AND m2.key = g.metric_key` + finishedRunsDecide("r2.status") + goalDatasetRule("l.run_id") + `
 	ORDER BY l.run_start DESC, l.run_id DESC LIMIT 1`
 	latestGoalColumns       = `SELECT g.id, i.number, g.metric, g.class, g.slice, g.comparator, g.threshold, `
 	latestObservationSQLite = latestGoalColumns + `r.id, r.name, r.start_time, m.value, m.id IS NOT NULL
@@ -244,29 +277,20 @@ func (db *DB) FindLatestGoalObservations(ctx context.Context, f goal.GoalFilter)
 }
 
 // FindRunValues returns the latest values of q.Keys in the project's
-// active runs, or in those linked to q.ItemKey.
+// active runs linked to q.ItemKey.
 func (db *DB) FindRunValues(ctx context.Context, q goal.RunQuery) ([]goal.RunValue, error) {
 	if len(q.Keys) == 0 {
 		return nil, nil
 	}
-	args := []any{q.ProjectID}
+	args := []any{q.ProjectID, q.ItemKey}
 	marks := make([]string, len(q.Keys))
 	for i, k := range q.Keys {
 		args = append(args, k)
 		marks[i] = "$" + strconv.Itoa(len(args))
 	}
-	var query string
-	if q.ItemKey != "" {
-		args = append(args, q.ItemKey)
-		query = `SELECT r.id, r.name, r.start_time, m.key, m.value FROM tracking_run_items l` + activeRuns + `
-			JOIN tracking_latest_metrics m ON m.run_id = r.id
-			WHERE l.project_id = $1 AND l.item_key = $` + strconv.Itoa(len(args)) + ` AND m.key IN (` + strings.Join(marks, ", ") + `)`
-	} else {
-		query = `SELECT r.id, r.name, r.start_time, m.key, m.value FROM tracking_latest_metrics m
-			JOIN tracking_runs r ON r.id = m.run_id AND r.lifecycle_stage = 'active'
-			JOIN tracking_experiments e ON e.id = r.experiment_id AND e.lifecycle_stage = 'active'
-			WHERE e.project_id = $1 AND m.key IN (` + strings.Join(marks, ", ") + `)`
-	}
+	query := `SELECT r.id, r.name, r.start_time, m.key, m.value, r.status FROM tracking_run_items l` + activeRuns + `
+		JOIN tracking_latest_metrics m ON m.run_id = r.id
+		WHERE l.project_id = $1 AND l.item_key = $2 AND m.key IN (` + strings.Join(marks, ", ") + `)`
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err, "Run values")
@@ -276,9 +300,11 @@ func (db *DB) FindRunValues(ctx context.Context, q goal.RunQuery) ([]goal.RunVal
 	for rows.Next() {
 		var o goal.RunValue
 		var v sql.NullFloat64
-		if err := rows.Scan(&o.RunID, &o.RunName, &o.StartTime, &o.Key, &v); err != nil {
+		var status string
+		if err := rows.Scan(&o.RunID, &o.RunName, &o.StartTime, &o.Key, &v, &status); err != nil {
 			return nil, mapErr(err, "Run values")
 		}
+		o.Unfinished = !goal.FinishedRunsDecide(status)
 		if v.Valid {
 			o.Value = &v.Float64
 		}

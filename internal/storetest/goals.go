@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ func goalRun(t *testing.T, ctx context.Context, tr *tracking.Service, p *project
 	if err := tr.LogBatch(ctx, p, run.Info.ID, b); err != nil {
 		t.Fatal(err)
 	}
+	finished := "FINISHED"
+	must[*tracking.RunInfo](t)(tr.UpdateRun(ctx, p, run.Info.ID, tracking.RunUpdate{Status: &finished}))
 	return run.Info.ID
 }
 
@@ -128,6 +131,23 @@ func testGoals(t *testing.T, db *store.DB) {
 	r1 := goalRun(t, ctx, tr, p, eid, exp.Key, 1, map[string]float64{"accuracy": 0.8, "f1.spam": 0.7, "loss": 0.5})
 	r2 := goalRun(t, ctx, tr, p, eid, exp.Key, 2, map[string]float64{"accuracy": 0.93, "f1.spam": math.NaN()})
 	r3 := goalRun(t, ctx, tr, p, eid, exp.Key, 3, map[string]float64{"accuracy": 0.88, "loss": 0.1})
+	// The accuracy goal is scoped to reviews v2: r1 names the version by
+	// digest, r2 and r3 by the input's version tag; a run on reviews v1
+	// and one that logged no dataset at all do not count for it.
+	useDataset := func(run, name, digest, version string) {
+		in := tracking.DatasetInput{Dataset: tracking.Dataset{Name: name, Digest: digest, SourceType: "local", Source: "reviews.csv"}}
+		if version != "" {
+			in.Tags = []tracking.Tag{{Key: "version", Value: version}}
+		}
+		if err := tr.LogInputs(ctx, p, run, []tracking.DatasetInput{in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	useDataset(r1, "reviews", "v2", "")
+	useDataset(r2, "reviews", "9f8e7d6c", "v2")
+	useDataset(r3, "reviews", "1a2b3c4d", "v2")
+	useDataset(goalRun(t, ctx, tr, p, eid, exp.Key, 3, map[string]float64{"accuracy": 0.99}), "reviews", "v1", "v1")
+	goalRun(t, ctx, tr, p, eid, exp.Key, 3, map[string]float64{"accuracy": 0.98})
 	gone := goalRun(t, ctx, tr, p, eid, exp.Key, 4, map[string]float64{"accuracy": 0.99, "f1.spam": 0.99, "loss": 0})
 	if err := tr.SetRunStage(ctx, p, gone, tracking.StageDeleted); err != nil {
 		t.Fatal(err)
@@ -136,7 +156,7 @@ func testGoals(t *testing.T, db *store.DB) {
 	goalRun(t, ctx, tr, p, eid, "", 6, map[string]float64{"accuracy": 0.95})
 
 	ev = must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key))
-	if ev.Runs != 3 || ev.Item != exp.Key {
+	if ev.Runs != 5 || ev.Item != exp.Key {
 		t.Fatalf("runs %d item %s", ev.Runs, ev.Item)
 	}
 	a, f, l := ev.Goals[0], ev.Goals[1], ev.Goals[2]
@@ -158,12 +178,12 @@ func testGoals(t *testing.T, db *store.DB) {
 	// Project goals read every active run of the project: the latest to
 	// log accuracy is the unlinked run at second 6.
 	pe := must[*goal.ItemEvaluation](t)(gs.EvaluateProjectGoals(ctx, p))
-	if len(pe.Goals) != 1 || pe.Goals[0].Status != goal.Met || pe.Goals[0].Latest.Value.V != 0.95 || pe.Runs != 5 {
+	if len(pe.Goals) != 1 || pe.Goals[0].Status != goal.Met || pe.Goals[0].Latest.Value.V != 0.95 || pe.Runs != 7 {
 		t.Errorf("project goals %+v runs %d", pe.Goals, pe.Runs)
 	}
 	// Goals sent with a request (a spec's Then steps).
 	adhoc := must[*goal.ItemEvaluation](t)(gs.EvaluateGoals(ctx, p, exp.Key, []goal.Goal{{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.85}, {Metric: "val_loss", Comparator: speccheck.AtMost, Threshold: 1}}))
-	if adhoc.Runs != 3 || adhoc.Goals[0].Status != goal.Met || adhoc.Goals[1].Status != goal.NoData {
+	if adhoc.Runs != 5 || adhoc.Goals[0].Status != goal.Met || adhoc.Goals[1].Status != goal.NoData {
 		t.Errorf("ad hoc %+v", adhoc.Goals)
 	}
 
@@ -184,7 +204,7 @@ func testGoals(t *testing.T, db *store.DB) {
 
 	// A decision keeps the goal results of its moment as evidence.
 	d, _ := must2(t)(ws.Decide(ctx, p, exp.Key, work.DecisionInput{Outcome: "abandon", Verdict: "refuted", Reason: "accuracy regressed"}))
-	goalRun(t, ctx, tr, p, eid, exp.Key, 7, map[string]float64{"accuracy": 0.97})
+	useDataset(goalRun(t, ctx, tr, p, eid, exp.Key, 7, map[string]float64{"accuracy": 0.97}), "reviews", "v2", "")
 	snaps := must[map[string]*goal.Snapshot](t)(gs.DecisionEvidence(ctx, p))
 	s := snaps[d.ItemID]
 	if len(snaps) != 1 || s == nil || len(s.Results.Goals) != 3 || s.Results.Goals[0].Status != goal.NotMet || *s.Results.Goals[0].Latest.Value != 0.88 ||
@@ -193,6 +213,25 @@ func testGoals(t *testing.T, db *store.DB) {
 	}
 	if now := must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key)); now.Goals[0].Status != goal.Met {
 		t.Errorf("after the new run: %+v", now.Goals[0].Evaluation)
+	}
+	// A run still training shows as provisional and decides nothing, on
+	// the item page and on the board.
+	training := must[*tracking.Run](t)(tr.CreateRun(ctx, p, tracking.NewRun{ExperimentID: eid, Name: "still training",
+		StartTime: 1_700_000_008_000, Tags: []tracking.Tag{{Key: tracking.TagItem, Value: exp.Key}}}))
+	if err := tr.LogBatch(ctx, p, training.Info.ID, tracking.Batch{Metrics: []tracking.Metric{{Key: "accuracy", Value: 0.5, Timestamp: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	useDataset(training.Info.ID, "reviews", "v2", "")
+	now := must[*goal.ItemEvaluation](t)(gs.EvaluateItemGoals(ctx, p, exp.Key)).Goals[0]
+	if now.Status != goal.Met || now.Latest.Value.V != 0.97 || now.Provisional == nil || now.Provisional.RunName != "still training" ||
+		now.Provisional.Value.V != 0.5 {
+		t.Errorf("with a run still training: %+v provisional %+v", now.Evaluation, now.Provisional)
+	}
+	if js := (&goal.ItemEvaluation{Goals: []goal.GoalResult{now}}).JSON(); js.Goals[0].Provisional == nil || js.Goals[0].Provisional.RunName != "still training" {
+		t.Errorf("provisional json %+v", js.Goals[0])
+	}
+	if prog := must[map[string]goal.GoalProgress](t)(gs.ItemProgress(ctx, p, "", "")); prog[exp.Key].Met != 2 {
+		t.Errorf("board progress with a run still training: %+v", prog[exp.Key])
 	}
 
 	if err := gs.DeleteGoal(ctx, p, f1.ID); err != nil {
@@ -212,11 +251,13 @@ type goalModel struct {
 }
 
 type modelRun struct {
-	id, exp string
-	start   int64
-	active  bool
-	metrics map[string]float64
-	items   map[string]bool
+	id, exp  string
+	start    int64
+	active   bool
+	status   string
+	metrics  map[string]float64
+	items    map[string]bool
+	datasets []goal.DatasetInput
 }
 
 // LinkedRuns implements goal.ItemRuns over the model: the active runs of
@@ -226,7 +267,7 @@ func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.Linked
 	for _, id := range m.order {
 		r := m.runs[id]
 		if r.active && m.exps[r.exp] && r.items[itemKey] {
-			out = append(out, goal.LinkedRun{ID: r.id, StartTime: r.start, Metrics: r.metrics})
+			out = append(out, goal.LinkedRun{ID: r.id, StartTime: r.start, Status: r.status, Metrics: r.metrics, Datasets: r.datasets})
 		}
 	}
 	return out, nil
@@ -237,9 +278,11 @@ func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.Linked
 // projection of goal.LaterRun) against
 // goal.EvaluateItem over the same data kept in memory, and against the item
 // page's full evaluation, on random runs: some without a goal's metric,
-// some logging NaN, deleted and restored runs and experiments, unlinked
-// and doubly linked runs, start times that tie, and goals edited between
-// rounds.
+// some logging NaN, some still running, some on one dataset version or
+// another, deleted and restored runs and experiments, unlinked and doubly
+// linked runs, start times that tie, and goals edited between rounds —
+// the rules goal.LaterRun, goal.FinishedRunsDecide and Goal.UsedBy
+// against their SQL projections.
 func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 	ctx, ws, p := itemFixture(t, db)
 	tr := tracking.NewService(db)
@@ -251,10 +294,13 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 	sp := must[*work.Sprint](t)(ws.CreateSprint(ctx, p, work.NewSprint{Name: "S1", StartsOn: "2026-03-02", EndsOn: "2026-03-13"}))
 	metrics := []goal.Goal{{Metric: "acc"}, {Metric: "loss"}, {Metric: "f1", Class: "spam"}, {Metric: "never"}}
 	comparators := []speccheck.Comparator{speccheck.AtLeast, speccheck.AtMost, speccheck.MoreThan, speccheck.LessThan, speccheck.Exactly}
+	datasets := [][2]string{{"", ""}, {"", ""}, {"reviews", ""}, {"reviews", "v1"}, {"reviews", "v2"}}
 	randomGoal := func() goal.Goal {
 		g := metrics[rnd.IntN(len(metrics))]
 		g.Comparator = comparators[rnd.IntN(len(comparators))]
 		g.Threshold = float64(rnd.IntN(5)) / 4
+		d := datasets[rnd.IntN(len(datasets))]
+		g.Dataset, g.DatasetVersion = d[0], d[1]
 		return g
 	}
 	var items []*work.Item
@@ -309,6 +355,32 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 			}
 			if err := tr.LogBatch(ctx, p, r.id, b); err != nil {
 				t.Fatal(err)
+			}
+			// Inputs: none, or one or two of reviews and another
+			// dataset, the version given by digest or by tag.
+			var inputs []tracking.DatasetInput
+			for range rnd.IntN(3) {
+				in := goal.DatasetInput{Name: []string{"reviews", "reviews", "photos"}[rnd.IntN(3)], Digest: []string{"v1", "v2", "d0"}[rnd.IntN(3)],
+					Version: []string{"", "v1", "v2"}[rnd.IntN(3)]}
+				ti := tracking.DatasetInput{Dataset: tracking.Dataset{Name: in.Name, Digest: in.Digest, SourceType: "local", Source: "x"}}
+				if in.Version != "" {
+					ti.Tags = []tracking.Tag{{Key: "version", Value: in.Version}}
+				}
+				if slices.ContainsFunc(r.datasets, func(d goal.DatasetInput) bool { return d.Name == in.Name && d.Digest == in.Digest }) {
+					continue // MLflow keeps one input per dataset and run, with its first tags
+				}
+				inputs = append(inputs, ti)
+				r.datasets = append(r.datasets, in)
+			}
+			if len(inputs) > 0 {
+				if err := tr.LogInputs(ctx, p, r.id, inputs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A quarter of the runs are still running.
+			r.status = []string{"RUNNING", "FINISHED", "FAILED", "FINISHED"}[rnd.IntN(4)]
+			if r.status != "RUNNING" {
+				must[*tracking.RunInfo](t)(tr.UpdateRun(ctx, p, r.id, tracking.RunUpdate{Status: &r.status}))
 			}
 			m.runs[r.id] = r
 			m.order = append(m.order, r.id)
@@ -367,7 +439,16 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 		all := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, items[rnd.IntN(len(items))].Key))
 		for _, g := range all {
 			ng := randomGoal()
-			must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator, Threshold: &ng.Threshold}))
+			must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator,
+				Threshold: &ng.Threshold, Dataset: &ng.Dataset, DatasetVersion: &ng.DatasetVersion}))
+		}
+		// A run that was still running finishes.
+		for _, id := range m.order {
+			if r := m.runs[id]; r.status == "RUNNING" && r.active && rnd.IntN(2) == 0 {
+				r.status = "FINISHED"
+				must[*tracking.RunInfo](t)(tr.UpdateRun(ctx, p, r.id, tracking.RunUpdate{Status: &r.status}))
+				break
+			}
 		}
 	}
 	check := func(round int) {

@@ -25,6 +25,7 @@ type demoRun struct {
 	latency   float64 // p95 ms; 0 when not measured
 	daysAgo   int
 	running   bool
+	data      string // the balloons version it trained on: "" is v3
 }
 
 var demoRuns = []demoRun{
@@ -37,7 +38,7 @@ var demoRuns = []demoRun{
 	{item: "Focal loss against class imbalance", name: "focal loss gamma 2", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "focal", "gamma": "2", "lr": "0.001", "epochs": "30"},
 		recall: 0.79, precision: 0.87, latency: 121, daysAgo: 3},
 	{item: "Retrain on the July photo drop", name: "retrain july drop", params: map[string]string{"input_px": "640", "augment": "flip+mosaic", "loss": "bce", "lr": "0.0005", "epochs": "20", "data": "balloons-v3+july"},
-		recall: 0.78, precision: 0.89, latency: 120, daysAgo: 2},
+		recall: 0.78, precision: 0.89, latency: 120, daysAgo: 2, data: "v3+july"},
 	{item: "Higher input resolution (1024 px)", name: "1024px", params: map[string]string{"input_px": "1024", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30"},
 		recall: 0.81, precision: 0.88, latency: 231, daysAgo: 1},
 	{item: "Higher input resolution (1024 px)", name: "1024px fp16", params: map[string]string{"input_px": "1024", "augment": "flip+mosaic", "loss": "bce", "lr": "0.001", "epochs": "30", "precision": "fp16"},
@@ -99,6 +100,9 @@ func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[
 		if err := s.LogBatch(ctx, proj, r.Info.ID, b); err != nil {
 			return err
 		}
+		if err := s.LogInputs(ctx, proj, r.Info.ID, []DatasetInput{demoDataset(d.data)}); err != nil {
+			return err
+		}
 		if d.running {
 			continue
 		}
@@ -111,3 +115,18 @@ func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// demoDataset is the training input of a demo run, as mlflow.log_input
+// records it: the balloons dataset of the given version ("" is v3), its
+// version also as the input's "version" tag, which goals scoped to a
+// dataset version read.
+func demoDataset(version string) DatasetInput {
+	if version == "" {
+		version = "v3"
+	}
+	digests := map[string]string{"v3": "3f9c2a1b", "v3+july": "7d41e0c5"}
+	return DatasetInput{
+		Dataset: Dataset{Name: "balloons", Digest: digests[version], SourceType: "local", Source: "data/balloons-" + version + ".parquet"},
+		Tags:    []Tag{{Key: "mlflow.data.context", Value: "training"}, {Key: "version", Value: version}},
+	}
+}

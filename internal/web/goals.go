@@ -26,6 +26,10 @@ type goalRow struct {
 	Status goal.Status
 	Latest *goal.Observation
 	Best   *goal.Observation
+	// Provisional is a later run still training, shown beside the verdict.
+	Provisional *goal.Observation
+	JudgedOn    string // which runs judge the goal
+	NoData      string // what a goal without a deciding run waits for
 }
 
 // ThresholdInput is the threshold as the edit form shows it: every digit,
@@ -105,7 +109,8 @@ func (ui *UI) goalsOf(ctx context.Context, proj *project.Project, it *work.Item,
 	}
 	charts := make([]goalChart, len(ev.Goals))
 	for i, g := range ev.Goals {
-		gs.Rows = append(gs.Rows, goalRow{ID: g.ID, Text: g.Goal.String(), Goal: g.Goal, Status: g.Status, Latest: g.Latest, Best: g.Best})
+		gs.Rows = append(gs.Rows, goalRow{ID: g.ID, Text: g.Goal.String(), Goal: g.Goal, Status: g.Status, Latest: g.Latest, Best: g.Best,
+			Provisional: g.Provisional, JudgedOn: g.Goal.JudgedOn(gs.Item), NoData: g.Goal.NoDataText()})
 		if g.Status == goal.Met {
 			gs.Met++
 		}
@@ -126,6 +131,9 @@ func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
 	c := goalChart{Goal: g.Goal.String(), Threshold: g.Goal.Threshold, Runs: []chartPoint{}, Sprints: []sprintPoint{}}
 	best := map[string]float64{}
 	for _, o := range g.Observations {
+		if o.Unfinished {
+			continue // a run still training is shown as provisional, not charted
+		}
 		p := chartPoint{Name: o.RunName}
 		if p.Name == "" {
 			p.Name = o.RunID[:min(8, len(o.RunID))]

@@ -60,7 +60,8 @@ func TestGoalsUI(t *testing.T) {
 		"dataset_version": {"v3"}, "note": {"on the test split"}}), page+"?ok=goal-added#goals")
 	wantRedirect(t, add(url.Values{"metric": {"loss"}, "comparator": {"at most"}, "threshold": {"0.3"}}), page+"?ok=goal-added#goals")
 	w = e.get(page, s)
-	wantBody(t, w, "recall at least 0.8", "on the test split", "balloons", `<span class="badge">v3</span>`, `data-goal-status="no-data"`, `data-goal-summary="0/2"`)
+	wantBody(t, w, "recall at least 0.8", "on the test split", "balloons", `<span class="badge">v3</span>`, `data-goal-status="no-data"`, `data-goal-summary="0/2"`,
+		"judged on finished runs linked to "+it.Key+" that used balloons v3", "no run on balloons v3 yet", "no finished run has logged loss yet")
 
 	// Runs: the first within sprint S1 misses recall, the second meets both.
 	if _, err := e.track.CreateExperiment(ctx, p, "detector", "", nil); err != nil {
@@ -79,12 +80,35 @@ func TestGoalsUI(t *testing.T) {
 		if err := e.track.LogBatch(ctx, p, r.Info.ID, b); err != nil {
 			t.Fatal(err)
 		}
+		// Trained on balloons v3, the recall goal's dataset, and finished.
+		in := tracking.DatasetInput{Dataset: tracking.Dataset{Name: "balloons", Digest: "v3", SourceType: "local", Source: "b.csv"}}
+		if err := e.track.LogInputs(ctx, p, r.Info.ID, []tracking.DatasetInput{in}); err != nil {
+			t.Fatal(err)
+		}
+		finished := "FINISHED"
+		if _, err := e.track.UpdateRun(ctx, p, r.Info.ID, tracking.RunUpdate{Status: &finished}); err != nil {
+			t.Fatal(err)
+		}
 		return r
 	}
 	r1 := logRun("gamma 2", time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), map[string]float64{"recall": 0.74, "loss": 0.25})
+	// A later run still training would meet recall: it shows, but does not
+	// decide.
+	training, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "1", Name: "gamma 3", StartTime: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC).UnixMilli(),
+		Tags: []tracking.Tag{{Key: tracking.TagItem, Value: it.Key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.track.LogBatch(ctx, p, training.Info.ID, tracking.Batch{Metrics: []tracking.Metric{{Key: "recall", Value: 0.9, Timestamp: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	v3 := tracking.DatasetInput{Dataset: tracking.Dataset{Name: "balloons", Digest: "v3", SourceType: "local", Source: "b.csv"}}
+	if err := e.track.LogInputs(ctx, p, training.Info.ID, []tracking.DatasetInput{v3}); err != nil {
+		t.Fatal(err)
+	}
 	w = e.get(page, s)
 	checkPage(t, w)
-	wantBody(t, w, `data-goal-status="not-met"`, `data-goal-status="met"`, `data-goal-summary="1/2"`,
+	wantBody(t, w, `data-goal-status="not-met"`, `data-goal-status="met"`, `data-goal-summary="1/2"`, `data-goal-provisional>provisional 0.9 in <a href="/p/BAL/runs/`+training.Info.ID+`">gamma 3</a>, still training`,
 		`0.74 <span class="muted">in</span> <a href="/p/BAL/runs/`+r1.Info.ID+`">gamma 2</a>`, "data-goal-charts=", `src="/static/goals.`,
 		"Goal results now", `data-goal-result="not met"`)
 	// The chart data: the runs in start order against the threshold, and
