@@ -93,7 +93,7 @@ func goalCmd() *cobra.Command {
 			"METRIC.CLASS (f1.spam), with --slice METRIC[.CLASS].SLICE: the names trellis spec check logs.",
 		Example: "  trellis goal add --item BAL-3 \"accuracy at least 0.9\" --dataset reviews --version v2 --note 'held-out split'\n" +
 			"  trellis goal add --item BAL-3 \"f1 at least 80%\" --class spam\n" +
-			"  trellis goal add --project BAL \"latency_ms < 50\"",
+			"  trellis goal add --project BAL \"latency_ms < 50\" --experiment serving-bench",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			project, item, err := at.resolve()
@@ -105,6 +105,7 @@ func goalCmd() *cobra.Command {
 				return usagef("%s", trellis.ErrorMessage(err))
 			}
 			parsed.Class, parsed.Slice, parsed.Dataset, parsed.DatasetVersion, parsed.Note = g.Class, g.Slice, g.Dataset, g.DatasetVersion, g.Note
+			parsed.Experiment, parsed.RunTag = g.Experiment, g.RunTag
 			c, err := ar.client()
 			if err != nil {
 				return err
@@ -130,6 +131,8 @@ func goalCmd() *cobra.Command {
 	add.Flags().StringVar(&g.Slice, "slice", "", "the slice of the data the goal is about")
 	add.Flags().StringVar(&g.Dataset, "dataset", "", "the dataset's name")
 	add.Flags().StringVar(&g.DatasetVersion, "version", "", "the dataset's version")
+	add.Flags().StringVar(&g.Experiment, "experiment", "", "judge the goal on the runs of this tracking experiment (a project goal needs it or --run-tag)")
+	add.Flags().StringVar(&g.RunTag, "run-tag", "", "judge the goal on the runs tagged KEY=VALUE")
 	add.Flags().StringVar(&g.Note, "note", "", "a note")
 
 	var edr remote
@@ -183,6 +186,8 @@ func goalCmd() *cobra.Command {
 	edit.Flags().StringVar(&eg.Slice, "slice", "", "the slice of the data the goal is about ('' clears it)")
 	edit.Flags().StringVar(&eg.Dataset, "dataset", "", "the dataset's name ('' clears it)")
 	edit.Flags().StringVar(&eg.DatasetVersion, "version", "", "the dataset's version ('' clears it)")
+	edit.Flags().StringVar(&eg.Experiment, "experiment", "", "the tracking experiment whose runs judge the goal ('' clears it)")
+	edit.Flags().StringVar(&eg.RunTag, "run-tag", "", "the run tag KEY=VALUE whose runs judge the goal ('' clears it)")
 	edit.Flags().StringVar(&eg.Note, "note", "", "a note ('' clears it)")
 
 	var rr remote
@@ -272,14 +277,15 @@ func goalUpdate(cmd *cobra.Command, sentence []string, flags goal.Goal) (goal.Go
 		v    *string
 	}{
 		{"class", &upd.Class, &flags.Class}, {"slice", &upd.Slice, &flags.Slice}, {"dataset", &upd.Dataset, &flags.Dataset},
-		{"version", &upd.DatasetVersion, &flags.DatasetVersion}, {"note", &upd.Note, &flags.Note},
+		{"version", &upd.DatasetVersion, &flags.DatasetVersion}, {"experiment", &upd.Experiment, &flags.Experiment},
+		{"run-tag", &upd.RunTag, &flags.RunTag}, {"note", &upd.Note, &flags.Note},
 	} {
 		if cmd.Flags().Changed(f.name) {
 			*f.dst, changed = f.v, true
 		}
 	}
 	if !changed {
-		return upd, usagef("nothing to change: give a goal sentence like \"accuracy at least 0.9\" or one of --class, --slice, --dataset, --version, --note")
+		return upd, usagef("nothing to change: give a goal sentence like \"accuracy at least 0.9\" or one of --class, --slice, --dataset, --version, --experiment, --run-tag, --note")
 	}
 	return upd, nil
 }

@@ -43,7 +43,10 @@ func testGoals(t *testing.T, b apptest.Backend) {
 		t.Errorf("add: %s", out)
 	}
 	run(0, "goal", "add", "--item", exp.Key, "f1 at least 80%", "--class", "spam")
-	run(0, "goal", "add", "-p", "BAL", "accuracy > 0.5")
+	if out := run(cli.ExitUsage, "goal", "add", "-p", "BAL", "accuracy > 0.5"); !strings.Contains(out, "runs you choose") {
+		t.Errorf("project goal without runs: %s", out)
+	}
+	run(0, "goal", "add", "-p", "BAL", "accuracy > 0.5", "--experiment", "Default")
 	run(0, "goal", "add", "--item", dev.Key, "latency_ms < 50")
 	if out := run(cli.ExitUsage, "goal", "add", "--item", exp.Key, "accuracy roughly 0.9"); !strings.Contains(out, "no comparator") {
 		t.Errorf("bad sentence: %s", out)
@@ -157,7 +160,11 @@ func testGoalEdit(t *testing.T, run func(int, ...string) string) {
 		}
 		return g
 	}
-	g := decode(run(0, "goal", "add", "-p", "BAL", "recall at least 0.5", "--slice", "night", "--dataset", "reviews", "--version", "v1", "--note", "first", "--json"))
+	g := decode(run(0, "goal", "add", "-p", "BAL", "recall at least 0.5", "--slice", "night", "--dataset", "reviews", "--version", "v1", "--note", "first",
+		"--run-tag", "stage=candidate", "--json"))
+	if g.RunTag != "stage=candidate" {
+		t.Errorf("run tag %q", g.RunTag)
+	}
 	if out := run(0, "goal", "edit", "-p", "BAL", g.ID, "recall at least 85%", "--note", "raised after review"); out != "updated goal "+g.ID+" of BAL: recall.night at least 0.85\n" {
 		t.Errorf("edit sentence and note: %q", out)
 	}
@@ -169,6 +176,15 @@ func testGoalEdit(t *testing.T, run func(int, ...string) string) {
 	e = decode(run(0, "goal", "edit", "-p", "bal", g.ID, "--version", "v2", "--class", "pos", "--json"))
 	if e.Class != "pos" || e.DatasetVersion != "v2" || e.Dataset != "reviews" || e.Note != "raised after review" || e.Key != "recall.pos" {
 		t.Errorf("version and class: %+v", e)
+	}
+	// A project goal keeps a choice of runs: the tag may give way to an
+	// experiment, not to nothing.
+	if out := run(cli.ExitUsage, "goal", "edit", "-p", "BAL", g.ID, "--run-tag", ""); !strings.Contains(out, "runs you choose") {
+		t.Errorf("clearing the only run choice: %s", out)
+	}
+	e = decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "--run-tag", "", "--experiment", "Default", "--json"))
+	if e.RunTag != "" || e.Experiment != "Default" {
+		t.Errorf("experiment for tag: %+v", e)
 	}
 	e = decode(run(0, "goal", "edit", "-p", "BAL", g.ID, "latency_ms < 50", "--json"))
 	if e.Text != "latency_ms.pos less than 50" || e.Dataset != "reviews" {

@@ -3,6 +3,7 @@ package goal
 import (
 	"context"
 	"math"
+	"strings"
 
 	"github.com/trellisml/trellis/internal/goal/speccheck"
 )
@@ -73,12 +74,47 @@ func (g Goal) UsedBy(inputs []DatasetInput) bool {
 	return false
 }
 
+// Chooses is the rule "a goal is judged on the runs chosen for it": a run
+// of tracking experiment experiment with tags counts when the goal names
+// no experiment or that one, and no run tag or one the run carries. The
+// store projects it into SQL (store.goalRunsRule); storetest's randomized
+// goal test keeps the two in step.
+func (g Goal) Chooses(experiment string, tags map[string]string) bool {
+	if g.Experiment != "" && g.Experiment != experiment {
+		return false
+	}
+	if k, v := g.RunTagPair(); k != "" && tags[k] != v {
+		return false
+	}
+	return true
+}
+
+// ChoosesRuns reports whether the goal names its runs (an experiment or a
+// run tag), which a project goal must: a project holds exploratory runs
+// too, and one of them should not flip the project's goals.
+func (g Goal) ChoosesRuns() bool { return g.Experiment != "" || g.RunTag != "" }
+
+// RunTagPair splits RunTag into its key and value; both are "" without one.
+func (g Goal) RunTagPair() (key, value string) {
+	k, v, _ := strings.Cut(g.RunTag, "=")
+	return k, v
+}
+
 // JudgedOn says which runs judge g, as the goal shows it: "finished runs
 // linked to BAL-3 that used balloons v3"; item is "" for a project goal.
 func (g Goal) JudgedOn(item string) string {
-	s := "finished runs of the project"
-	if item != "" {
-		s = "finished runs linked to " + item
+	s := "finished runs linked to " + item
+	switch {
+	case item == "" && !g.ChoosesRuns():
+		return "no runs yet: choose a tracking experiment or a run tag for this project goal"
+	case item == "":
+		s = "finished runs"
+	}
+	if g.Experiment != "" {
+		s += " of experiment " + g.Experiment
+	}
+	if g.RunTag != "" {
+		s += " tagged " + g.RunTag
 	}
 	if d := g.DatasetText(); d != "" {
 		s += " that used " + d
@@ -154,11 +190,13 @@ func Evaluate(g Goal, obs []Observation) Evaluation {
 // LinkedRun is one active run linked to an item, with the latest value of
 // each metric it logged.
 type LinkedRun struct {
-	ID        string
-	StartTime int64  // ms UTC; orders the runs, as the latest-run spec step does
-	Status    string // RUNNING, SCHEDULED, FINISHED, FAILED or KILLED
-	Metrics   map[string]float64
-	Datasets  []DatasetInput
+	ID         string
+	StartTime  int64  // ms UTC; orders the runs, as the latest-run spec step does
+	Status     string // RUNNING, SCHEDULED, FINISHED, FAILED or KILLED
+	Experiment string // the tracking experiment's name
+	Tags       map[string]string
+	Metrics    map[string]float64
+	Datasets   []DatasetInput
 }
 
 // ItemRuns reads the runs linked to an item. The server implements it over
@@ -200,7 +238,7 @@ func EvaluateItem(ctx context.Context, src ItemRuns, item string, goals []Goal) 
 		var obs []Observation
 		for _, r := range runs {
 			v, ok := r.Metrics[g.MetricKey()]
-			if !ok || !g.UsedBy(r.Datasets) {
+			if !ok || !g.UsedBy(r.Datasets) || !g.Chooses(r.Experiment, r.Tags) {
 				continue
 			}
 			o := Observation{RunID: r.ID, At: r.StartTime, Value: speccheck.Defined(v), Unfinished: !FinishedRunsDecide(r.Status)}

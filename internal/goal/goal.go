@@ -153,7 +153,12 @@ type Goal struct {
 	Slice          string               `json:"slice,omitempty"`
 	Dataset        string               `json:"dataset,omitempty"`
 	DatasetVersion string               `json:"dataset_version,omitempty"`
-	Note           string               `json:"note,omitempty"`
+	// Experiment and RunTag choose the runs the goal is judged on (Chooses):
+	// the runs of one tracking experiment, by name, and the runs carrying
+	// a tag KEY=VALUE. A project goal needs at least one.
+	Experiment string `json:"experiment,omitempty"`
+	RunTag     string `json:"run_tag,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // Validate checks the goal's fields, naming the field at fault.
@@ -170,7 +175,13 @@ func (g Goal) Validate() error {
 	if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
 		return trellis.Invalid("threshold", "threshold must be a finite number")
 	}
-	for _, f := range []struct{ name, v string }{{"class", g.Class}, {"slice", g.Slice}, {"dataset", g.Dataset}, {"dataset_version", g.DatasetVersion}} {
+	if g.RunTag != "" {
+		if k, _, ok := strings.Cut(g.RunTag, "="); !ok || strings.TrimSpace(k) == "" {
+			return trellis.Invalid("run_tag", "run tag must read KEY=VALUE, like stage=candidate; not %q", g.RunTag)
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"class", g.Class}, {"slice", g.Slice}, {"dataset", g.Dataset}, {"dataset_version", g.DatasetVersion},
+		{"experiment", g.Experiment}, {"run_tag", g.RunTag}} {
 		if len(f.v) > 250 {
 			return trellis.Invalid(f.name, "%s must be at most 250 characters", f.name)
 		}
@@ -242,6 +253,12 @@ func normalize(g Goal) (Goal, error) {
 	g.Metric = strings.TrimSpace(g.Metric)
 	g.Class, g.Slice = strings.TrimSpace(g.Class), strings.TrimSpace(g.Slice)
 	g.Dataset, g.DatasetVersion = strings.TrimSpace(g.Dataset), strings.TrimSpace(g.DatasetVersion)
+	g.Experiment = strings.TrimSpace(g.Experiment)
+	if k, v, ok := strings.Cut(g.RunTag, "="); ok {
+		g.RunTag = strings.TrimSpace(k) + "=" + strings.TrimSpace(v)
+	} else {
+		g.RunTag = strings.TrimSpace(g.RunTag)
+	}
 	g.Note = strings.TrimSpace(g.Note)
 	if strings.ContainsAny(g.Metric, " \t\n") {
 		return g, trellis.Invalid("metric", "metric must be a logged metric name without spaces, like accuracy or macro_f1; not %q", g.Metric)
@@ -252,6 +269,10 @@ func normalize(g Goal) (Goal, error) {
 	g.Comparator, _ = speccheck.ParseComparator(string(g.Comparator))
 	return g, nil
 }
+
+// errChooseRuns refuses a project goal that names no runs to judge it: it
+// would otherwise be met or missed by any exploratory run in the project.
+var errChooseRuns = trellis.Invalid("experiment", "a project goal is judged on the runs you choose: name a tracking experiment, a run tag KEY=VALUE, or both")
 
 // maxGoals bounds the goals of one item or project: a list people read.
 const maxGoals = 50
@@ -329,6 +350,9 @@ func (s *Service) AddGoal(ctx context.Context, proj *project.Project, ref string
 	if err != nil {
 		return nil, err
 	}
+	if it == nil && !g.ChoosesRuns() {
+		return nil, errChooseRuns
+	}
 	existing, err := s.store.FindGoals(ctx, f)
 	if err != nil {
 		return nil, err
@@ -356,6 +380,8 @@ type GoalUpdate struct {
 	Slice          *string               `json:"slice"`
 	Dataset        *string               `json:"dataset"`
 	DatasetVersion *string               `json:"dataset_version"`
+	Experiment     *string               `json:"experiment"`
+	RunTag         *string               `json:"run_tag"`
 	Note           *string               `json:"note"`
 }
 
@@ -385,6 +411,8 @@ func (s *Service) UpdateGoal(ctx context.Context, proj *project.Project, id stri
 	set(&g.Slice, upd.Slice)
 	set(&g.Dataset, upd.Dataset)
 	set(&g.DatasetVersion, upd.DatasetVersion)
+	set(&g.Experiment, upd.Experiment)
+	set(&g.RunTag, upd.RunTag)
 	set(&g.Note, upd.Note)
 	if upd.Comparator != nil {
 		g.Comparator = *upd.Comparator
@@ -394,6 +422,9 @@ func (s *Service) UpdateGoal(ctx context.Context, proj *project.Project, id stri
 	}
 	if g.Goal, err = normalize(g.Goal); err != nil {
 		return nil, err
+	}
+	if g.ItemID == "" && !g.ChoosesRuns() {
+		return nil, errChooseRuns
 	}
 	g.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdateGoal(ctx, g); err != nil {

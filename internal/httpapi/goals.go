@@ -44,6 +44,8 @@ type NewGoal struct {
 	Slice          string               `json:"slice"`
 	Dataset        string               `json:"dataset"`
 	DatasetVersion string               `json:"dataset_version"`
+	Experiment     string               `json:"experiment"`
+	RunTag         string               `json:"run_tag"`
 	Note           string               `json:"note"`
 }
 
@@ -53,7 +55,7 @@ func (n NewGoal) Goal() (goal.Goal, error) {
 		return goal.Goal{}, trellis.Invalid("threshold", "threshold is required: a number, e.g. 0.9")
 	}
 	return goal.Goal{Metric: n.Metric, Comparator: n.Comparator, Threshold: *n.Threshold, Class: n.Class, Slice: n.Slice,
-		Dataset: n.Dataset, DatasetVersion: n.DatasetVersion, Note: n.Note}, nil
+		Dataset: n.Dataset, DatasetVersion: n.DatasetVersion, Experiment: n.Experiment, RunTag: n.RunTag, Note: n.Note}, nil
 }
 
 // itemRef is the {item} of an item's goal route, or "" on a project's.

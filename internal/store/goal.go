@@ -15,16 +15,21 @@ import (
 var _ goal.GoalStore = (*DB)(nil)
 
 const goalColumns = `g.id, g.project_id, COALESCE(g.item_id, ''), COALESCE(i.number, 0), g.position, g.metric, g.comparator,
-	g.threshold, g.class, g.slice, g.dataset, g.dataset_version, g.note, g.created_by, g.created_at, g.updated_at`
+	g.threshold, g.class, g.slice, g.dataset, g.dataset_version, g.runs_experiment, g.runs_tag_key, g.runs_tag_value, g.note,
+	g.created_by, g.created_at, g.updated_at`
 
 const goalFrom = ` FROM goals g LEFT JOIN items i ON i.id = g.item_id`
 
 func scanGoal(row interface{ Scan(...any) error }) (*goal.StoredGoal, error) {
 	var g goal.StoredGoal
 	var created, updated int64
+	var tagKey, tagValue string
 	if err := row.Scan(&g.ID, &g.ProjectID, &g.ItemID, &g.ItemNumber, &g.Position, &g.Metric, &g.Comparator, &g.Threshold,
-		&g.Class, &g.Slice, &g.Dataset, &g.DatasetVersion, &g.Note, &g.CreatedBy, &created, &updated); err != nil {
+		&g.Class, &g.Slice, &g.Dataset, &g.DatasetVersion, &g.Experiment, &tagKey, &tagValue, &g.Note, &g.CreatedBy, &created, &updated); err != nil {
 		return nil, err
+	}
+	if tagKey != "" {
+		g.RunTag = tagKey + "=" + tagValue
 	}
 	g.CreatedAt, g.UpdatedAt = tm(created), tm(updated)
 	return &g, nil
@@ -46,13 +51,14 @@ func (db *DB) FindItemRef(ctx context.Context, projectID string, number int64) (
 // a position; the id then orders them.
 func (db *DB) CreateGoal(ctx context.Context, g *goal.StoredGoal) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		tagKey, tagValue := g.Goal.RunTagPair()
 		err := tx.QueryRowContext(ctx, `INSERT INTO goals (id, project_id, item_id, position, metric, comparator, threshold, class, slice,
-			dataset, dataset_version, note, metric_key, created_by, created_at, updated_at)
-			SELECT $1, $2, $3, COALESCE(MAX(position), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+			dataset, dataset_version, runs_experiment, runs_tag_key, runs_tag_value, note, metric_key, created_by, created_at, updated_at)
+			SELECT $1, $2, $3, COALESCE(MAX(position), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
 			FROM goals WHERE project_id = $2 AND (item_id = $3 OR (item_id IS NULL AND $3 IS NULL))
 			RETURNING position`,
 			g.ID, g.ProjectID, nullable(g.ItemID), g.Metric, string(g.Comparator), g.Threshold, g.Class, g.Slice,
-			g.Dataset, g.DatasetVersion, g.Note, g.Goal.MetricKey(), g.CreatedBy, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.Position)
+			g.Dataset, g.DatasetVersion, g.Experiment, tagKey, tagValue, g.Note, g.Goal.MetricKey(), g.CreatedBy, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.Position)
 		return mapErr(err, "Goal")
 	})
 }
@@ -109,10 +115,12 @@ func (db *DB) FindGoals(ctx context.Context, f goal.GoalFilter) ([]*goal.StoredG
 
 // UpdateGoal saves a goal's criterion and note. Errors: ENOTFOUND.
 func (db *DB) UpdateGoal(ctx context.Context, g *goal.StoredGoal) error {
+	tagKey, tagValue := g.Goal.RunTagPair()
 	res, err := db.write.ExecContext(ctx, `UPDATE goals SET metric = $1, comparator = $2, threshold = $3, class = $4, slice = $5,
-		dataset = $6, dataset_version = $7, note = $8, metric_key = $9, updated_at = $10 WHERE project_id = $11 AND id = $12`,
-		g.Metric, string(g.Comparator), g.Threshold, g.Class, g.Slice, g.Dataset, g.DatasetVersion, g.Note, g.Goal.MetricKey(),
-		ms(g.UpdatedAt), g.ProjectID, g.ID)
+		dataset = $6, dataset_version = $7, runs_experiment = $8, runs_tag_key = $9, runs_tag_value = $10, note = $11, metric_key = $12,
+		updated_at = $13 WHERE project_id = $14 AND id = $15`,
+		g.Metric, string(g.Comparator), g.Threshold, g.Class, g.Slice, g.Dataset, g.DatasetVersion, g.Experiment, tagKey, tagValue,
+		g.Note, g.Goal.MetricKey(), ms(g.UpdatedAt), g.ProjectID, g.ID)
 	return affected(res, err, "Goal")
 }
 
@@ -141,6 +149,15 @@ func goalDatasetRule(run string) string {
 		OR EXISTS (SELECT 1 FROM tracking_input_tags t WHERE t.input_id = ri.id AND t.key = 'version' AND t.value = g.dataset_version))))`
 }
 
+// goalRunsRule is the SQL projection of goal.Goal.Chooses over goals g,
+// for the run r (or r2) of experiment e: the goal's experiment, when it
+// names one, and its run tag, when it names one. A project goal that names
+// neither judges no run (goal.Goal.ChoosesRuns).
+func goalRunsRule(run string) string {
+	return ` AND (g.runs_experiment = '' OR e.name = g.runs_experiment) AND (g.runs_tag_key = '' OR EXISTS (SELECT 1 FROM tracking_run_tags rt
+		WHERE rt.run_id = ` + run + ` AND rt.key = g.runs_tag_key AND rt.value = g.runs_tag_value))`
+}
+
 // finishedRunsDecide is the SQL projection of goal.FinishedRunsDecide over
 // the run column named by status.
 func finishedRunsDecide(status string) string {
@@ -163,7 +180,7 @@ var (
 	goalObservationsJoin = ` AND g.item_id IS NOT NULL AND i.id = g.item_id AND p.id = g.project_id
 	AND l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
 	AND r.id = l.run_id AND r.lifecycle_stage = 'active' AND e.id = r.experiment_id AND e.lifecycle_stage = 'active'
-	AND m.run_id = r.id AND m.key = g.metric_key` + goalDatasetRule("r.id")
+	AND m.run_id = r.id AND m.key = g.metric_key` + goalDatasetRule("r.id") + goalRunsRule("r.id")
 	// projectGoalObservations is the same for a project's own goals over
 	// the project's active runs, read from the goal's metric key through
 	// the latest-metric key index, which carries the experiment.
@@ -171,7 +188,8 @@ var (
 	FROM goals g CROSS JOIN tracking_latest_metrics m CROSS JOIN tracking_experiments e CROSS JOIN tracking_runs r
 	WHERE g.project_id = $1 AND g.item_id IS NULL AND m.key = g.metric_key
 	AND e.id = m.experiment_id AND e.project_id = g.project_id AND e.lifecycle_stage = 'active'
-	AND r.id = m.run_id AND r.lifecycle_stage = 'active'` + goalDatasetRule("r.id")
+	AND r.id = m.run_id AND r.lifecycle_stage = 'active' AND (g.runs_experiment <> '' OR g.runs_tag_key <> '')` +
+		goalDatasetRule("r.id") + goalRunsRule("r.id")
 )
 
 // FindGoalObservations returns the latest value of each item goal's metric
@@ -224,7 +242,7 @@ var (
 	CROSS JOIN tracking_runs r2 CROSS JOIN tracking_experiments e CROSS JOIN tracking_latest_metrics m2
 	WHERE l.project_id = g.project_id AND l.item_key = p.key || '-' || CAST(i.number AS TEXT)
 	AND r2.id = l.run_id AND r2.lifecycle_stage = 'active' AND e.id = r2.experiment_id AND e.lifecycle_stage = 'active'
-	AND m2.run_id = l.run_id AND m2.key = g.metric_key` + finishedRunsDecide("r2.status") + goalDatasetRule("l.run_id") + `
+	AND m2.run_id = l.run_id AND m2.key = g.metric_key` + finishedRunsDecide("r2.status") + goalDatasetRule("l.run_id") + goalRunsRule("l.run_id") + `
 	ORDER BY l.run_start DESC, l.run_id DESC LIMIT 1`
 	latestGoalColumns       = `SELECT g.id, i.number, g.metric, g.class, g.slice, g.comparator, g.threshold, `
 	latestObservationSQLite = latestGoalColumns + `r.id, r.name, r.start_time, m.value, m.id IS NOT NULL

@@ -81,7 +81,19 @@ func testGoals(t *testing.T, db *store.DB) {
 	f1 := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "f1", Class: "spam", Comparator: speccheck.AtLeast, Threshold: 0.8}))
 	loss := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.2}))
 	must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, other.Key, goal.Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.5}))
-	proj := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85}))
+	// A project goal names the runs it is judged on.
+	_, err = gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85})
+	if trellis.ErrorCode(err) != trellis.EINVALID || trellis.ErrorField(err) != "experiment" {
+		t.Errorf("project goal without runs: %v, want EINVALID on experiment", err)
+	}
+	_, err = gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85, RunTag: "stage"})
+	if trellis.ErrorField(err) != "run_tag" {
+		t.Errorf("run tag without =: %v", err)
+	}
+	proj := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85, Experiment: " train "}))
+	if proj.Experiment != "train" {
+		t.Errorf("project goal experiment %q", proj.Experiment)
+	}
 	if acc.Comparator != speccheck.AtLeast || acc.Position != 1 || f1.Position != 2 || proj.Position != 1 || acc.Item != exp.Key || proj.Item != "" ||
 		acc.CreatedBy != "ada" || f1.Key != "f1.spam" || f1.Text != "f1.spam at least 0.8" {
 		t.Fatalf("added %+v %+v %+v", acc, f1, proj)
@@ -175,12 +187,26 @@ func testGoals(t *testing.T, db *store.DB) {
 		t.Errorf("json %+v", js.Goals[:2])
 	}
 
-	// Project goals read every active run of the project: the latest to
-	// log accuracy is the unlinked run at second 6.
+	// Project goals read the active runs of the experiment they name: the
+	// latest to log accuracy is the unlinked run at second 6; an
+	// exploratory run elsewhere, later and far worse, does not count.
+	scratch := must[*tracking.Experiment](t)(tr.CreateExperiment(ctx, p, "scratch", "", nil))
+	goalRun(t, ctx, tr, p, fmt.Sprint(scratch.ID), "", 9, map[string]float64{"accuracy": 0.1})
 	pe := must[*goal.ItemEvaluation](t)(gs.EvaluateProjectGoals(ctx, p))
 	if len(pe.Goals) != 1 || pe.Goals[0].Status != goal.Met || pe.Goals[0].Latest.Value.V != 0.95 || pe.Runs != 7 {
 		t.Errorf("project goals %+v runs %d", pe.Goals, pe.Runs)
 	}
+	// Or the runs that carry a tag, in any experiment.
+	tagged := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.9, RunTag: "candidate = yes"}))
+	cand := goalRun(t, ctx, tr, p, fmt.Sprint(scratch.ID), "", 8, map[string]float64{"accuracy": 0.91})
+	if err := tr.LogBatch(ctx, p, cand, tracking.Batch{Tags: []tracking.Tag{{Key: "candidate", Value: "yes"}}}); err != nil {
+		t.Fatal(err)
+	}
+	pe = must[*goal.ItemEvaluation](t)(gs.EvaluateProjectGoals(ctx, p))
+	if tg := pe.Goals[1]; tagged.RunTag != "candidate=yes" || tg.Status != goal.Met || tg.Latest.RunID != cand || len(tg.Observations) != 1 {
+		t.Errorf("goal on tagged runs %+v: %+v", tagged, tg)
+	}
+	wantCode(t, gs.DeleteGoal(ctx, p, tagged.ID), "")
 	// Goals sent with a request (a spec's Then steps).
 	adhoc := must[*goal.ItemEvaluation](t)(gs.EvaluateGoals(ctx, p, exp.Key, []goal.Goal{{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.85}, {Metric: "val_loss", Comparator: speccheck.AtMost, Threshold: 1}}))
 	if adhoc.Runs != 5 || adhoc.Goals[0].Status != goal.Met || adhoc.Goals[1].Status != goal.NoData {
@@ -246,8 +272,9 @@ func testGoals(t *testing.T, db *store.DB) {
 // which goal.EvaluateItem computes the expected results without SQL.
 type goalModel struct {
 	runs  map[string]*modelRun
-	exps  map[string]bool // experiment id → active
-	order []string        // run ids in creation order
+	exps  map[string]bool   // experiment id → active
+	names map[string]string // experiment id → name
+	order []string          // run ids in creation order
 }
 
 type modelRun struct {
@@ -255,6 +282,7 @@ type modelRun struct {
 	start    int64
 	active   bool
 	status   string
+	tags     map[string]string
 	metrics  map[string]float64
 	items    map[string]bool
 	datasets []goal.DatasetInput
@@ -267,7 +295,8 @@ func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.Linked
 	for _, id := range m.order {
 		r := m.runs[id]
 		if r.active && m.exps[r.exp] && r.items[itemKey] {
-			out = append(out, goal.LinkedRun{ID: r.id, StartTime: r.start, Status: r.status, Metrics: r.metrics, Datasets: r.datasets})
+			out = append(out, goal.LinkedRun{ID: r.id, StartTime: r.start, Status: r.status, Experiment: m.names[r.exp], Tags: r.tags,
+				Metrics: r.metrics, Datasets: r.datasets})
 		}
 	}
 	return out, nil
@@ -281,8 +310,8 @@ func (m *goalModel) LinkedRuns(_ context.Context, itemKey string) ([]goal.Linked
 // some logging NaN, some still running, some on one dataset version or
 // another, deleted and restored runs and experiments, unlinked and doubly
 // linked runs, start times that tie, and goals edited between rounds —
-// the rules goal.LaterRun, goal.FinishedRunsDecide and Goal.UsedBy
-// against their SQL projections.
+// the rules goal.LaterRun, goal.FinishedRunsDecide, Goal.UsedBy and
+// Goal.Chooses against their SQL projections.
 func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 	ctx, ws, p := itemFixture(t, db)
 	tr := tracking.NewService(db)
@@ -301,6 +330,8 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 		g.Threshold = float64(rnd.IntN(5)) / 4
 		d := datasets[rnd.IntN(len(datasets))]
 		g.Dataset, g.DatasetVersion = d[0], d[1]
+		g.Experiment = []string{"", "", "exp 0"}[rnd.IntN(3)]
+		g.RunTag = []string{"", "", "stage=a"}[rnd.IntN(3)]
 		return g
 	}
 	var items []*work.Item
@@ -318,13 +349,14 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 			must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, it.Key, randomGoal()))
 		}
 	}
-	m := &goalModel{runs: map[string]*modelRun{}, exps: map[string]bool{}}
+	m := &goalModel{runs: map[string]*modelRun{}, exps: map[string]bool{}, names: map[string]string{}}
 	var expIDs []string
 	for i := range 2 {
 		e := must[*tracking.Experiment](t)(tr.CreateExperiment(ctx, p, fmt.Sprintf("exp %d", i), "", nil))
 		id := fmt.Sprint(e.ID)
 		expIDs = append(expIDs, id)
 		m.exps[id] = true
+		m.names[id] = e.Name
 	}
 	values := []float64{0, 0.25, 0.5, 0.75, 1, math.NaN()}
 	addRuns := func(n int) {
@@ -332,7 +364,7 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 			// Runs start at one of 6 seconds: many tie, and the run id
 			// breaks the tie.
 			r := &modelRun{exp: expIDs[rnd.IntN(len(expIDs))], start: 1_700_000_000_000 + int64(rnd.IntN(6))*1000, active: true,
-				metrics: map[string]float64{}, items: map[string]bool{}}
+				metrics: map[string]float64{}, items: map[string]bool{}, tags: map[string]string{}}
 			for _, id := range expIDs { // a deleted experiment takes no runs; one is always active
 				if !m.exps[r.exp] {
 					r.exp = id
@@ -342,6 +374,10 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 			if k := rnd.IntN(len(items) + 2); k < len(items) { // some runs link to no item
 				tags = []tracking.Tag{{Key: tracking.TagItem, Value: items[k].Key}}
 				r.items[items[k].Key] = true
+			}
+			if stage := []string{"", "a", "b"}[rnd.IntN(3)]; stage != "" {
+				tags = append(tags, tracking.Tag{Key: "stage", Value: stage})
+				r.tags["stage"] = stage
 			}
 			run := must[*tracking.Run](t)(tr.CreateRun(ctx, p, tracking.NewRun{ExperimentID: r.exp, Name: "r", StartTime: r.start, Tags: tags}))
 			r.id = run.Info.ID
@@ -440,7 +476,7 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 		for _, g := range all {
 			ng := randomGoal()
 			must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator,
-				Threshold: &ng.Threshold, Dataset: &ng.Dataset, DatasetVersion: &ng.DatasetVersion}))
+				Threshold: &ng.Threshold, Dataset: &ng.Dataset, DatasetVersion: &ng.DatasetVersion, Experiment: &ng.Experiment, RunTag: &ng.RunTag}))
 		}
 		// A run that was still running finishes.
 		for _, id := range m.order {

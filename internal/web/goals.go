@@ -76,7 +76,7 @@ type sprintPoint struct {
 
 // goalFields maps the goal fields the service names to the form's inputs.
 var goalFields = map[string]string{"metric": "metric", "comparator": "comparator", "threshold": "threshold", "class": "class",
-	"slice": "slice", "dataset": "dataset", "dataset_version": "dataset_version", "note": "note"}
+	"slice": "slice", "dataset": "dataset", "dataset_version": "dataset_version", "experiment": "experiment", "run_tag": "run_tag", "note": "note"}
 
 // goalsOf builds the Goals panel of an item (it not nil) or of the project.
 func (ui *UI) goalsOf(ctx context.Context, proj *project.Project, it *work.Item, f form) (goalsSection, error) {
@@ -164,7 +164,8 @@ func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
 // goalFromForm reads the add form. The threshold accepts 80% for 0.8.
 func goalFromForm(pf url.Values) (goal.Goal, error) {
 	g := goal.Goal{Metric: pf.Get("metric"), Comparator: speccheck.Comparator(pf.Get("comparator")), Class: pf.Get("class"), Slice: pf.Get("slice"),
-		Dataset: pf.Get("dataset"), DatasetVersion: pf.Get("dataset_version"), Note: pf.Get("note")}
+		Dataset: pf.Get("dataset"), DatasetVersion: pf.Get("dataset_version"), Experiment: pf.Get("experiment"), RunTag: pf.Get("run_tag"),
+		Note: pf.Get("note")}
 	th := strings.TrimSpace(pf.Get("threshold"))
 	if th == "" {
 		return g, trellis.Invalid("threshold", "threshold is required: a number like 0.9 or 90%%")
@@ -222,7 +223,8 @@ func (ui *UI) goalEdit(w http.ResponseWriter, r *http.Request) error {
 	g, err := goalFromForm(r.PostForm)
 	if err == nil {
 		_, err = ui.goals.UpdateGoal(r.Context(), proj, old.ID, goal.GoalUpdate{Metric: &g.Metric, Comparator: &g.Comparator, Threshold: &g.Threshold,
-			Class: &g.Class, Slice: &g.Slice, Dataset: &g.Dataset, DatasetVersion: &g.DatasetVersion, Note: &g.Note})
+			Class: &g.Class, Slice: &g.Slice, Dataset: &g.Dataset, DatasetVersion: &g.DatasetVersion, Experiment: &g.Experiment, RunTag: &g.RunTag,
+			Note: &g.Note})
 	}
 	if err != nil {
 		if trellis.ErrorCode(err) != trellis.EINVALID {

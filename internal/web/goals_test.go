@@ -136,10 +136,15 @@ func TestGoalsUI(t *testing.T) {
 	w = e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {""}})
 	wantStatus(t, w, http.StatusBadRequest)
 	wantBody(t, w, `id="goals-title">Project goals<`, "Threshold is required")
-	wantRedirect(t, e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"}}), "/p/BAL/goals?ok=goal-added#goals")
+	// A project goal names the runs it is judged on, not every run of the project.
+	w = e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="g-experiment-error">`, "runs you choose", `value="0.9"`)
+	wantRedirect(t, e.post("/p/BAL/goals", s, url.Values{"metric": {"recall"}, "comparator": {"more than"}, "threshold": {"0.9"},
+		"experiment": {"detector"}}), "/p/BAL/goals?ok=goal-added#goals")
 	w = e.get("/p/BAL", s)
 	checkPage(t, w)
-	wantBody(t, w, "recall more than 0.9", `data-goal-status="not-met"`, "of the project")
+	wantBody(t, w, "recall more than 0.9", `data-goal-status="not-met"`, "of the project", "judged on finished runs of experiment detector")
 
 	// The Goals page: the project's goals and every item with goals, at a glance.
 	w = e.get("/p/BAL/goals", viewer)
