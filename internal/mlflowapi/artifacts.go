@@ -142,13 +142,45 @@ func (api *API) proxyPut(w http.ResponseWriter, r *http.Request, proj *project.P
 	if err != nil {
 		return err
 	}
-	if err := api.blobs.Put(r.Context(), key, r.Body); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok || strings.Contains(err.Error(), "request body too large") {
-			return trellis.Errorf(trellis.ETOOLARGE, "The artifact exceeds the upload limit of %d bytes.", int64(maxArtifactBody))
-		}
-		return err
+	body := &uploadBody{r: r.Body}
+	if err := api.blobs.Put(r.Context(), key, body); err != nil {
+		return uploadError(r, body, err)
 	}
 	return ok(w, empty{})
+}
+
+// uploadBody reads an upload's request body and keeps the error reading it
+// failed with, so that a failed upload is blamed on the client when the
+// body was at fault.
+type uploadBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// uploadError returns what a failed upload means to the client: ETOOLARGE
+// for a body over the limit, EINVALID for one that ended before its
+// Content-Length or whose client went away (a truncated or aborted upload
+// is the client's error, not the server's), else err itself; an error with
+// a code of its own (a wrong secret, an unknown upload) keeps it.
+func uploadError(r *http.Request, body *uploadBody, err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(body.err, &mbe):
+		return trellis.Errorf(trellis.ETOOLARGE, "The upload exceeds the limit of %d bytes.", mbe.Limit)
+	case trellis.ErrorCode(err) != trellis.EINTERNAL: // the request's own fault, answered as it is
+		return err
+	case body.err != nil || r.Context().Err() != nil:
+		return trellis.Invalid("body", "The upload ended before its body was complete (%d bytes announced by Content-Length); nothing was stored.", r.ContentLength)
+	}
+	return err
 }
 
 func (api *API) proxyDelete(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
@@ -330,13 +362,10 @@ func (api *API) mpuPart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return trellis.Invalid("part_number", "part number %q must be an integer", r.PathValue("part"))
 	}
-	etag, err := mp.PutPart(r.Context(), r.PathValue("upload"), r.Header.Get(uploadSecretHeader), n, r.Body)
+	body := &uploadBody{r: r.Body}
+	etag, err := mp.PutPart(r.Context(), r.PathValue("upload"), r.Header.Get(uploadSecretHeader), n, body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return trellis.Errorf(trellis.ETOOLARGE, "A part exceeds the upload limit of %d bytes.", int64(maxArtifactBody))
-		}
-		return err
+		return uploadError(r, body, err)
 	}
 	w.Header().Set("ETag", etag)
 	return ok(w, empty{})

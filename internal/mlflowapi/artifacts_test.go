@@ -1,10 +1,13 @@
 package mlflowapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/apptest"
 )
@@ -398,4 +402,137 @@ func TestArtifactExperimentAliases(t *testing.T) {
 			t.Errorf("the old folder of experiment 0 changed: %v %v", es, err)
 		}
 	})
+}
+
+// TestArtifactUploadTruncated sends artifact uploads whose bodies end
+// before their Content-Length, over a raw connection that then closes its
+// sending side or the whole connection, and malformed multipart bodies:
+// each is the client's fault and answers 400 (never 500, in the answer or
+// in /metrics), and nothing of a short upload is stored.
+func TestArtifactUploadTruncated(t *testing.T) {
+	a := apptest.Start(t, apptest.SQLite)
+	expID, runID := a.NewRun()
+	dir := "/p/BAL/api/2.0/mlflow-artifacts/artifacts/" + expID + "/" + runID + "/artifacts/"
+	host := strings.TrimPrefix(a.URL, "http://")
+	// short sends a request head announcing 100,000 bytes and 1,000 of
+	// them; then it closes the connection's sending side and returns the
+	// answer's status, or (abort) closes the whole connection and returns 0.
+	short := func(method, target string, abort bool, header ...string) int {
+		t.Helper()
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		head := method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + a.Token("editor") + "\r\nContent-Length: 100000\r\n"
+		for i := 0; i+1 < len(header); i += 2 {
+			head += header[i] + ": " + header[i+1] + "\r\n"
+		}
+		if _, err := io.WriteString(conn, head+"\r\n"+strings.Repeat("x", 1000)); err != nil {
+			t.Fatal(err)
+		}
+		if abort {
+			return 0
+		}
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 400 && !strings.Contains(string(b), "INVALID_PARAMETER_VALUE") {
+			t.Errorf("%s %s: 400 without MLflow's error: %s", method, target, b)
+		}
+		return resp.StatusCode
+	}
+	if status := short("PUT", dir+"short.bin", false); status != 400 {
+		t.Errorf("PUT with a short body: %d, want 400", status)
+	}
+	short("PUT", dir+"aborted.bin", true)
+
+	status, b := a.Do("editor", "POST", "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/"+expID+"/"+runID+"/artifacts", strings.NewReader(`{"path":"m.bin","num_parts":2}`))
+	var up struct {
+		UploadID    string `json:"upload_id"`
+		Credentials []struct {
+			URL     string            `json:"url"`
+			Headers map[string]string `json:"headers"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(b, &up); status != 200 || err != nil || len(up.Credentials) != 2 {
+		t.Fatalf("mpu create: %d %s", status, b)
+	}
+	secret := up.Credentials[0].Headers["X-Trellis-Upload-Secret"]
+	part := strings.TrimPrefix(up.Credentials[0].URL, a.URL)
+	if status := short("PUT", part, false, "X-Trellis-Upload-Secret", secret); status != 400 {
+		t.Errorf("part with a short body: %d, want 400", status)
+	}
+	short("PUT", part, true, "X-Trellis-Upload-Secret", secret)
+	mpu := "/p/BAL/api/2.0/mlflow-artifacts/mpu/"
+	if status := short("POST", mpu+"complete/"+expID+"/"+runID+"/artifacts", false, "Content-Type", "application/json"); status != 400 {
+		t.Errorf("mpu complete with a short body: %d, want 400", status)
+	}
+	// Malformed multipart bodies.
+	bad := func(verb, body string) apptest.Case {
+		return apptest.Case{User: "editor", Method: "POST", Path: mpu + verb + "/" + expID + "/" + runID + "/artifacts", Body: body, Status: 400, Contains: []string{"INVALID_PARAMETER_VALUE"}}
+	}
+	id := up.UploadID
+	a.Check(t, []apptest.Case{
+		bad("create", `{"path":"m.bin","num_parts":`),
+		bad("create", `{"path":"m.bin","num_parts":"many"}`),
+		bad("create", `{"path":"m.bin","num_parts":0}`),
+		bad("create", `{"path":["m.bin"],"num_parts":1}`),
+		bad("create", `[]`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":"all"}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":"one","etag":"x"}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":1,"etag":7}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":1,"etag":"\"0000\""}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":2},{"part_number":1}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[]}`),
+		bad("complete", `{"path":"m.bin","upload_id":`+strconv.Quote(id+"\x00")+`,"parts":[{"part_number":1}]}`),
+		bad("abort", `{"path":"m.bin","upload_id":7}`),
+		bad("abort", `{"path":"m.bin","upload_id":"`+id),
+		{User: "editor", Method: "GET", Path: dir + "short.bin", Status: 404},
+		{User: "editor", Method: "GET", Path: dir + "aborted.bin", Status: 404},
+		{User: "editor", Method: "GET", Path: dir + "m.bin", Status: 404},
+	})
+	// The aborted requests are counted as the client's errors too, once the
+	// server has seen both ends (it observes them after the client left).
+	req, _ := http.NewRequest("GET", a.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+a.Token("root"))
+	for i := 0; ; i++ {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if lines := metricLines(string(m), `code="5`); lines != "" {
+			t.Fatalf("/metrics counts a server error:\n%s", lines)
+		}
+		put := metricLines(string(m), `route="PUT /p/{key}/api/2.0/mlflow-artifacts/artifacts/{path...}"`)
+		part := metricLines(string(m), `route="PUT /p/{key}/api/2.0/mlflow-artifacts/mpu/part/{upload}/{part}"`)
+		if strings.HasSuffix(put, " 2") && strings.HasSuffix(part, " 2") {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the aborted uploads were not counted:\n%s\n%s", put, part)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// metricLines returns the lines of a /metrics answer that hold sub.
+func metricLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
