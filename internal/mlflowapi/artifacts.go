@@ -178,7 +178,7 @@ func uploadError(r *http.Request, body *uploadBody, err error) error {
 	case trellis.ErrorCode(err) != trellis.EINTERNAL: // the request's own fault, answered as it is
 		return err
 	case body.err != nil || r.Context().Err() != nil:
-		return trellis.Invalid("body", "The upload ended before its body was complete (%d bytes announced by Content-Length); nothing was stored.", r.ContentLength)
+		return trellis.Invalid("body", "The upload ended before its body was complete (shorter than its Content-Length, or the client went away); nothing was stored.")
 	}
 	return err
 }
