@@ -11,14 +11,21 @@ import (
 
 	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/project"
+	"github.com/trellisml/trellis/internal/tracking"
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
 // Artifacts live in the blob store under "mlflow/<experiment id>/<run
 // id>/artifacts/...": the part of an mlflow-artifacts:/ URI after the colon
-// and slash. The first segment must be an experiment of the request's
-// project, so one project cannot reach another's files.
-const blobPrefix = "mlflow/"
+// and slash. The first segment must be the canonical id of an experiment of
+// the request's project, so one project cannot reach another's files.
+// Experiment ids are unique across projects (tracking_experiments.id, never
+// reused: experiments and projects are only ever marked deleted), so the
+// id alone keeps projects apart. MLflow's alias "0" of a project's Default
+// experiment, and every other spelling of an id ("00", "+0", "-0", "01"),
+// is refused: the key is only ever the id as the experiment's runs record
+// it in their artifact_uri.
+const blobPrefix = tracking.ArtifactBlobPrefix
 
 func (api *API) artifactEndpoints() []endpoint {
 	return []endpoint{
@@ -32,9 +39,17 @@ func (api *API) artifactEndpoints() []endpoint {
 	}
 }
 
-// artifactKey validates a proxy path and returns its blob key. Errors:
-// EINVALID for any path that is not a clean relative path, ENOTFOUND when
-// its experiment is not in proj.
+// canonicalID reports whether s is a positive experiment id written as the
+// server writes it: decimal digits, no sign, no leading zero.
+func canonicalID(s string) bool {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n > 0 && strconv.FormatInt(n, 10) == s
+}
+
+// artifactKey validates a proxy path and returns its blob key, built from
+// the experiment's own id. Errors: EINVALID for any path that is not a
+// clean relative path starting with an experiment id in canonical form,
+// ENOTFOUND when that experiment is not in proj.
 func (api *API) artifactKey(r *http.Request, proj *project.Project, p string) (string, error) {
 	key, err := blob.CleanKey(p)
 	if err != nil {
@@ -43,14 +58,19 @@ func (api *API) artifactKey(r *http.Request, proj *project.Project, p string) (s
 	if strings.ContainsAny(key, ":") || strings.HasPrefix(strings.ToLower(key), "file") && strings.Contains(key, "//") {
 		return "", trellis.Invalid("path", "artifact path %q is invalid: it must be a relative path", p)
 	}
-	exp, _, _ := strings.Cut(key, "/")
-	if _, err := strconv.ParseInt(exp, 10, 64); err != nil {
-		return "", trellis.Invalid("path", "artifact path %q must start with an experiment id", p)
+	seg, rest, _ := strings.Cut(key, "/")
+	if !canonicalID(seg) {
+		return "", trellis.Invalid("path", "artifact path %q must start with an experiment id as the run's artifact_uri has it, such as 12/<run id>/artifacts/: %q is not one (no sign, leading zero or alias 0)", p, seg)
 	}
-	if _, err := api.tracking.Experiment(r.Context(), proj, exp); err != nil {
+	e, err := api.tracking.Experiment(r.Context(), proj, seg)
+	if err != nil {
 		return "", err
 	}
-	return blobPrefix + key, nil
+	key = blobPrefix + strconv.FormatInt(e.ID, 10)
+	if rest != "" {
+		key += "/" + rest
+	}
+	return key, nil
 }
 
 type wireFile struct {
@@ -122,13 +142,45 @@ func (api *API) proxyPut(w http.ResponseWriter, r *http.Request, proj *project.P
 	if err != nil {
 		return err
 	}
-	if err := api.blobs.Put(r.Context(), key, r.Body); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok || strings.Contains(err.Error(), "request body too large") {
-			return trellis.Errorf(trellis.ETOOLARGE, "The artifact exceeds the upload limit of %d bytes.", int64(maxArtifactBody))
-		}
-		return err
+	body := &uploadBody{r: r.Body}
+	if err := api.blobs.Put(r.Context(), key, body); err != nil {
+		return uploadError(r, body, err)
 	}
 	return ok(w, empty{})
+}
+
+// uploadBody reads an upload's request body and keeps the error reading it
+// failed with, so that a failed upload is blamed on the client when the
+// body was at fault.
+type uploadBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// uploadError returns what a failed upload means to the client: ETOOLARGE
+// for a body over the limit, EINVALID for one that ended before its
+// Content-Length or whose client went away (a truncated or aborted upload
+// is the client's error, not the server's), else err itself; an error with
+// a code of its own (a wrong secret, an unknown upload) keeps it.
+func uploadError(r *http.Request, body *uploadBody, err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(body.err, &mbe):
+		return trellis.Errorf(trellis.ETOOLARGE, "The upload exceeds the limit of %d bytes.", mbe.Limit)
+	case trellis.ErrorCode(err) != trellis.EINTERNAL: // the request's own fault, answered as it is
+		return err
+	case body.err != nil || r.Context().Err() != nil:
+		return trellis.Invalid("body", "The upload ended before its body was complete (shorter than its Content-Length, or the client went away); nothing was stored.")
+	}
+	return err
 }
 
 func (api *API) proxyDelete(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
@@ -310,13 +362,10 @@ func (api *API) mpuPart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return trellis.Invalid("part_number", "part number %q must be an integer", r.PathValue("part"))
 	}
-	etag, err := mp.PutPart(r.Context(), r.PathValue("upload"), r.Header.Get(uploadSecretHeader), n, r.Body)
+	body := &uploadBody{r: r.Body}
+	etag, err := mp.PutPart(r.Context(), r.PathValue("upload"), r.Header.Get(uploadSecretHeader), n, body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return trellis.Errorf(trellis.ETOOLARGE, "A part exceeds the upload limit of %d bytes.", int64(maxArtifactBody))
-		}
-		return err
+		return uploadError(r, body, err)
 	}
 	w.Header().Set("ETag", etag)
 	return ok(w, empty{})

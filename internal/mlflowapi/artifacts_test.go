@@ -1,16 +1,22 @@
 package mlflowapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/apptest"
 )
@@ -276,5 +282,257 @@ func snapshot(t *testing.T, dir, skip string) string {
 		t.Fatal(err)
 	}
 	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// TestArtifactExperimentAliases walks every spelling of an experiment id
+// that is not the experiment's own (MLflow's "0" alias of Default and its
+// variants, leading zeros, signs, other bases, spaces) as the first segment
+// of an artifact path through every artifact operation, on both mounts and
+// both databases: each is refused with INVALID_PARAMETER_VALUE, nothing is
+// stored under it, and what one project writes is never reachable from
+// another's experiment 0.
+func TestArtifactExperimentAliases(t *testing.T) {
+	apptest.Backends(t, func(t *testing.T, b apptest.Backend) {
+		a := apptest.Start(t, b)
+		expID, runID := a.NewRun()
+		cat := a.MLflow("other", "POST", "/p/CAT/api/2.0/mlflow/runs/create", `{}`)["run"].(map[string]any)["info"].(map[string]any)
+		catExp := cat["experiment_id"].(string)
+		n, err := strconv.ParseInt(expID, 10, 64)
+		if err != nil || expID == catExp {
+			t.Fatalf("experiment ids %q %q", expID, catExp)
+		}
+		// Files left by the old layout: under the experiment's own id they
+		// are where they always were; under "0", shared by every project's
+		// Default experiment, they cannot be attributed and stay unreachable.
+		root := filepath.Join(a.Config.Artifacts, "mlflow")
+		for p, body := range map[string]string{filepath.Join(expID, runID, "artifacts", "legacy.txt"): "old", filepath.Join("0", "shared-old.txt"): "unattributed"} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, p), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The probe's request: project BAL writes under experiment 0, and
+		// project CAT must not see it under its own experiment 0.
+		if status, _ := a.Do("editor", "PUT", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/0/shared.txt", strings.NewReader("from BAL")); status != 400 {
+			t.Errorf("PUT under experiment 0: %d, want 400", status)
+		}
+		for _, alias := range []string{"0", "-0"} {
+			if status, body := a.Do("other", "GET", "/p/CAT/api/2.0/mlflow-artifacts/artifacts/"+alias+"/shared.txt", nil); status == 200 || strings.Contains(string(body), "from BAL") {
+				t.Errorf("project CAT read BAL's file through %q: %d %s", alias, status, body)
+			}
+		}
+
+		aliases := []string{"0", "-0", "00", "+0", "000", "0.0", "0e0", "0x0", " 0", "0 ", "\t0", "01", "+1", "0x1", "1e0", "1.0", "0b1", "1_0",
+			"0" + expID, "00" + expID, "+" + expID, "+0" + expID, expID + ".0", expID + "e0", "0x" + strconv.FormatInt(n, 16), " " + expID, expID + " ",
+			"0" + catExp, "+" + catExp, "９", "1" + strings.Repeat("0", 20), "-" + expID}
+		upload := func(user, mount, exp string) string {
+			t.Helper()
+			status, body := a.Do(user, "POST", mount+"/api/2.0/mlflow-artifacts/mpu/create/"+exp+"/"+runID+"/artifacts", strings.NewReader(`{"path":"m.bin","num_parts":1}`))
+			if status != 200 {
+				t.Fatalf("mpu create on %s: %d %s", exp, status, body)
+			}
+			var out struct {
+				UploadID string `json:"upload_id"`
+			}
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatal(err)
+			}
+			return out.UploadID
+		}
+		id := upload("editor", "/p/BAL", expID)
+		var cases []apptest.Case
+		for _, mount := range []string{"/p/BAL", ""} {
+			for _, alias := range aliases {
+				dir := url.PathEscape(alias) + "/" + runID + "/artifacts"
+				art := mount + "/api/2.0/mlflow-artifacts/"
+				mpu := func(verb string) apptest.Case {
+					return apptest.Case{User: "editor", Method: "POST", Path: art + "mpu/" + verb + "/" + dir,
+						Body: `{"path":"m.bin","num_parts":1,"upload_id":"` + id + `","parts":[{"part_number":1,"etag":"x"}]}`}
+				}
+				for _, c := range []apptest.Case{
+					{User: "editor", Method: "PUT", Path: art + "artifacts/" + dir + "/f.txt", Body: "x"},
+					{User: "editor", Method: "GET", Path: art + "artifacts/" + dir + "/f.txt"},
+					{User: "editor", Method: "GET", Path: art + "artifacts?path=" + url.QueryEscape(alias+"/"+runID+"/artifacts")},
+					{User: "editor", Method: "GET", Path: art + "artifacts?path=" + url.QueryEscape(alias)},
+					{User: "editor", Method: "DELETE", Path: art + "artifacts/" + dir + "/f.txt"},
+					{User: "editor", Method: "DELETE", Path: art + "artifacts/" + url.PathEscape(alias)},
+					mpu("create"), mpu("complete"), mpu("abort"),
+				} {
+					c.Name = fmt.Sprintf("%s %s (alias %q)", c.Method, c.Path, alias)
+					c.Status, c.Contains = 400, []string{"INVALID_PARAMETER_VALUE"}
+					cases = append(cases, c)
+				}
+			}
+		}
+		a.Check(t, cases)
+
+		// The experiment's own id works; another project's is not found
+		// from here, on either mount.
+		own := "/api/2.0/mlflow-artifacts/artifacts/" + expID + "/" + runID + "/artifacts/ok.txt"
+		a.Check(t, []apptest.Case{
+			{User: "editor", Method: "PUT", Path: "/p/BAL" + own, Body: "mine", Status: 200},
+			{User: "viewer", Method: "GET", Path: own, Status: 200, Contains: []string{"mine"}},
+			{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=" + expID + "/" + runID + "/artifacts", Status: 200, Contains: []string{`/ok.txt"`}},
+			{User: "other", Method: "GET", Path: "/p/CAT" + own, Status: 404, Contains: []string{"RESOURCE_DOES_NOT_EXIST"}},
+			{User: "other", Method: "GET", Path: own, Status: 404, Contains: []string{"RESOURCE_DOES_NOT_EXIST"}},
+			{User: "other", Method: "PUT", Path: own, Body: "theirs", Status: 404},
+			{User: "other", Method: "DELETE", Path: own, Status: 404},
+			{User: "other", Method: "GET", Path: "/api/2.0/mlflow-artifacts/artifacts?path=" + expID, Status: 404},
+			{User: "other", Method: "POST", Path: "/api/2.0/mlflow-artifacts/mpu/abort/" + expID + "/" + runID + "/artifacts", Body: `{"path":"m.bin","upload_id":"` + id + `"}`, Status: 404},
+			{User: "editor", Method: "GET", Path: "/api/2.0/mlflow-artifacts/artifacts/99999/x", Status: 404, Contains: []string{"RESOURCE_DOES_NOT_EXIST"}},
+			{User: "viewer", Method: "GET", Path: own, Status: 200, Contains: []string{"mine"}},
+			{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts/" + expID + "/" + runID + "/artifacts/legacy.txt", Status: 200, Contains: []string{"old"}},
+			{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow/artifacts/list?run_id=" + runID, Status: 200, Contains: []string{`"legacy.txt"`, `"ok.txt"`}},
+		})
+		// Nothing was stored under any folder but the experiments' own ids,
+		// and the old shared folder was neither changed nor removed.
+		es, err := os.ReadDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.Name() != expID && e.Name() != catExp && e.Name() != "0" {
+				t.Errorf("artifact folder %q is not an experiment's id", e.Name())
+			}
+		}
+		if es, err := os.ReadDir(filepath.Join(root, "0")); err != nil || len(es) != 1 || es[0].Name() != "shared-old.txt" {
+			t.Errorf("the old folder of experiment 0 changed: %v %v", es, err)
+		}
+	})
+}
+
+// TestArtifactUploadTruncated sends artifact uploads whose bodies end
+// before their Content-Length, over a raw connection that then closes its
+// sending side or the whole connection, and malformed multipart bodies:
+// each is the client's fault and answers 400 (never 500, in the answer or
+// in /metrics), and nothing of a short upload is stored.
+func TestArtifactUploadTruncated(t *testing.T) {
+	a := apptest.Start(t, apptest.SQLite)
+	expID, runID := a.NewRun()
+	dir := "/p/BAL/api/2.0/mlflow-artifacts/artifacts/" + expID + "/" + runID + "/artifacts/"
+	host := strings.TrimPrefix(a.URL, "http://")
+	// short sends a request head announcing 100,000 bytes and 1,000 of
+	// them; then it closes the connection's sending side and returns the
+	// answer's status, or (abort) closes the whole connection and returns 0.
+	short := func(method, target string, abort bool, header ...string) int {
+		t.Helper()
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		head := method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + a.Token("editor") + "\r\nContent-Length: 100000\r\n"
+		for i := 0; i+1 < len(header); i += 2 {
+			head += header[i] + ": " + header[i+1] + "\r\n"
+		}
+		if _, err := io.WriteString(conn, head+"\r\n"+strings.Repeat("x", 1000)); err != nil {
+			t.Fatal(err)
+		}
+		if abort {
+			return 0
+		}
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, target, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 400 && !strings.Contains(string(b), "INVALID_PARAMETER_VALUE") {
+			t.Errorf("%s %s: 400 without MLflow's error: %s", method, target, b)
+		}
+		return resp.StatusCode
+	}
+	if status := short("PUT", dir+"short.bin", false); status != 400 {
+		t.Errorf("PUT with a short body: %d, want 400", status)
+	}
+	short("PUT", dir+"aborted.bin", true)
+
+	status, b := a.Do("editor", "POST", "/p/BAL/api/2.0/mlflow-artifacts/mpu/create/"+expID+"/"+runID+"/artifacts", strings.NewReader(`{"path":"m.bin","num_parts":2}`))
+	var up struct {
+		UploadID    string `json:"upload_id"`
+		Credentials []struct {
+			URL     string            `json:"url"`
+			Headers map[string]string `json:"headers"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(b, &up); status != 200 || err != nil || len(up.Credentials) != 2 {
+		t.Fatalf("mpu create: %d %s", status, b)
+	}
+	secret := up.Credentials[0].Headers["X-Trellis-Upload-Secret"]
+	part := strings.TrimPrefix(up.Credentials[0].URL, a.URL)
+	if status := short("PUT", part, false, "X-Trellis-Upload-Secret", secret); status != 400 {
+		t.Errorf("part with a short body: %d, want 400", status)
+	}
+	short("PUT", part, true, "X-Trellis-Upload-Secret", secret)
+	mpu := "/p/BAL/api/2.0/mlflow-artifacts/mpu/"
+	if status := short("POST", mpu+"complete/"+expID+"/"+runID+"/artifacts", false, "Content-Type", "application/json"); status != 400 {
+		t.Errorf("mpu complete with a short body: %d, want 400", status)
+	}
+	// Malformed multipart bodies.
+	bad := func(verb, body string) apptest.Case {
+		return apptest.Case{User: "editor", Method: "POST", Path: mpu + verb + "/" + expID + "/" + runID + "/artifacts", Body: body, Status: 400, Contains: []string{"INVALID_PARAMETER_VALUE"}}
+	}
+	id := up.UploadID
+	a.Check(t, []apptest.Case{
+		bad("create", `{"path":"m.bin","num_parts":`),
+		bad("create", `{"path":"m.bin","num_parts":"many"}`),
+		bad("create", `{"path":"m.bin","num_parts":0}`),
+		bad("create", `{"path":["m.bin"],"num_parts":1}`),
+		bad("create", `[]`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":"all"}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":"one","etag":"x"}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":1,"etag":7}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":1,"etag":"\"0000\""}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[{"part_number":2},{"part_number":1}]}`),
+		bad("complete", `{"path":"m.bin","upload_id":"`+id+`","parts":[]}`),
+		bad("complete", `{"path":"m.bin","upload_id":`+strconv.Quote(id+"\x00")+`,"parts":[{"part_number":1}]}`),
+		bad("abort", `{"path":"m.bin","upload_id":7}`),
+		bad("abort", `{"path":"m.bin","upload_id":"`+id),
+		{User: "editor", Method: "GET", Path: dir + "short.bin", Status: 404},
+		{User: "editor", Method: "GET", Path: dir + "aborted.bin", Status: 404},
+		{User: "editor", Method: "GET", Path: dir + "m.bin", Status: 404},
+	})
+	// The aborted requests are counted as the client's errors too, once the
+	// server has seen both ends (it observes them after the client left).
+	req, _ := http.NewRequest("GET", a.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+a.Token("root"))
+	for i := 0; ; i++ {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if lines := metricLines(string(m), `code="5`); lines != "" {
+			t.Fatalf("/metrics counts a server error:\n%s", lines)
+		}
+		put := metricLines(string(m), `route="PUT /p/{key}/api/2.0/mlflow-artifacts/artifacts/{path...}"`)
+		part := metricLines(string(m), `route="PUT /p/{key}/api/2.0/mlflow-artifacts/mpu/part/{upload}/{part}"`)
+		if strings.HasSuffix(put, " 2") && strings.HasSuffix(part, " 2") {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the aborted uploads were not counted:\n%s\n%s", put, part)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// metricLines returns the lines of a /metrics answer that hold sub.
+func metricLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
 	return strings.Join(out, "\n")
 }

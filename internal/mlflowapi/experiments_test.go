@@ -1,6 +1,7 @@
 package mlflowapi_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/trellisml/trellis/internal/apptest"
@@ -26,4 +27,14 @@ func TestArtifactLocationRule(t *testing.T) {
 			Status: 200, Contains: []string{`"artifact_location":"s3://team/mlflow/x"`}},
 		create("y", "s3://team/other", 400, "s3://team/mlflow/"),
 	})
+
+	// The probe's escapes of the allow-list, which an MLflow client resolves
+	// to the allowed folder's parent; internal/tracking's
+	// TestArtifactLocationForms and FuzzArtifactLocation hold the rest.
+	a = apptest.Start(t, apptest.SQLite, func(c *cli.Config) { c.AllowArtifactLocation = []string{"file:///srv/allowed/", "s3://team/ml"} })
+	var cases []apptest.Case
+	for i, loc := range []string{"file:///srv/allowed/..?a", "file:///srv/allowed/..#a", "file:///srv/allowed/%2e%2e?a", "s3://team/ml/..?a", "file:///srv/allowed/%252e%252e/x"} {
+		cases = append(cases, create("escape"+strconv.Itoa(i), loc, 400, "INVALID_PARAMETER_VALUE"))
+	}
+	a.Check(t, append(cases, create("inside", "file:///srv/allowed/team-a", 200)))
 }
