@@ -175,6 +175,10 @@ func (g Goal) Validate() error {
 	if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
 		return trellis.Invalid("threshold", "threshold must be a finite number")
 	}
+	if isRate(g.Metric) && (g.Threshold < 0 || g.Threshold > 1) {
+		return trellis.Invalid("threshold", "%s is a rate from 0 to 1 (0%% to 100%%), so a threshold of %s can never be judged",
+			g.Metric, speccheck.FormatNumber(g.Threshold))
+	}
 	if g.RunTag != "" {
 		if k, _, ok := strings.Cut(g.RunTag, "="); !ok || strings.TrimSpace(k) == "" {
 			return trellis.Invalid("run_tag", "run tag must read KEY=VALUE, like stage=candidate; not %q", g.RunTag)
@@ -190,6 +194,29 @@ func (g Goal) Validate() error {
 		return trellis.Invalid("note", "note must be at most 4000 characters")
 	}
 	return nil
+}
+
+// rates are the metrics that are fractions from 0 to 1 whatever the model:
+// a threshold outside that range (a recall of 150 %) is a typing error.
+var rates = map[string]bool{"accuracy": true, "balanced_accuracy": true, "precision": true, "recall": true, "f1": true,
+	"f1_score": true, "auc": true, "roc_auc": true, "pr_auc": true, "average_precision": true, "specificity": true,
+	"sensitivity": true, "iou": true, "dice": true, "jaccard": true, "top1_accuracy": true, "top5_accuracy": true}
+
+// isRate reports whether metric names a rate, also with the split prefix
+// people log it under (val_recall, test_accuracy).
+func isRate(metric string) bool {
+	m := strings.ToLower(metric)
+	for _, p := range []string{"val_", "valid_", "validation_", "test_", "train_", "eval_"} {
+		m = strings.TrimPrefix(m, p)
+	}
+	return rates[m]
+}
+
+// sameGoal reports whether two goals judge the same thing the same way:
+// every field but the note.
+func sameGoal(a, b Goal) bool {
+	a.Note, b.Note = "", ""
+	return a == b
 }
 
 // MetricKey is the name under which the goal's metric is logged: the metric,
@@ -268,6 +295,17 @@ func normalize(g Goal) (Goal, error) {
 	}
 	g.Comparator, _ = speccheck.ParseComparator(string(g.Comparator))
 	return g, nil
+}
+
+// refuseDuplicate refuses g when another of the goals (not the one with
+// id except) already judges the same thing the same way.
+func refuseDuplicate(goals []*StoredGoal, except string, g Goal) error {
+	for _, e := range goals {
+		if e.ID != except && sameGoal(e.Goal, g) {
+			return trellis.Invalid("metric", "the goal %q is already there; change its note or threshold instead", g.String())
+		}
+	}
+	return nil
 }
 
 // errChooseRuns refuses a project goal that names no runs to judge it: it
@@ -360,6 +398,9 @@ func (s *Service) AddGoal(ctx context.Context, proj *project.Project, ref string
 	if len(existing) >= maxGoals {
 		return nil, trellis.Errorf(trellis.ECONFLICT, "At most %d goals per item or project.", maxGoals)
 	}
+	if err := refuseDuplicate(existing, "", g); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	sg := &StoredGoal{ID: uuid.Must(uuid.NewV7()).String(), ProjectID: proj.ID, Goal: g, CreatedBy: p.User.Name, CreatedAt: now, UpdatedAt: now}
 	if it != nil {
@@ -425,6 +466,17 @@ func (s *Service) UpdateGoal(ctx context.Context, proj *project.Project, id stri
 	}
 	if g.ItemID == "" && !g.ChoosesRuns() {
 		return nil, errChooseRuns
+	}
+	f := GoalFilter{ProjectID: proj.ID, ItemID: g.ItemID, Level: ProjectGoals}
+	if g.ItemID != "" {
+		f.Level = ItemGoals
+	}
+	siblings, err := s.store.FindGoals(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseDuplicate(siblings, g.ID, g.Goal); err != nil {
+		return nil, err
 	}
 	g.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdateGoal(ctx, g); err != nil {

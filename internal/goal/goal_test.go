@@ -54,6 +54,16 @@ func TestGoalValidate(t *testing.T) {
 		{Goal{Metric: "f1", Comparator: "about"}, "comparator"},
 		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Threshold: inf()}, "threshold"},
 		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, Note: strings.Repeat("x", 4001)}, "note"},
+		{Goal{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 1.5}, "threshold"},
+		{Goal{Metric: "val_Accuracy", Comparator: speccheck.AtLeast, Threshold: -0.1}, "threshold"},
+		{Goal{Metric: "f1", Comparator: speccheck.AtLeast, RunTag: "stage"}, "run_tag"},
+	}
+	// A rate's threshold lies from 0 to 1; other metrics take any number.
+	for _, g := range []Goal{{Metric: "recall", Comparator: speccheck.AtLeast, Threshold: 1}, {Metric: "precision", Comparator: speccheck.MoreThan},
+		{Metric: "latency_ms", Comparator: speccheck.AtMost, Threshold: 150}, {Metric: "recall_at_10", Comparator: speccheck.AtLeast, Threshold: 3}} {
+		if err := g.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", g, err)
+		}
 	}
 	for _, b := range bad {
 		err := b.g.Validate()

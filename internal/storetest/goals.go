@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,19 @@ func testGoals(t *testing.T, db *store.DB) {
 	f1 := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "f1", Class: "spam", Comparator: speccheck.AtLeast, Threshold: 0.8}))
 	loss := must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, exp.Key, goal.Goal{Metric: "loss", Comparator: speccheck.AtMost, Threshold: 0.2}))
 	must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, other.Key, goal.Goal{Metric: "accuracy", Comparator: speccheck.AtLeast, Threshold: 0.5}))
+	// The same goal twice on one item is refused, whatever its note; so is
+	// an edit that would make a goal another's twin.
+	twin := acc.Goal
+	twin.Note = "again"
+	_, err = gs.AddGoal(ctx, p, exp.Key, twin)
+	if trellis.ErrorCode(err) != trellis.EINVALID || trellis.ErrorField(err) != "metric" || !strings.Contains(trellis.ErrorMessage(err), "already there") {
+		t.Errorf("duplicate goal: %v", err)
+	}
+	_, err = gs.UpdateGoal(ctx, p, f1.ID, goal.GoalUpdate{Metric: &twin.Metric, Class: &twin.Class, Comparator: &twin.Comparator, Threshold: &twin.Threshold,
+		Dataset: &twin.Dataset, DatasetVersion: &twin.DatasetVersion})
+	if trellis.ErrorField(err) != "metric" {
+		t.Errorf("edit into a duplicate: %v", err)
+	}
 	// A project goal names the runs it is judged on.
 	_, err = gs.AddGoal(ctx, p, "", goal.Goal{Metric: "accuracy", Comparator: speccheck.MoreThan, Threshold: 0.85})
 	if trellis.ErrorCode(err) != trellis.EINVALID || trellis.ErrorField(err) != "experiment" {
@@ -345,8 +359,10 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 		}
 		it := must[*work.Item](t)(ws.CreateItem(ctx, p, in))
 		items = append(items, it)
-		for range rnd.IntN(4) { // 0 to 3 goals
-			must[*goal.StoredGoal](t)(gs.AddGoal(ctx, p, it.Key, randomGoal()))
+		for range rnd.IntN(4) { // 0 to 3 goals; a random twin of one is refused
+			if _, err := gs.AddGoal(ctx, p, it.Key, randomGoal()); err != nil && !isDuplicate(err) {
+				t.Fatal(err)
+			}
 		}
 	}
 	m := &goalModel{runs: map[string]*modelRun{}, exps: map[string]bool{}, names: map[string]string{}}
@@ -475,8 +491,11 @@ func testGoalsLatestRandom(t *testing.T, db *store.DB) {
 		all := must[[]*goal.StoredGoal](t)(gs.Goals(ctx, p, items[rnd.IntN(len(items))].Key))
 		for _, g := range all {
 			ng := randomGoal()
-			must[*goal.StoredGoal](t)(gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator,
-				Threshold: &ng.Threshold, Dataset: &ng.Dataset, DatasetVersion: &ng.DatasetVersion, Experiment: &ng.Experiment, RunTag: &ng.RunTag}))
+			_, err := gs.UpdateGoal(ctx, p, g.ID, goal.GoalUpdate{Metric: &ng.Metric, Class: &ng.Class, Comparator: &ng.Comparator,
+				Threshold: &ng.Threshold, Dataset: &ng.Dataset, DatasetVersion: &ng.DatasetVersion, Experiment: &ng.Experiment, RunTag: &ng.RunTag})
+			if err != nil && !isDuplicate(err) {
+				t.Fatal(err)
+			}
 		}
 		// A run that was still running finishes.
 		for _, id := range m.order {
@@ -580,4 +599,10 @@ func (m *goalModel) restoreExp(id string) {
 			r.active = true
 		}
 	}
+}
+
+// isDuplicate reports the refusal of a goal that another of its item's
+// goals already is.
+func isDuplicate(err error) bool {
+	return trellis.ErrorField(err) == "metric" && strings.Contains(trellis.ErrorMessage(err), "already there")
 }
