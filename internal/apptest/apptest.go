@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,6 +78,7 @@ type App struct {
 	Admin *client.Client
 
 	tb       testing.TB
+	logs     string // the file the program logs to
 	tokens   map[string]string
 	users    map[string]*auth.User
 	projects map[string]*project.Project
@@ -92,7 +94,14 @@ func Start(tb testing.TB, b Backend, configure ...func(*cli.Config)) *App {
 		c(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := cli.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), storetest.FastHash)
+	logs := filepath.Join(tb.TempDir(), "trellis.log")
+	logFile, err := os.Create(logs)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { logFile.Close() })
+	r, err := cli.Start(ctx, cfg, slog.New(slog.NewTextHandler(logFile, nil)), storetest.FastHash)
 	if err != nil {
 		cancel()
 		tb.Fatal(err)
@@ -106,10 +115,20 @@ func Start(tb testing.TB, b Backend, configure ...func(*cli.Config)) *App {
 		}
 		r.Close()
 	})
-	a := &App{Running: r, tb: tb, tokens: map[string]string{}, users: map[string]*auth.User{}, projects: map[string]*project.Project{}}
+	a := &App{Running: r, tb: tb, logs: logs, tokens: map[string]string{}, users: map[string]*auth.User{}, projects: map[string]*project.Project{}}
 	a.seed(ctx)
 	a.Admin = a.Client("root")
 	return a
+}
+
+// Logs returns what the program has logged so far, in slog's text format.
+func (a *App) Logs() string {
+	a.tb.Helper()
+	b, err := os.ReadFile(a.logs)
+	if err != nil {
+		a.tb.Fatal(err)
+	}
+	return string(b)
 }
 
 // seed creates the fixture's users, tokens, projects and members.

@@ -139,9 +139,16 @@ type Store interface {
 	DeleteToken(ctx context.Context, userID, id string) error
 	TouchToken(ctx context.Context, id string, at time.Time) error
 
-	RecordLoginFailure(ctx context.Context, name string, at time.Time) error
-	// RecentLoginFailures returns up to limit failure times for name after
-	// since, newest first.
-	RecentLoginFailures(ctx context.Context, name string, since time.Time, limit int) ([]time.Time, error)
-	ClearLoginFailures(ctx context.Context, name string) error
+	// FindLoginFailures returns the counters of name from addr and of addr
+	// (zero when there are none; Name is left zero).
+	FindLoginFailures(ctx context.Context, name, addr string) (LoginFailures, error)
+	// RecordLoginFailure counts f in the counters of its name from its
+	// address, of its address and of its name, with one statement, and
+	// returns them as they are after it.
+	RecordLoginFailure(ctx context.Context, f LoginFailure) (LoginFailures, error)
+	// ClearLoginFailures forgets the failures of name from addr.
+	ClearLoginFailures(ctx context.Context, name, addr string) error
+	// PruneLoginFailures deletes the counters whose last failure is before
+	// before.
+	PruneLoginFailures(ctx context.Context, before time.Time) error
 }

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -134,6 +135,19 @@ func BenchmarkVerifyPassword(b *testing.B) {
 	for b.Loop() {
 		if !auth.VerifyPassword("tangerine lamp orbit", h) {
 			b.Fatal("no match")
+		}
+	}
+}
+
+// BenchmarkLoginStore is a successful sign-in with a negligible argon2id
+// cost, so that it measures what the store adds: the throttle's read and the
+// session's insert (nothing is deleted when there were no failures).
+func BenchmarkLoginStore(b *testing.B) {
+	svc, _ := benchService(b, storetest.FastHash)
+	ctx := auth.WithClientAddr(context.Background(), netip.MustParseAddr("192.0.2.1"))
+	for b.Loop() {
+		if _, _, err := svc.Login(ctx, "ada", "tangerine lamp orbit"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

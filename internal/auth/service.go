@@ -22,10 +22,7 @@ import (
 
 // Limits of the authentication rules.
 const (
-	SessionTTL      = 14 * 24 * time.Hour
-	LockoutFailures = 10               // failed logins that lock a name ...
-	LockoutWindow   = 10 * time.Minute // ... when they fall within this window,
-	LockoutDuration = 10 * time.Minute // for this long after the last of them.
+	SessionTTL = 14 * 24 * time.Hour
 	// basicCacheTTL is how long a verified HTTP-basic password is remembered,
 	// so MLflow clients that send it on every request cost one argon2id
 	// computation per TTL instead of one per request.
@@ -60,6 +57,11 @@ type Service struct {
 	// dummyHash is verified against when the user does not exist, so both
 	// failure paths cost the same time.
 	dummyHash string
+	// Sign-in throttling (throttle.go): the ceiling hooks, when forgotten
+	// counters were last pruned, and the per-address gates.
+	ceiling []func(context.Context, LoginCeiling)
+	pruned  time.Time
+	gates   addrGates
 }
 
 type basicEntry struct {
@@ -82,7 +84,7 @@ func NewService(store Store, params HashParams) *Service {
 	return s
 }
 
-// SetClock replaces the time source; tests use it to step through lockouts.
+// SetClock replaces the time source; tests use it to step through sign-in delays.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -215,29 +217,19 @@ func (s *Service) CompleteSetup(ctx context.Context, token, name, password strin
 	return u, sess, err
 }
 
-// checkLockout refuses a name with too many recent failures.
-func (s *Service) checkLockout(ctx context.Context, name string) error {
-	now := s.now()
-	fails, err := s.store.RecentLoginFailures(ctx, name, now.Add(-LockoutWindow-LockoutDuration), LockoutFailures)
-	if err != nil {
-		return err
-	}
-	if len(fails) == LockoutFailures {
-		newest, oldest := fails[0], fails[len(fails)-1]
-		if newest.Sub(oldest) <= LockoutWindow && now.Before(newest.Add(LockoutDuration)) {
-			return trellis.Errorf(trellis.ETOOMANY, "Too many failed sign-in attempts. Try again in %d minutes.", int(newest.Add(LockoutDuration).Sub(now).Minutes())+1)
-		}
-	}
-	return nil
-}
-
-// verify checks name and password with lockout accounting and returns the user.
+// verify checks name and password with the failure accounting of
+// throttle.go and returns the user. A throttled attempt is refused before
+// argon2id runs; unknown names and disabled users cost and answer exactly
+// like wrong passwords.
 func (s *Service) verify(ctx context.Context, name, password string) (*User, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if len(name) > 64 || len(password) > 4*MaxPasswordLen {
 		return nil, errBadLogin
 	}
-	if err := s.checkLockout(ctx, name); err != nil {
+	addr := clientAddr(ctx)
+	defer s.gates.enter(addr)()
+	seen, err := s.throttle(ctx, name, addr, s.now())
+	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.FindUserByName(ctx, name)
@@ -247,12 +239,14 @@ func (s *Service) verify(ctx context.Context, name, password string) (*User, err
 	if u == nil || u.Disabled {
 		VerifyPassword(password, s.dummyHash)
 	} else if VerifyPassword(password, u.PasswordHash) {
-		if err := s.store.ClearLoginFailures(ctx, name); err != nil {
-			return nil, err
+		if seen.Pair.Failures > 0 {
+			if err := s.store.ClearLoginFailures(ctx, name, addr); err != nil {
+				return nil, err
+			}
 		}
 		return u, nil
 	}
-	if err := s.store.RecordLoginFailure(ctx, name, s.now()); err != nil {
+	if err := s.recordFailure(ctx, name, addr, u != nil && !u.Disabled); err != nil {
 		return nil, err
 	}
 	return nil, errBadLogin

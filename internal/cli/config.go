@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,13 @@ type Config struct {
 	// tracking experiment's artifact_location at; empty denies every one,
 	// so by default all artifacts go through this server's store.
 	AllowArtifactLocation []string `json:"allow_artifact_location"`
+	// TrustedProxies lists the CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; by default none, and the client is
+	// the connection's peer (otherwise a client could claim any address
+	// and escape the sign-in throttle).
+	TrustedProxies []string `json:"trusted_proxies"`
+
+	trustedProxies []netip.Prefix // TrustedProxies parsed by resolve
 }
 
 // storeFlags registers the flags every command that opens the store takes.
@@ -52,6 +60,8 @@ func (c *Config) serveFlags(cmd *cobra.Command) {
 	f.StringVar(&c.LogFormat, "log-format", envOr("TRELLIS_LOG_FORMAT", "text"), "log format: text or json (env TRELLIS_LOG_FORMAT)")
 	f.StringSliceVar(&c.AllowArtifactLocation, "allow-artifact-location", splitList(env("TRELLIS_ALLOW_ARTIFACT_LOCATION")),
 		"URI prefixes, comma-separated, that MLflow clients may set as a tracking experiment's artifact_location, e.g. s3://team-bucket/mlflow/ (env TRELLIS_ALLOW_ARTIFACT_LOCATION; default none: artifacts always go through this server)")
+	f.StringSliceVar(&c.TrustedProxies, "trusted-proxy", splitList(env("TRELLIS_TRUSTED_PROXY")),
+		"CIDRs, comma-separated, of reverse proxies whose X-Forwarded-For header names the client, e.g. 10.0.0.0/8 (env TRELLIS_TRUSTED_PROXY; default none: the client is the connection's peer)")
 }
 
 // splitList splits a comma-separated environment value, dropping blanks.
@@ -97,6 +107,18 @@ func (c *Config) resolve() error {
 		if err := tracking.CheckArtifactLocationPrefix(p); err != nil {
 			return usagef("--allow-artifact-location: %s", trellis.ErrorMessage(err))
 		}
+	}
+	c.trustedProxies = nil
+	for _, v := range c.TrustedProxies {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return usagef("--trusted-proxy must list CIDRs such as 10.0.0.0/8 or addresses, not %q", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.trustedProxies = append(c.trustedProxies, p.Masked())
 	}
 	return nil
 }
@@ -154,8 +176,13 @@ func configCmd() *cobra.Command {
 			if allow == "" {
 				allow = "(none: artifacts only through this server)"
 			}
+			proxies := strings.Join(r.TrustedProxies, ",")
+			if proxies == "" {
+				proxies = "(none: the client is the connection's peer)"
+			}
 			for _, kv := range [][2]string{{"addr", r.Addr}, {"data-dir", r.DataDir}, {"db", r.DB}, {"artifacts", r.Artifacts},
-				{"base-url", r.BaseURL}, {"log-format", r.LogFormat}, {"sync-full", fmt.Sprint(r.SyncFull)}, {"allow-artifact-location", allow}} {
+				{"base-url", r.BaseURL}, {"log-format", r.LogFormat}, {"sync-full", fmt.Sprint(r.SyncFull)}, {"allow-artifact-location", allow},
+				{"trusted-proxy", proxies}} {
 				fmt.Fprintf(w, "%-23s %s\n", kv[0], kv[1])
 			}
 			return nil

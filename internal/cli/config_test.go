@@ -19,3 +19,20 @@ func TestConfigAllowArtifactLocation(t *testing.T) {
 		t.Fatalf("bad prefix: %d %s", code, errOut)
 	}
 }
+
+// TestConfigTrustedProxy checks that --trusted-proxy takes CIDRs and bare
+// addresses, refuses anything else, and defaults to none.
+// internal/server's TestTrustedProxy checks what it does.
+func TestConfigTrustedProxy(t *testing.T) {
+	t.Setenv("TRELLIS_TRUSTED_PROXY", "")
+	if code, out, _ := runCLI(t, "", "config"); code != 0 || !strings.Contains(out, "trusted-proxy           (none") {
+		t.Fatalf("config: %d %s", code, out)
+	}
+	t.Setenv("TRELLIS_TRUSTED_PROXY", "10.0.0.0/8, 192.0.2.7")
+	if code, out, _ := runCLI(t, "", "config"); code != 0 || !strings.Contains(out, "10.0.0.0/8,192.0.2.7") {
+		t.Fatalf("config: %d %s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "", "config", "--trusted-proxy", "proxy.example.com"); code != cli.ExitUsage || !strings.Contains(errOut, "--trusted-proxy") {
+		t.Fatalf("bad proxy: %d %s", code, errOut)
+	}
+}

@@ -100,6 +100,33 @@ func wire(db *store.DB, hash auth.HashParams, log *slog.Logger) *app {
 	return &app{db: db, auth: a, projects: ps, work: ws, track: track, goals: goals}
 }
 
+// loginCeiling raises the alert of a user name guessed from many addresses
+// (auth.NameCeiling failures within auth.NameWindow): a warning in the log,
+// the server's counter, and a notice in every instance admin's inbox. The
+// user is not locked out. auth does not import work, so the reaction is
+// wired here.
+func (a *app) loginCeiling(ctx context.Context, log *slog.Logger, srv *server.Server, ev auth.LoginCeiling) {
+	log.WarnContext(ctx, "failed sign-ins for one user reached the ceiling; the user is not locked out",
+		"user", ev.Name, "failures", ev.Failures, "since", ev.Since, "window", auth.NameWindow, "last_address", ev.Addr)
+	srv.LoginCeilingReached()
+	users, err := a.auth.Users(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "alerting the admins of failed sign-ins", "user", ev.Name, "err", err)
+		return
+	}
+	var admins []string
+	for _, u := range users {
+		if u.Admin && !u.Disabled {
+			admins = append(admins, u.ID)
+		}
+	}
+	text := fmt.Sprintf("%d failed sign-ins for %q within %d minutes, from many addresses (the last from %s); each address is slowed down, nobody is locked out. Check the log, and ask the user to choose a strong password.",
+		ev.Failures, ev.Name, int(auth.NameWindow.Minutes()), ev.Addr)
+	if err := a.work.NotifySecurity(ctx, admins, "trellis", text); err != nil {
+		log.ErrorContext(ctx, "alerting the admins of failed sign-ins", "user", ev.Name, "err", err)
+	}
+}
+
 // Running is the program started as trellis serve starts it: the store
 // opened and migrated, the services and the three surfaces wired, the
 // listener bound. The caller runs Serve, and Close after Serve returned.
@@ -157,8 +184,10 @@ func Start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 	surfaces := []route.Surface{httpapi.New(httpapi.Options{Auth: a.auth, Projects: a.projects, Work: a.work, Tracking: a.track, Goals: a.goals, Logger: log}).Surface()}
 	surfaces = append(surfaces, mlflowapi.New(mlflowapi.Options{Projects: a.projects, Tracking: a.track, Blobs: a.blobs, BaseURL: base, Logger: log}).Surfaces()...)
 	surfaces = append(surfaces, ui.Surface())
-	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces})
+	srv := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie, Surfaces: surfaces,
+		TrustedProxies: c.trustedProxies})
 	srv.UseListener(probe)
+	a.auth.OnLoginCeiling(func(ctx context.Context, ev auth.LoginCeiling) { a.loginCeiling(ctx, log, srv, ev) })
 	return &Running{URL: base, Config: c, Server: srv, Auth: a.auth, Projects: a.projects, Tracking: a.track, app: a}, nil
 }
 

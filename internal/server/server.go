@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type Options struct {
 	Store         Pinger
 	SessionCookie string // the cookie the web UI sets
 	Surfaces      []route.Surface
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (--trusted-proxy); with none, the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is a configured HTTP server.
@@ -209,11 +213,13 @@ var staticHeaders = []struct {
 // authenticate resolves the caller from a bearer token, HTTP basic
 // credentials or the session cookie, in that order. Credentials that are
 // present but wrong are remembered as an error for the route guard, so a
-// protected route answers 401 (or 429 during a lockout) instead of treating
-// the caller as anonymous; a stale session cookie just means anonymous.
+// protected route answers 401 (or 429 with Retry-After while the client's
+// address must wait after failed passwords) instead of treating the caller
+// as anonymous; a stale session cookie just means anonymous. The client's
+// address goes into the context for the sign-in throttle.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
+		ctx := auth.WithClientAddr(r.Context(), s.clientAddr(r))
 		var p *auth.Principal
 		var err error
 		if h := r.Header.Get("Authorization"); h != "" {
@@ -232,6 +238,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		switch {
 		case err != nil:
+			if secs, ok := auth.RetryAfter(err); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+			}
 			ctx = route.WithCredentialError(ctx, err)
 		case p != nil:
 			ctx = auth.NewContext(ctx, p)
@@ -239,6 +248,68 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// clientAddr is the address the request comes from: the connection's peer,
+// or, when the peer is a trusted proxy, the rightmost address in
+// X-Forwarded-For that no trusted proxy added (everything left of it is
+// the client's own claim). Without trusted proxies the header is ignored,
+// so a client cannot pick its address.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !s.trusted(addr) {
+		return addr
+	}
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := hops[i]
+		for h != "" {
+			var hop string
+			if j := strings.LastIndexByte(h, ','); j >= 0 {
+				h, hop = h[:j], h[j+1:]
+			} else {
+				h, hop = "", h
+			}
+			a, ok := parseHop(strings.TrimSpace(hop))
+			if !ok {
+				return addr // not an address: stop at the last one a proxy vouched for
+			}
+			if addr = a; !s.trusted(a) {
+				return a
+			}
+		}
+	}
+	return addr
+}
+
+// parseHop parses one X-Forwarded-For entry: an address, with or without
+// a port.
+func parseHop(v string) (netip.Addr, bool) {
+	if a, err := netip.ParseAddr(v); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// LoginCeilingReached counts an alert of the sign-in throttle: one user name
+// reached auth.NameCeiling failures (internal/cli wires it to
+// auth.Service.OnLoginCeiling).
+func (s *Server) LoginCeilingReached() { s.metrics.loginCeiling.Inc() }
 
 type requestIDKey struct{}
 
@@ -323,6 +394,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// loginCeiling counts the user names that reached the sign-in failure
+	// ceiling (an alert, not a lockout).
+	loginCeiling prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -335,8 +409,11 @@ func newMetrics() *metrics {
 			Name: "trellis_http_request_duration_seconds", Help: "HTTP request latency by surface and route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"surface", "route"}),
+		loginCeiling: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trellis_login_ceiling_alerts_total", Help: "User names that reached the ceiling of failed sign-ins from all addresses within an hour.",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.duration, m.loginCeiling, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -204,39 +204,73 @@ func (db *DB) TouchToken(ctx context.Context, id string, at time.Time) error {
 	return mapErr(err, "Token")
 }
 
-// RecordLoginFailure notes a failed login for name and prunes failures too
-// old to matter, so the table stays small under a password-spraying attack.
-func (db *DB) RecordLoginFailure(ctx context.Context, name string, at time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (name, failed_at) VALUES ($1, $2)`, name, ms(at)); err != nil {
-			return mapErr(err, "Login failure")
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < $1`, ms(at.Add(-24*time.Hour)))
-		return mapErr(err, "Login failure")
-	})
-}
+// Sign-in failure counters live in login_throttle, one row per counter:
+// kind 'pair' (name, addr), 'addr' (name '') or 'name' (addr '').
 
-// RecentLoginFailures returns up to limit failure times after since, newest first.
-func (db *DB) RecentLoginFailures(ctx context.Context, name string, since time.Time, limit int) ([]time.Time, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT failed_at FROM login_failures WHERE name = $1 AND failed_at > $2 ORDER BY failed_at DESC LIMIT $3`,
-		name, ms(since), limit)
+// FindLoginFailures returns the counters of name from addr and of addr: one
+// read of two primary-key rows.
+func (db *DB) FindLoginFailures(ctx context.Context, name, addr string) (auth.LoginFailures, error) {
+	var f auth.LoginFailures
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, failures, first_at, last_at FROM login_throttle
+		WHERE (kind = 'pair' AND name = $1 AND addr = $2) OR (kind = 'addr' AND name = '' AND addr = $2)`, name, addr)
 	if err != nil {
-		return nil, mapErr(err, "Login failures")
+		return f, mapErr(err, "Login failures")
 	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, mapErr(err, "Login failures")
-		}
-		out = append(out, tm(v))
-	}
-	return out, mapErr(rows.Err(), "Login failures")
+	return scanLoginFailures(rows)
 }
 
-// ClearLoginFailures forgets failures of name after a successful login.
-func (db *DB) ClearLoginFailures(ctx context.Context, name string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM login_failures WHERE name = $1`, name)
+func scanLoginFailures(rows *sql.Rows) (auth.LoginFailures, error) {
+	defer rows.Close()
+	var f auth.LoginFailures
+	for rows.Next() {
+		var kind string
+		var c auth.FailureCount
+		var first, last int64
+		if err := rows.Scan(&kind, &c.Failures, &first, &last); err != nil {
+			return f, mapErr(err, "Login failures")
+		}
+		c.First, c.Last = tm(first), tm(last)
+		switch kind {
+		case "pair":
+			f.Pair = c
+		case "addr":
+			f.Addr = c
+		case "name":
+			f.Name = c
+		}
+	}
+	return f, mapErr(rows.Err(), "Login failures")
+}
+
+// RecordLoginFailure counts a failure in its three counters with one
+// upsert, which restarts a pair or address counter quiet since f.Forget and
+// a name counter whose window began before f.Window, and returns them.
+// Concurrent failures on several servers each see their own increment.
+func (db *DB) RecordLoginFailure(ctx context.Context, f auth.LoginFailure) (auth.LoginFailures, error) {
+	const restart = `(t.kind = 'name' AND t.first_at < $5) OR (t.kind <> 'name' AND t.last_at < $4)`
+	rows, err := db.write.QueryContext(ctx, `INSERT INTO login_throttle AS t (kind, name, addr, failures, first_at, last_at)
+		VALUES ('pair', $1, $2, 1, $3, $3), ('addr', '', $2, 1, $3, $3), ('name', $1, '', 1, $3, $3)
+		ON CONFLICT (kind, name, addr) DO UPDATE SET
+			failures = CASE WHEN `+restart+` THEN 1 ELSE t.failures + 1 END,
+			first_at = CASE WHEN `+restart+` THEN excluded.first_at ELSE t.first_at END,
+			last_at = excluded.last_at
+		RETURNING kind, failures, first_at, last_at`,
+		f.Name, f.Addr, ms(f.At), ms(f.Forget), ms(f.Window))
+	if err != nil {
+		return auth.LoginFailures{}, mapErr(err, "Login failure")
+	}
+	return scanLoginFailures(rows)
+}
+
+// ClearLoginFailures forgets the failures of name from addr after a
+// successful sign-in from there.
+func (db *DB) ClearLoginFailures(ctx context.Context, name, addr string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM login_throttle WHERE kind = 'pair' AND name = $1 AND addr = $2`, name, addr)
+	return mapErr(err, "Login failures")
+}
+
+// PruneLoginFailures deletes counters whose last failure is before before.
+func (db *DB) PruneLoginFailures(ctx context.Context, before time.Time) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM login_throttle WHERE last_at < $1`, ms(before))
 	return mapErr(err, "Login failures")
 }

@@ -51,10 +51,24 @@ func (db *DB) FindComments(ctx context.Context, itemID string) ([]*work.Comment,
 	return cs, mapErr(rows.Err(), "Comments")
 }
 
+// AddNotifications inserts notifications about no item, in one transaction.
+func (db *DB) AddNotifications(ctx context.Context, notes []*work.Notification) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, n := range notes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO inbox (id, user_id, kind, actor, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				n.ID, n.UserID, n.Kind, n.Actor, n.Text, ms(n.CreatedAt)); err != nil {
+				return mapErr(err, "Notification")
+			}
+		}
+		return nil
+	})
+}
+
 // FindInbox returns a user's notifications, newest first.
 func (db *DB) FindInbox(ctx context.Context, userID string, limit int) ([]*work.Notification, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.item_id, p.key, i.number, i.title, n.actor, n.text, n.created_at, n.read_at
-		FROM inbox n JOIN items i ON i.id = n.item_id JOIN projects p ON p.id = i.project_id
+	rows, err := db.read.QueryContext(ctx, `SELECT n.id, COALESCE(n.item_id, ''), n.kind, COALESCE(p.key, ''), COALESCE(i.number, 0), COALESCE(i.title, ''),
+		n.actor, n.text, n.created_at, n.read_at
+		FROM inbox n LEFT JOIN items i ON i.id = n.item_id LEFT JOIN projects p ON p.id = i.project_id
 		WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT `+strconv.Itoa(limit), userID)
 	if err != nil {
 		return nil, mapErr(err, "Inbox")
@@ -64,10 +78,13 @@ func (db *DB) FindInbox(ctx context.Context, userID string, limit int) ([]*work.
 	for rows.Next() {
 		var n work.Notification
 		var num, at, read int64
-		if err := rows.Scan(&n.ID, &n.ItemID, &n.Project, &num, &n.Title, &n.Actor, &n.Text, &at, &read); err != nil {
+		if err := rows.Scan(&n.ID, &n.ItemID, &n.Kind, &n.Project, &num, &n.Title, &n.Actor, &n.Text, &at, &read); err != nil {
 			return nil, mapErr(err, "Inbox")
 		}
-		n.UserID, n.Item, n.CreatedAt, n.Read = userID, project.ItemKey(n.Project, num), tm(at), read != 0
+		n.UserID, n.CreatedAt, n.Read = userID, tm(at), read != 0
+		if n.Project != "" {
+			n.Item = project.ItemKey(n.Project, num)
+		}
 		ns = append(ns, &n)
 	}
 	return ns, mapErr(rows.Err(), "Inbox")

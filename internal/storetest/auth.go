@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -167,32 +170,191 @@ func testTokens(t *testing.T, db *store.DB) {
 	wantCode(t, err, trellis.EUNAUTHENTICATED)
 }
 
-func testLockout(t *testing.T, db *store.DB) {
-	ctx := context.Background()
+// from returns ctx coming from the client address a.
+func from(ctx context.Context, a string) context.Context {
+	return auth.WithClientAddr(ctx, netip.MustParseAddr(a))
+}
+
+// clocked returns a service over db with the user ada, on a clock that
+// stands still until the test moves *now (whole milliseconds, as stored).
+func clocked(t *testing.T, db *store.DB) (*auth.Service, *time.Time) {
+	t.Helper()
 	svc := auth.NewService(db, FastHash)
-	must[*auth.User](t)(svc.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
-	now := time.Now()
+	must[*auth.User](t)(svc.CreateUser(context.Background(), auth.NewUser{Name: "ada", Password: pw}))
+	now := time.UnixMilli(time.Now().UnixMilli())
 	svc.SetClock(func() time.Time { return now })
-	for i := range auth.LockoutFailures {
-		_, _, err := svc.Login(ctx, "ada", "wrong password number "+string(rune('a'+i)))
-		wantCode(t, err, trellis.EUNAUTHENTICATED)
-		// Unknown users answer the same way.
-		_, _, err = svc.Login(ctx, "ghost", "wrong password")
-		wantCode(t, err, trellis.EUNAUTHENTICATED)
-		now = now.Add(time.Second)
+	return svc, &now
+}
+
+// wantWait checks that err throttles for exactly d.
+func wantWait(t *testing.T, err error, d time.Duration) {
+	t.Helper()
+	wantCode(t, err, trellis.ETOOMANY)
+	var th *auth.Throttled
+	if !errors.As(err, &th) || th.RetryAfter != d {
+		t.Fatalf("throttled %v, want to wait %v", err, d)
 	}
-	// Locked, even with the right password, through the form and basic alike.
-	_, _, err := svc.Login(ctx, "ada", pw)
-	wantCode(t, err, trellis.ETOOMANY)
-	_, err = svc.AuthenticateBasic(ctx, "ada", pw)
-	wantCode(t, err, trellis.ETOOMANY)
-	_, _, err = svc.Login(ctx, "ghost", pw)
-	wantCode(t, err, trellis.ETOOMANY)
-	now = now.Add(auth.LockoutDuration - 2*time.Minute)
-	_, _, err = svc.Login(ctx, "ada", pw)
-	wantCode(t, err, trellis.ETOOMANY)
-	now = now.Add(3 * time.Minute)
-	if _, _, err := svc.Login(ctx, "ada", pw); err != nil {
-		t.Fatalf("login after lockout: %v", err)
+}
+
+// testLoginThrottle steps a fixed clock through the sign-in delays: per
+// (name, address) and per address, never per name alone.
+func testLoginThrottle(t *testing.T, db *store.DB) {
+	bg := context.Background()
+	svc, now := clocked(t, db)
+	a, b := from(bg, "192.0.2.1"), from(bg, "192.0.2.2")
+	for i := range auth.PairFreeFailures {
+		_, _, err := svc.Login(a, "ada", "wrong password number "+string(rune('a'+i)))
+		wantCode(t, err, trellis.EUNAUTHENTICATED)
+		// Unknown names answer the same way.
+		_, _, err = svc.Login(a, "ghost", "wrong password")
+		wantCode(t, err, trellis.EUNAUTHENTICATED)
+	}
+	// Address a waits, even with the right password, through the form and
+	// basic alike; unknown names wait the same.
+	_, _, err := svc.Login(a, "ada", pw)
+	wantWait(t, err, time.Second)
+	_, err = svc.AuthenticateBasic(a, "ada", pw)
+	wantWait(t, err, time.Second)
+	_, _, err = svc.Login(a, "ghost", pw)
+	wantWait(t, err, time.Second)
+	// The owner at b is not held up.
+	if _, _, err := svc.Login(b, "ada", pw); err != nil {
+		t.Fatalf("login from another address: %v", err)
+	}
+	if _, err := svc.AuthenticateBasic(b, "ada", pw); err != nil {
+		t.Fatalf("basic from another address: %v", err)
+	}
+	// Each further failure doubles the wait: 1 s, 2 s, 4 s, 8 s.
+	for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+		*now = now.Add(d - time.Millisecond)
+		_, _, err := svc.Login(a, "ada", "still wrong")
+		wantWait(t, err, time.Millisecond)
+		*now = now.Add(time.Millisecond)
+		_, _, err = svc.Login(a, "ada", "still wrong")
+		wantCode(t, err, trellis.EUNAUTHENTICATED)
+		_, _, err = svc.Login(a, "ada", "still wrong")
+		wantWait(t, err, 2*d)
+	}
+	// Signing in from a, once the wait is over, clears a's count for the
+	// name (not the address's).
+	*now = now.Add(16 * time.Second)
+	if _, _, err := svc.Login(a, "ada", pw); err != nil {
+		t.Fatalf("login after the wait: %v", err)
+	}
+	f := must[auth.LoginFailures](t)(db.FindLoginFailures(bg, "ada", "192.0.2.1"))
+	if f.Pair.Failures != 0 || f.Addr.Failures != 2*auth.PairFreeFailures+4 {
+		t.Fatalf("counters after the sign-in: %+v", f)
+	}
+	_, _, err = svc.Login(a, "ada", "wrong again")
+	wantCode(t, err, trellis.EUNAUTHENTICATED)
+
+	// The delays stop growing at ThrottleMax.
+	for n, d := range map[int]time.Duration{0: 0, 1: time.Second, 2: 2 * time.Second, 10: 512 * time.Second, 11: auth.ThrottleMax, 60: auth.ThrottleMax} {
+		if got := auth.Delay(n); got != d {
+			t.Errorf("Delay(%d) = %v, want %v", n, got, d)
+		}
+	}
+
+	// One address spraying many names has a larger budget of its own.
+	c := from(bg, "198.51.100.1")
+	for i := range auth.AddrFreeFailures {
+		_, _, err := svc.Login(c, fmt.Sprintf("user%d", i), "spray")
+		wantCode(t, err, trellis.EUNAUTHENTICATED)
+	}
+	_, _, err = svc.Login(c, "ada", pw)
+	wantWait(t, err, time.Second)
+
+	// IPv6 addresses count by their /64.
+	for i := range auth.PairFreeFailures {
+		_, _, err := svc.Login(from(bg, fmt.Sprintf("2001:db8:1:2::%x", i+1)), "ada", "v6 guess")
+		wantCode(t, err, trellis.EUNAUTHENTICATED)
+	}
+	_, _, err = svc.Login(from(bg, "2001:db8:1:2:ffff::1"), "ada", pw)
+	wantWait(t, err, time.Second)
+	if _, _, err := svc.Login(from(bg, "2001:db8:1:3::1"), "ada", pw); err != nil {
+		t.Fatalf("login from the next /64: %v", err)
+	}
+
+	// A day's quiet forgets every counter; pruning deletes them.
+	*now = now.Add(auth.ThrottleMemory)
+	if _, _, err := svc.Login(c, "ada", pw); err != nil {
+		t.Fatalf("login a day later: %v", err)
+	}
+	if err := db.PruneLoginFailures(bg, now.Add(-auth.ThrottleMemory+time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if f := must[auth.LoginFailures](t)(db.FindLoginFailures(bg, "ada", "192.0.2.1")); f != (auth.LoginFailures{}) {
+		t.Fatalf("counters after pruning: %+v", f)
+	}
+}
+
+// testLoginCeiling spreads guesses for one name over many addresses: the
+// name is never locked, and its ceiling alerts once per window.
+func testLoginCeiling(t *testing.T, db *store.DB) {
+	bg := context.Background()
+	svc, now := clocked(t, db)
+	var alerts []auth.LoginCeiling
+	svc.OnLoginCeiling(func(_ context.Context, ev auth.LoginCeiling) { alerts = append(alerts, ev) })
+	spray := func(name string, round, failures int) {
+		t.Helper()
+		for i := range failures {
+			ctx := from(bg, fmt.Sprintf("10.%d.%d.%d", round, i/auth.PairFreeFailures, 1))
+			_, _, err := svc.Login(ctx, name, "sprayed guess")
+			wantCode(t, err, trellis.EUNAUTHENTICATED)
+			*now = now.Add(time.Second)
+		}
+	}
+	spray("ada", 0, auth.NameCeiling-1)
+	if len(alerts) != 0 {
+		t.Fatalf("alerts below the ceiling: %+v", alerts)
+	}
+	spray("ada", 1, 1)
+	if len(alerts) != 1 || alerts[0].Name != "ada" || alerts[0].Failures != auth.NameCeiling || alerts[0].Addr != "10.1.0.1" {
+		t.Fatalf("alerts at the ceiling: %+v", alerts)
+	}
+	// No lockout: the owner signs in from an address of their own.
+	if _, _, err := svc.Login(from(bg, "192.0.2.9"), "ada", pw); err != nil {
+		t.Fatalf("login past the ceiling: %v", err)
+	}
+	// Past the ceiling, within the window: no further alert.
+	spray("ada", 2, 50)
+	if len(alerts) != 1 {
+		t.Fatalf("%d alerts within one window", len(alerts))
+	}
+	// A new window alerts anew.
+	*now = now.Add(auth.NameWindow)
+	spray("ada", 3, auth.NameCeiling)
+	if len(alerts) != 2 {
+		t.Fatalf("%d alerts after a second window, want 2", len(alerts))
+	}
+	// Unknown names are counted but never alert.
+	spray("ghost", 4, auth.NameCeiling)
+	if len(alerts) != 2 {
+		t.Fatalf("an unknown name alerted: %+v", alerts[2:])
+	}
+}
+
+// testLoginBurst sends parallel guesses from one address: they are judged
+// one after another, so no more than the free failures run argon2id.
+func testLoginBurst(t *testing.T, db *store.DB) {
+	bg := context.Background()
+	svc, _ := clocked(t, db)
+	ctx := from(bg, "192.0.2.1")
+	errs := make([]error, 20)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { _, _, errs[i] = svc.Login(ctx, "ada", "parallel guess") })
+	}
+	wg.Wait()
+	wrong := 0
+	for _, err := range errs {
+		if trellis.ErrorCode(err) == trellis.EUNAUTHENTICATED {
+			wrong++
+		} else {
+			wantCode(t, err, trellis.ETOOMANY)
+		}
+	}
+	if wrong != auth.PairFreeFailures {
+		t.Fatalf("%d of 20 parallel guesses were checked, want %d", wrong, auth.PairFreeFailures)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
@@ -43,6 +44,11 @@ func (ui *UI) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		switch trellis.ErrorCode(err) {
 		case trellis.EUNAUTHENTICATED, trellis.ETOOMANY:
+			// A throttled attempt says how long to wait, in the message
+			// and in Retry-After.
+			if secs, ok := auth.RetryAfter(err); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+			}
 			f.fail("", trellis.ErrorMessage(err))
 			return ui.renderLogin(w, r, route.Status(err), f, next)
 		}

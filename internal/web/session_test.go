@@ -126,15 +126,22 @@ func TestLogin(t *testing.T) {
 	wantRedirect(t, e.get("/login", fresh), "/projects")
 }
 
-func TestLoginLockout(t *testing.T) {
+// TestLoginThrottle: past the free failures, the form says how long to
+// wait, and so does Retry-After (the owner's view from another address is
+// in internal/server's TestLoginThrottle).
+func TestLoginThrottle(t *testing.T) {
 	e := newEnv(t)
 	e.mustUser("alice", false)
-	for range auth.LockoutFailures {
-		e.post("/login", "", url.Values{"name": {"alice"}, "password": {"nope nope nope"}})
+	for range auth.PairFreeFailures {
+		w := e.post("/login", "", url.Values{"name": {"alice"}, "password": {"nope nope nope"}})
+		wantStatus(t, w, http.StatusUnauthorized)
 	}
 	w := e.post("/login", "", url.Values{"name": {"alice"}, "password": {testPassword}})
 	wantStatus(t, w, http.StatusTooManyRequests)
-	wantBody(t, w, "Too many failed sign-in attempts")
+	wantBody(t, w, "Too many failed sign-in attempts from your address. Try again in 1 second.")
+	if got := w.Header().Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After = %q, want 1", got)
+	}
 }
 
 func TestOpenRedirects(t *testing.T) {

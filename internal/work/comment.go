@@ -22,11 +22,13 @@ type Comment struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Notification is an entry of a user's in-app inbox.
+// Notification is an entry of a user's in-app inbox: a mention on an item,
+// or a security notice about no item (Project, Item and Title empty).
 type Notification struct {
 	ID        string    `json:"id"`
 	UserID    string    `json:"-"`
 	ItemID    string    `json:"-"`
+	Kind      string    `json:"kind"` // NotifyMention or NotifySecurity
 	Project   string    `json:"project"`
 	Item      string    `json:"item"`
 	Title     string    `json:"title"`
@@ -35,6 +37,12 @@ type Notification struct {
 	CreatedAt time.Time `json:"created_at"`
 	Read      bool      `json:"read"`
 }
+
+// Notification kinds.
+const (
+	NotifyMention  = "mention"  // someone @mentioned the user on an item
+	NotifySecurity = "security" // an alert for instance admins, e.g. a name guessed from many addresses
+)
 
 // Activity is one entry of a project's activity feed.
 type Activity struct {
@@ -53,6 +61,8 @@ type CommentStore interface {
 	// notifications, in one transaction.
 	AddComment(ctx context.Context, c *Comment, notes []*Notification) error
 	FindComments(ctx context.Context, itemID string) ([]*Comment, error)
+	// AddNotifications inserts notifications about no item.
+	AddNotifications(ctx context.Context, notes []*Notification) error
 	// FindInbox returns a user's notifications, newest first; Project,
 	// Item and Title are filled from the item.
 	FindInbox(ctx context.Context, userID string, limit int) ([]*Notification, error)
@@ -108,13 +118,24 @@ func (s *Service) AddComment(ctx context.Context, proj *project.Project, ref, bo
 		if name == p.User.Name {
 			continue
 		}
-		notes = append(notes, &Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: members[i].UserID, ItemID: it.ID,
+		notes = append(notes, &Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: members[i].UserID, ItemID: it.ID, Kind: NotifyMention,
 			Actor: p.User.Name, Text: p.User.Name + " mentioned you on " + it.Key, CreatedAt: now})
 	}
 	if err := s.store.AddComment(ctx, c, notes); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// NotifySecurity puts a security notice into each user's inbox; internal/cli
+// sends the instance admins the alerts of the auth service with it.
+func (s *Service) NotifySecurity(ctx context.Context, userIDs []string, actor, text string) error {
+	now := s.now().UTC()
+	notes := make([]*Notification, len(userIDs))
+	for i, id := range userIDs {
+		notes[i] = &Notification{ID: uuid.Must(uuid.NewV7()).String(), UserID: id, Kind: NotifySecurity, Actor: actor, Text: text, CreatedAt: now}
+	}
+	return s.store.AddNotifications(ctx, notes)
 }
 
 // Comments lists an item's comments, oldest first.
