@@ -150,7 +150,7 @@ func userCmd(stdin io.Reader) *cobra.Command {
 				return err
 			}
 			return withStore(cmd, &pc, func(a *app) error {
-				if err := a.auth.SetPassword(cmd.Context(), args[0], pw); err != nil {
+				if _, err := a.auth.SetPassword(cmd.Context(), args[0], auth.NewPassword{Password: pw}); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended\n", args[0])

@@ -30,6 +30,8 @@ func Run(t *testing.T, open Open) {
 		{"FirstUserIsAtomic", testFirstUserIsAtomic},
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
+		{"TokensAcrossDisable", testTokensAcrossDisable},
+		{"PasswordChangeTokens", testPasswordChangeTokens},
 		{"Lockout", testLockout},
 		{"Projects", testProjects},
 		{"Members", testMembers},

@@ -94,7 +94,7 @@ func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
 		f.fail("confirm", "The new passwords do not match.")
 		return fail(http.StatusBadRequest)
 	}
-	if err := ui.auth.ChangePassword(r.Context(), p.User, current, next); err != nil {
+	if _, err := ui.auth.ChangePassword(r.Context(), p.User, current, auth.NewPassword{Password: next}); err != nil {
 		if trellis.ErrorCode(err) == trellis.EUNAUTHENTICATED {
 			f.fail("current", "The current password is not correct.")
 			return fail(http.StatusBadRequest)
