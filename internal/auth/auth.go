@@ -115,6 +115,12 @@ func FromContext(ctx context.Context) *Principal {
 	return p
 }
 
+// Revocation names the credentials of a user that a change ends with it.
+type Revocation struct {
+	Sessions bool // every browser session
+	Tokens   bool // every API token
+}
+
 // Store is the persistence auth needs. Lookups of absent rows return an
 // ENOTFOUND error; unique violations return ECONFLICT.
 type Store interface {
@@ -126,17 +132,20 @@ type Store interface {
 	FindUserByName(ctx context.Context, name string) (*User, error)
 	FindUsers(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUserRevoking saves u and, in the same transaction, deletes the
+	// credentials rv names; it returns the number of tokens deleted.
+	UpdateUserRevoking(ctx context.Context, u *User, rv Revocation) (int, error)
 
 	CreateSession(ctx context.Context, s *Session) error
 	FindSession(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
-	DeleteUserSessions(ctx context.Context, userID string) error
 
 	CreateToken(ctx context.Context, t *Token) error
 	FindTokenByHash(ctx context.Context, hash string) (*Token, error)
 	FindTokens(ctx context.Context, userID string) ([]*Token, error)
 	DeleteToken(ctx context.Context, userID, id string) error
+	// DeleteUserTokens deletes every token of a user and returns how many.
+	DeleteUserTokens(ctx context.Context, userID string) (int, error)
 	TouchToken(ctx context.Context, id string, at time.Time) error
 
 	// FindLoginFailures returns the counters of name from addr and of addr

@@ -139,32 +139,40 @@ func userCmd(stdin io.Reader) *cobra.Command {
 	create.Flags().BoolVar(&admin, "admin", false, "make the user an instance admin")
 
 	var pc Config
+	var revoke bool
 	setPassword := &cobra.Command{
-		Use:     "set-password NAME",
-		Short:   "Set a user's password (ends their sessions); from stdin or TRELLIS_PASSWORD",
-		Example: "  trellis user set-password ada",
-		Args:    cobra.ExactArgs(1),
+		Use:   "set-password NAME",
+		Short: "Set a user's password (ends their sessions); from stdin or TRELLIS_PASSWORD",
+		Example: "  trellis user set-password ada\n" +
+			"  trellis user set-password ada --revoke-tokens   # the account may be compromised",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pw, err := readPassword(stdin, cmd.ErrOrStderr(), "New password for "+args[0]+": ", true)
 			if err != nil {
 				return err
 			}
 			return withStore(cmd, &pc, func(a *app) error {
-				if err := a.auth.SetPassword(cmd.Context(), args[0], pw); err != nil {
+				n, err := a.auth.SetPassword(cmd.Context(), args[0], auth.NewPassword{Password: pw, RevokeTokens: revoke})
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended\n", args[0])
+				if revoke {
+					fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended and %d API token(s) revoked\n", args[0], n)
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed; their sessions have ended (API tokens keep working; --revoke-tokens ends them)\n", args[0])
+				}
 				return nil
 			})
 		},
 	}
 	pc.storeFlags(setPassword)
+	setPassword.Flags().BoolVar(&revoke, "revoke-tokens", false, "also revoke every API token of the user, at once")
 
-	disable := func(use string, disabled bool) *cobra.Command {
+	disable := func(use, short, done string, disabled bool) *cobra.Command {
 		var dc Config
 		sub := &cobra.Command{
 			Use:     use + " NAME",
-			Short:   strings.ToUpper(use[:1]) + use[1:] + " a user",
+			Short:   short,
 			Example: "  trellis user " + use + " bob",
 			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -172,7 +180,7 @@ func userCmd(stdin io.Reader) *cobra.Command {
 					if err := a.auth.SetDisabled(cmd.Context(), args[0], disabled); err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%sd %s\n", use, args[0])
+					fmt.Fprintf(cmd.OutOrStdout(), "%sd %s; %s\n", use, args[0], done)
 					return nil
 				})
 			},
@@ -180,6 +188,7 @@ func userCmd(stdin io.Reader) *cobra.Command {
 		dc.storeFlags(sub)
 		return sub
 	}
-	cmd.AddCommand(create, setPassword, disable("disable", true), disable("enable", false))
+	cmd.AddCommand(create, setPassword, disable("disable", "Disable a user (ends their sessions and revokes their API tokens)", "their sessions have ended and their API tokens are revoked", true),
+		disable("enable", "Enable a disabled user again (tokens from before the disable stay revoked)", "they sign in with their password and need new API tokens", false))
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/apptest"
+	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/project"
 )
 
@@ -86,7 +87,11 @@ func testAccessEndsAtOnce(t *testing.T, b apptest.Backend) {
 		want("/me right after", me("other"), http.StatusUnauthorized)
 		status, _ = a.Do("root", "PATCH", "/api/v1/users/other", strings.NewReader(`{"disabled":false}`))
 		want("enable", status, http.StatusOK)
-		want("/me after enabling again", me("other"), http.StatusOK)
+		// Re-enabling revives no token issued before the disable.
+		want("/me after enabling again", me("other"), http.StatusUnauthorized)
+		if _, _, err := a.Auth.Login(t.Context(), "other", apptest.Password); err != nil {
+			t.Errorf("sign-in after enabling again: %v", err)
+		}
 	})
 
 	t.Run("changed password", func(t *testing.T) {
@@ -107,7 +112,7 @@ func testAccessEndsAtOnce(t *testing.T, b apptest.Backend) {
 		want("basic with the password", basic(apptest.Password), http.StatusOK)
 		want("basic again (cached)", basic(apptest.Password), http.StatusOK)
 		next := "another long enough password"
-		if err := a.Auth.SetPassword(t.Context(), "owner", next); err != nil {
+		if _, err := a.Auth.SetPassword(t.Context(), "owner", auth.NewPassword{Password: next}); err != nil {
 			t.Fatal(err)
 		}
 		want("old password right after the change", basic(apptest.Password), http.StatusUnauthorized)

@@ -141,9 +141,19 @@ func (api *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, userSummary{Name: u.Name, Admin: u.Admin})
 }
 
-// UpdateUserRequest is the body of PATCH /users/{name}.
+// UpdateUserRequest is the body of PATCH /users/{name}. Disabling a user
+// also ends their sessions and tokens; RevokeTokens ends the tokens alone,
+// or with a new Password.
 type UpdateUserRequest struct {
-	Disabled *bool `json:"disabled"`
+	Disabled     *bool   `json:"disabled"`
+	Password     *string `json:"password"`
+	RevokeTokens bool    `json:"revoke_tokens"`
+}
+
+// updatedUser is the answer to PATCH /users/{name}.
+type updatedUser struct {
+	userSummary
+	RevokedTokens int `json:"revoked_tokens"`
 }
 
 func (api *API) updateUser(w http.ResponseWriter, r *http.Request) error {
@@ -163,11 +173,59 @@ func (api *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	var revoked int
+	switch {
+	case req.Password != nil:
+		if revoked, err = api.auth.SetPassword(r.Context(), name, auth.NewPassword{Password: *req.Password, RevokeTokens: req.RevokeTokens}); err != nil {
+			return err
+		}
+	case req.RevokeTokens:
+		if revoked, err = api.auth.RevokeUserTokens(r.Context(), name); err != nil {
+			return err
+		}
+	}
 	u, err := api.auth.UserByName(r.Context(), name)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, userSummary{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled})
+	return writeJSON(w, http.StatusOK, updatedUser{userSummary{Name: u.Name, Admin: u.Admin, Disabled: u.Disabled}, revoked})
+}
+
+// ChangePasswordRequest is the body of POST /me/password.
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+	// RevokeTokens also ends every API token of the caller, the one this
+	// request may carry included.
+	RevokeTokens bool `json:"revoke_tokens"`
+}
+
+// passwordChanged is the answer to POST /me/password.
+type passwordChanged struct {
+	RevokedTokens int `json:"revoked_tokens"`
+}
+
+// changePassword changes the caller's password, given the current one. It
+// ends every session of the caller (a browser signs in again) and, when
+// asked, every API token.
+func (api *API) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req ChangePasswordRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	p := auth.FromContext(r.Context())
+	n, err := api.auth.ChangePassword(r.Context(), p.User, req.CurrentPassword, auth.NewPassword{Password: req.NewPassword, RevokeTokens: req.RevokeTokens})
+	switch trellis.ErrorCode(err) {
+	case "":
+	case trellis.EUNAUTHENTICATED:
+		// A 401 would read as "your credentials for this request are bad".
+		return trellis.Invalid("current_password", "the current password is not correct")
+	case trellis.EINVALID:
+		return trellis.Invalid("new_password", "%s", trellis.ErrorMessage(err))
+	default:
+		return err
+	}
+	return writeJSON(w, http.StatusOK, passwordChanged{RevokedTokens: n})
 }
 
 // meUpdate changes the caller's preferences.

@@ -52,6 +52,7 @@ func (api *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/openapi.json", Access: route.Public, Handler: api.openAPI},
 		{Method: "GET", Pattern: "/me", Access: route.Authenticated, Handler: api.me},
 		{Method: "PATCH", Pattern: "/me", Access: route.Authenticated, Handler: api.updateMe},
+		{Method: "POST", Pattern: "/me/password", Access: route.Authenticated, Handler: api.changePassword},
 
 		{Method: "GET", Pattern: "/tokens", Access: route.Authenticated, Handler: api.listTokens},
 		{Method: "POST", Pattern: "/tokens", Access: route.Authenticated, Handler: api.createToken},

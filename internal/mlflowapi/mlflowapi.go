@@ -174,7 +174,7 @@ func (api *API) project(r *http.Request, need auth.Role) (*project.Project, erro
 		return nil, trellis.Errorf(trellis.EUNAUTHENTICATED, "Sign in first.")
 	}
 	key, err := api.choices.Get(ctx, choiceKey{p.User.ID, def}, time.Now(), func(ctx context.Context) (string, error) {
-		return api.chooseProject(ctx, r.Host, def)
+		return api.chooseProject(ctx, def)
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ func (api *API) project(r *http.Request, need auth.Role) (*project.Project, erro
 
 // chooseProject returns the key of the project the unprefixed URI serves
 // the caller: the default project def, else the caller's only project.
-func (api *API) chooseProject(ctx context.Context, host, def string) (string, error) {
+func (api *API) chooseProject(ctx context.Context, def string) (string, error) {
 	ps, err := api.projects.Projects(ctx, false)
 	if err != nil {
 		return "", err
@@ -197,7 +197,9 @@ func (api *API) chooseProject(ctx context.Context, host, def string) (string, er
 	if len(ps) == 1 {
 		return ps[0].Key, nil
 	}
-	base := "http://" + host
+	// The advice names the server's external URL, never the request's Host,
+	// which whoever sent the request chose.
+	base := api.baseURL
 	if len(ps) == 0 {
 		return "", trellis.Invalid("project", "You are not a member of any project yet; create one or ask to be added, then set MLFLOW_TRACKING_URI=%s/p/KEY.", base)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trellisml/trellis/internal/apptest"
+	"github.com/trellisml/trellis/internal/auth"
 )
 
 func TestBasicAuth(t *testing.T) {
@@ -30,7 +31,7 @@ func TestBasicAuth(t *testing.T) {
 		t.Fatalf("basic with another user's token = %d", s)
 	}
 	// A changed password ends the cached verification at once.
-	if err := a.Auth.SetPassword(context.Background(), "viewer", "another long password"); err != nil {
+	if _, err := a.Auth.SetPassword(context.Background(), "viewer", auth.NewPassword{Password: "another long password"}); err != nil {
 		t.Fatal(err)
 	}
 	if s := basic("viewer", apptest.Password); s != 401 {

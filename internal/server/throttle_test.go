@@ -94,7 +94,7 @@ func slowHash(t *testing.T, a *apptest.App, name string) {
 	if u.PasswordHash, err = auth.HashPassword(apptest.Password, auth.HashParams{Memory: 19 * 1024, Time: 6, Threads: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.UpdateUser(ctx, u); err != nil {
+	if _, err := db.UpdateUserRevoking(ctx, u, auth.Revocation{}); err != nil {
 		t.Fatal(err)
 	}
 }

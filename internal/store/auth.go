@@ -93,11 +93,34 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, mapErr(err, "Users")
 }
 
-// UpdateUser saves a user's mutable fields. Errors: ENOTFOUND.
-func (db *DB) UpdateUser(ctx context.Context, u *auth.User) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE users SET password_hash = $1, admin = $2, disabled = $3, updated_at = $4 WHERE id = $5`,
-		u.PasswordHash, u.Admin, u.Disabled, ms(u.UpdatedAt), u.ID)
-	return affected(res, err, "User")
+// UpdateUserRevoking saves a user's mutable fields and, in the same
+// transaction, deletes the sessions and API tokens rv names, so no request
+// sees the new state with the old credentials. It returns the number of
+// tokens deleted. Errors: ENOTFOUND.
+func (db *DB) UpdateUserRevoking(ctx context.Context, u *auth.User, rv auth.Revocation) (int, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, admin = $2, disabled = $3, updated_at = $4 WHERE id = $5`,
+			u.PasswordHash, u.Admin, u.Disabled, ms(u.UpdatedAt), u.ID)
+		if err := affected(res, err, "User"); err != nil {
+			return err
+		}
+		if rv.Sessions {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+				return mapErr(err, "Session")
+			}
+		}
+		if rv.Tokens {
+			res, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, u.ID)
+			if err != nil {
+				return mapErr(err, "Token")
+			}
+			n, err = res.RowsAffected()
+			return mapErr(err, "Token")
+		}
+		return nil
+	})
+	return int(n), err
 }
 
 // affected maps an UPDATE or DELETE that touched no row to ENOTFOUND.
@@ -136,12 +159,6 @@ func (db *DB) FindSession(ctx context.Context, hash string) (*auth.Session, erro
 // DeleteSession deletes a session; deleting an absent one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
-	return mapErr(err, "Session")
-}
-
-// DeleteUserSessions ends every session of a user.
-func (db *DB) DeleteUserSessions(ctx context.Context, userID string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	return mapErr(err, "Session")
 }
 
@@ -196,6 +213,17 @@ func (db *DB) FindTokens(ctx context.Context, userID string) ([]*auth.Token, err
 func (db *DB) DeleteToken(ctx context.Context, userID, id string) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, id, userID)
 	return affected(res, err, "Token")
+}
+
+// DeleteUserTokens deletes every API token of a user and returns how many
+// there were.
+func (db *DB) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, mapErr(err, "Token")
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err, "Token")
 }
 
 // TouchToken records a token's last use.

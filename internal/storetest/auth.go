@@ -358,3 +358,144 @@ func testLoginBurst(t *testing.T, db *store.DB) {
 		t.Fatalf("%d of 20 parallel guesses were checked, want %d", wrong, auth.PairFreeFailures)
 	}
 }
+
+// testTokensAcrossDisable: disabling a user ends their tokens and sessions
+// for good; re-enabling them revives none, neither in the process that made
+// the change nor in one reading the store afresh.
+func testTokensAcrossDisable(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	svc := auth.NewService(db, FastHash)
+	ada := must[*auth.User](t)(svc.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
+	_, raw, err := svc.CreateToken(As(ctx, ada), auth.NewToken{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sess, err := svc.Login(ctx, "ada", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateToken(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetDisabled(ctx, "ada", true); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.AuthenticateToken(ctx, raw)
+	wantCode(t, err, trellis.EUNAUTHENTICATED)
+	if err := svc.SetDisabled(ctx, "ada", false); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*auth.Service{"same process": svc, "fresh process": auth.NewService(db, FastHash)} {
+		if _, err := s.AuthenticateToken(ctx, raw); trellis.ErrorCode(err) != trellis.EUNAUTHENTICATED {
+			t.Errorf("%s: a token issued before the disable works after re-enable (err %v)", name, err)
+		}
+		if _, err := s.AuthenticateSession(ctx, sess); trellis.ErrorCode(err) != trellis.EUNAUTHENTICATED {
+			t.Errorf("%s: a session started before the disable works after re-enable (err %v)", name, err)
+		}
+	}
+	if ts := must[[]*auth.Token](t)(svc.Tokens(As(ctx, ada))); len(ts) != 0 {
+		t.Errorf("tokens listed after disable and re-enable: %+v", ts)
+	}
+	// A token made after the re-enable works; re-enabling an active user
+	// (an idempotent PATCH) does not take it away.
+	_, fresh, err := svc.CreateToken(As(ctx, ada), auth.NewToken{Name: "after"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetDisabled(ctx, "ada", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateToken(ctx, fresh); err != nil {
+		t.Fatalf("token made after re-enable: %v", err)
+	}
+}
+
+// testPasswordChangeTokens: a password change ends the user's sessions and,
+// when asked (by the user, or forced by an instance admin), their API tokens
+// too, at once and for every process.
+func testPasswordChangeTokens(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	svc := auth.NewService(db, FastHash)
+	root := must[*auth.User](t)(svc.CreateUser(ctx, auth.NewUser{Name: "root", Password: pw, Admin: true}))
+	ada := must[*auth.User](t)(svc.CreateUser(ctx, auth.NewUser{Name: "ada", Password: pw}))
+	mint := func() string {
+		t.Helper()
+		_, raw, err := svc.CreateToken(As(ctx, ada), auth.NewToken{Name: "ci"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AuthenticateToken(ctx, raw); err != nil { // now cached
+			t.Fatal(err)
+		}
+		return raw
+	}
+	works := func(raw string) bool {
+		t.Helper()
+		_, err := svc.AuthenticateToken(ctx, raw)
+		_, fresh := auth.NewService(db, FastHash).AuthenticateToken(ctx, raw)
+		if (err == nil) != (fresh == nil) {
+			t.Fatalf("this process and a fresh one disagree about a token: %v, %v", err, fresh)
+		}
+		return err == nil
+	}
+	next := func(i int) string { return pw + " number " + string(rune('a'+i)) }
+
+	// A plain change keeps the tokens and ends the sessions.
+	kept := mint()
+	_, sess, err := svc.Login(ctx, "ada", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.ChangePassword(As(ctx, ada), ada, pw, auth.NewPassword{Password: next(0)}); err != nil || n != 0 {
+		t.Fatalf("ChangePassword = %d, %v", n, err)
+	}
+	if !works(kept) {
+		t.Fatal("a password change without revoke_tokens ended a token")
+	}
+	_, err = svc.AuthenticateSession(ctx, sess)
+	wantCode(t, err, trellis.EUNAUTHENTICATED)
+
+	// Asked to, it revokes every token of the user at once.
+	second := mint()
+	if n, err := svc.ChangePassword(As(ctx, ada), ada, next(0), auth.NewPassword{Password: next(1), RevokeTokens: true}); err != nil || n != 2 {
+		t.Fatalf("ChangePassword revoking = %d, %v; want 2 tokens", n, err)
+	}
+	if works(kept) || works(second) {
+		t.Fatal("a token works after a password change that revoked the tokens")
+	}
+	if ts := must[[]*auth.Token](t)(svc.Tokens(As(ctx, ada))); len(ts) != 0 {
+		t.Fatalf("tokens listed after revoking: %+v", ts)
+	}
+	// A wrong current password changes and revokes nothing.
+	third := mint()
+	_, err = svc.ChangePassword(As(ctx, ada), ada, "not the password at all", auth.NewPassword{Password: next(2), RevokeTokens: true})
+	wantCode(t, err, trellis.EUNAUTHENTICATED)
+	if !works(third) {
+		t.Fatal("a refused password change revoked a token")
+	}
+
+	// Only an instance admin sets another user's password; they may force
+	// the revocation, or revoke the tokens alone.
+	_, err = svc.SetPassword(As(ctx, ada), "root", auth.NewPassword{Password: next(3)})
+	wantCode(t, err, trellis.EFORBIDDEN)
+	_, err = svc.RevokeUserTokens(As(ctx, ada), "ada")
+	wantCode(t, err, trellis.EFORBIDDEN)
+	if n, err := svc.SetPassword(As(ctx, root), "ada", auth.NewPassword{Password: next(4), RevokeTokens: true}); err != nil || n != 1 {
+		t.Fatalf("admin SetPassword revoking = %d, %v", n, err)
+	}
+	if works(third) {
+		t.Fatal("a token works after the admin forced its revocation")
+	}
+	if _, _, err := svc.Login(ctx, "ada", next(4)); err != nil {
+		t.Fatalf("login with the password the admin set: %v", err)
+	}
+	fourth := mint()
+	if n, err := svc.RevokeUserTokens(As(ctx, root), "ada"); err != nil || n != 1 {
+		t.Fatalf("RevokeUserTokens = %d, %v", n, err)
+	}
+	if works(fourth) {
+		t.Fatal("a token works after RevokeUserTokens")
+	}
+	_, err = svc.RevokeUserTokens(As(ctx, root), "nobody")
+	wantCode(t, err, trellis.ENOTFOUND)
+}

@@ -33,6 +33,8 @@ func Run(t *testing.T, open Open) {
 		{"LoginThrottle", testLoginThrottle},
 		{"LoginCeiling", testLoginCeiling},
 		{"LoginBurst", testLoginBurst},
+		{"TokensAcrossDisable", testTokensAcrossDisable},
+		{"PasswordChangeTokens", testPasswordChangeTokens},
 		{"Projects", testProjects},
 		{"Members", testMembers},
 		{"Items", testItems},

@@ -77,15 +77,21 @@ func (ui *UI) accountDefaultProject(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// accountPassword changes the password. The service ends every session of
-// the user, this one included, so the browser is signed in again with the
-// new password rather than being thrown out mid-task.
+// accountPassword changes the password, and revokes every API token of the
+// user when "Also revoke my API tokens" is ticked. The box starts unticked:
+// a routine change should not break the CI jobs and MLflow clients that hold
+// tokens (GitHub and GitLab, too, keep personal access tokens across a
+// password change), while someone who suspects a leak ticks it in the same
+// step. The service ends every session of the user, this one included, so
+// the browser is signed in again with the new password rather than being
+// thrown out mid-task.
 func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	p := auth.FromContext(r.Context())
-	f := newForm(nil)
+	revoke := r.PostForm.Get("revoke_tokens") != ""
+	f := newForm(url.Values{"revoke_tokens": r.PostForm["revoke_tokens"]}) // never echo the passwords
 	current, next := r.PostForm.Get("current"), r.PostForm.Get("new")
 	fail := func(status int) error {
 		return ui.renderAccount(w, r, status, &accountView{PasswordForm: f, TokenForm: defaultTokenForm()})
@@ -94,7 +100,7 @@ func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
 		f.fail("confirm", "The new passwords do not match.")
 		return fail(http.StatusBadRequest)
 	}
-	if err := ui.auth.ChangePassword(r.Context(), p.User, current, next); err != nil {
+	if _, err := ui.auth.ChangePassword(r.Context(), p.User, current, auth.NewPassword{Password: next, RevokeTokens: revoke}); err != nil {
 		if trellis.ErrorCode(err) == trellis.EUNAUTHENTICATED {
 			f.fail("current", "The current password is not correct.")
 			return fail(http.StatusBadRequest)
@@ -110,6 +116,9 @@ func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
 		return redirect(w, r, "/login")
 	}
 	ui.setSessionCookie(w, r, session)
+	if revoke {
+		return redirect(w, r, "/account?ok=password-changed-tokens-revoked")
+	}
 	return redirect(w, r, "/account?ok=password-changed")
 }
 

@@ -90,3 +90,39 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("new password: %v", err)
 	}
 }
+
+// TestChangePasswordRevokeTokens: "Also revoke my API tokens" starts
+// unticked; ticked, the change ends every token of the user at once.
+func TestChangePasswordRevokeTokens(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("alice", false)
+	_, raw, err := e.auth.CreateToken(e.ctx(s), auth.NewToken{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := func() bool { _, err := e.auth.AuthenticateToken(context.Background(), raw); return err == nil }
+	w := e.get("/account", s)
+	wantBody(t, w, `<input type="checkbox" name="revoke_tokens" value="1"> Also revoke my API tokens`)
+
+	// A refused change keeps the box as it was sent, and every token.
+	w = e.post("/account/password", s, url.Values{"current": {"not it at all"}, "new": {"x"}, "confirm": {"x"}, "revoke_tokens": {"1"}})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `name="revoke_tokens" value="1" checked`)
+	if !works() {
+		t.Fatal("a refused change revoked the token")
+	}
+	next := "another-long-secret-42"
+	w = e.post("/account/password", s, url.Values{"current": {testPassword}, "new": {next}, "confirm": {next}})
+	wantRedirect(t, w, "/account?ok=password-changed")
+	if !works() {
+		t.Fatal("a change with the box unticked revoked the token")
+	}
+	s = sessionCookie(t, w).Value
+	w = e.post("/account/password", s, url.Values{"current": {next}, "new": {next + "!"}, "confirm": {next + "!"}, "revoke_tokens": {"1"}})
+	wantRedirect(t, w, "/account?ok=password-changed-tokens-revoked")
+	if works() {
+		t.Fatal("the token works after a change that revoked the tokens")
+	}
+	w = e.get("/account?ok=password-changed-tokens-revoked", sessionCookie(t, w).Value)
+	wantBody(t, w, "your API tokens revoked", "No tokens yet")
+}

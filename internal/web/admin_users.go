@@ -68,3 +68,12 @@ func (ui *UI) userSetDisabled(disabled bool) func(http.ResponseWriter, *http.Req
 		return redirect(w, r, "/admin/users?ok="+ok)
 	}
 }
+
+// userRevokeTokens ends every API token of a user: with Disable, the
+// admin's answer to an account that may be compromised.
+func (ui *UI) userRevokeTokens(w http.ResponseWriter, r *http.Request) error {
+	if _, err := ui.auth.RevokeUserTokens(r.Context(), r.PathValue("name")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/admin/users?ok=user-tokens-revoked")
+}

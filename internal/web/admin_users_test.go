@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/trellisml/trellis/internal/auth"
 )
 
 func TestAdminUsers(t *testing.T) {
@@ -39,4 +41,30 @@ func TestAdminUsers(t *testing.T) {
 	}
 	wantRedirect(t, e.post("/admin/users/alice/enable", root, nil), "/admin/users?ok=user-enabled")
 	wantStatus(t, e.post("/admin/users/nobody/disable", root, nil), http.StatusNotFound)
+}
+
+// TestAdminRevokesTokens: an instance admin ends every token of a user
+// from the users page; nobody else can.
+func TestAdminRevokesTokens(t *testing.T) {
+	e := newEnv(t)
+	root := e.mustUser("root", true)
+	alice := e.mustUser("alice", false)
+	_, raw, err := e.auth.CreateToken(e.ctx(alice), auth.NewToken{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := func() bool { _, err := e.auth.AuthenticateToken(context.Background(), raw); return err == nil }
+	wantBody(t, e.get("/admin/users", root), `action="/admin/users/alice/revoke-tokens"`, ">Revoke tokens</button>")
+	wantStatus(t, e.post("/admin/users/alice/revoke-tokens", alice, nil), http.StatusForbidden)
+	if !works() {
+		t.Fatal("a refused revocation ended the token")
+	}
+	wantRedirect(t, e.post("/admin/users/alice/revoke-tokens", root, nil), "/admin/users?ok=user-tokens-revoked")
+	if works() {
+		t.Fatal("the token works after the admin revoked it")
+	}
+	if !e.valid(alice) {
+		t.Fatal("revoking tokens ended the user's session")
+	}
+	wantStatus(t, e.post("/admin/users/nobody/revoke-tokens", root, nil), http.StatusNotFound)
 }

@@ -192,5 +192,6 @@ func (ui *UI) routes() []route.Route {
 		{Method: "POST", Pattern: "/admin/users", Access: route.InstanceAdmin, Handler: ui.userCreate},
 		{Method: "POST", Pattern: "/admin/users/{name}/disable", Access: route.InstanceAdmin, Handler: ui.userSetDisabled(true)},
 		{Method: "POST", Pattern: "/admin/users/{name}/enable", Access: route.InstanceAdmin, Handler: ui.userSetDisabled(false)},
+		{Method: "POST", Pattern: "/admin/users/{name}/revoke-tokens", Access: route.InstanceAdmin, Handler: ui.userRevokeTokens},
 	}...)
 }
