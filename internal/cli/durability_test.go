@@ -23,8 +23,10 @@ import (
 
 // TestDurabilitySIGKILL kills the real server binary ten times during a
 // concurrent log-batch stream and checks after each restart that every
-// acknowledged point is present, that no batch is partly written, and (on
-// SQLite) that the database passes integrity_check.
+// acknowledged batch is present with the run name and the item link it
+// implies, that no batch is partly written (points, name and link are all
+// there or all absent), and (on SQLite) that the database passes
+// integrity_check.
 func TestDurabilitySIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the server binary; skipped with -short")
@@ -72,6 +74,14 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// batchItem is the item key writer w's batch b mentions in the run name it
+// sets, and so links its run to.
+func batchItem(w, b int) string { return fmt.Sprintf("DUR-%d", w*100000+b+1) }
+
+func batchName(w, b int) string {
+	return fmt.Sprintf("writer %d batch %d for %s", w, b, batchItem(w, b))
 }
 
 func testDurabilitySIGKILL(t *testing.T, b apptest.Backend) {
@@ -153,7 +163,9 @@ func testDurabilitySIGKILL(t *testing.T, b apptest.Backend) {
 					for i := range 100 {
 						pts = append(pts, fmt.Sprintf(`{"key":"m","value":%d,"timestamp":%d,"step":%d}`, b, b, b*100+i))
 					}
-					body := `{"run_id":"` + runs[w] + `","metrics":[` + strings.Join(pts, ",") + `]}`
+					// The name implies an item link: a batch is its
+					// points, the rename and the link, all or nothing.
+					body := `{"run_id":"` + runs[w] + `","metrics":[` + strings.Join(pts, ",") + `],"tags":[{"key":"mlflow.runName","value":"` + batchName(w, b) + `"}]}`
 					if st, err := call(cctx, "POST", "/p/DUR/api/2.0/mlflow/runs/log-batch", body, nil); err == nil && st == 200 {
 						mu.Lock()
 						acked[w][b] = true
@@ -169,8 +181,32 @@ func testDurabilitySIGKILL(t *testing.T, b apptest.Backend) {
 		srv.start()
 	}
 	// Every acknowledged batch is whole; any other batch is whole or absent.
+	// Whole means its 100 points, its item link, and — for the last batch
+	// of a run there — the run's name.
 	total := 0
 	for w := range writers {
+		links := map[string]bool{}
+		var items struct {
+			Links []struct {
+				Item string `json:"item"`
+			} `json:"links"`
+		}
+		if st, err := call(ctx, "GET", "/api/v1/projects/DUR/runs/"+runs[w]+"/items", "", &items); st != 200 || err != nil {
+			t.Fatalf("run items: %d %v", st, err)
+		}
+		for _, l := range items.Links {
+			links[l.Item] = true
+		}
+		var run struct {
+			Run struct {
+				Info struct {
+					RunName string `json:"run_name"`
+				} `json:"info"`
+			} `json:"run"`
+		}
+		if st, err := call(ctx, "GET", "/p/DUR/api/2.0/mlflow/runs/get?run_id="+runs[w], "", &run); st != 200 || err != nil {
+			t.Fatalf("get run: %d %v", st, err)
+		}
 		var out struct {
 			Metrics []struct {
 				Step int `json:"step"`
@@ -183,14 +219,26 @@ func testDurabilitySIGKILL(t *testing.T, b apptest.Backend) {
 		for _, m := range out.Metrics {
 			count[m.Step/100]++
 		}
+		last := -1
 		for b, n := range count {
 			if n != 100 {
 				t.Errorf("writer %d batch %d is partial: %d of 100 points", w, b, n)
 			}
+			last = max(last, b)
+		}
+		for b := range next[w] {
+			if key := batchItem(w, b); links[key] != (count[b] > 0) {
+				t.Errorf("writer %d batch %d: %d points, link to %s %v", w, b, count[b], key, links[key])
+			}
+		}
+		// A writer sends its batches one after the other, so the run is
+		// named by its last batch that is there.
+		if last >= 0 && run.Run.Info.RunName != batchName(w, last) {
+			t.Errorf("writer %d: run named %q, but its last batch there is %d (%q)", w, run.Run.Info.RunName, last, batchName(w, last))
 		}
 		for b := range acked[w] {
-			if count[b] != 100 {
-				t.Errorf("writer %d batch %d was acknowledged but has %d points", w, b, count[b])
+			if count[b] != 100 || !links[batchItem(w, b)] {
+				t.Errorf("writer %d batch %d was acknowledged but has %d points, link %v", w, b, count[b], links[batchItem(w, b)])
 			}
 		}
 		total += len(acked[w])

@@ -85,6 +85,10 @@ func TestSpecCheckExitCodes(t *testing.T) {
 	os.WriteFile(missing, []byte("Feature: m\n  Scenario: s\n    Given labels from \"nope.csv\"\n    And predictions from \"nope.csv\"\n    When the predictions are scored as classification\n    Then accuracy should be at least 1\n"), 0o644)
 	run := filepath.Join(dir, "run.feature")
 	os.WriteFile(run, []byte("Feature: r\n  Scenario: s\n    Given the run \"abc\"\n    Then metric \"loss\" should be at most 1\n"), 0o644)
+	long := filepath.Join(dir, "long.feature")
+	// A 70,000-byte line: the Gherkin parser's scanner stops at 64 KiB (and
+	// once crashed the command with SIGSEGV).
+	os.WriteFile(long, []byte("Feature: l\n  Scenario: s\n    Given the run \"abc\"\n    Then metric \""+strings.Repeat("a", 70000)+"\" should be at most 1\n"), 0o644)
 	feature := filepath.Join("testdata", "spec", "golden.feature")
 	t.Setenv("TRELLIS_SERVER", "")
 	t.Setenv("TRELLIS_TOKEN", "")
@@ -101,6 +105,7 @@ func TestSpecCheckExitCodes(t *testing.T) {
 		stderr string // substring
 	}{
 		{"unknown step", []string{bad}, cli.ExitUsage, "", bad + ":6: unknown step: acuracy should be at least 0.8; closest known steps: accuracy should be at least N"},
+		{"line too long", []string{long}, cli.ExitUsage, "", long + ":4: line is longer than 32768 bytes"},
 		{"missing input", []string{missing}, cli.ExitUsage, "cannot open: no such file or directory", "1 scenario could not be checked"},
 		{"run step offline", []string{run}, cli.ExitUsage, "needs a Trellis server: pass --server or set TRELLIS_SERVER", "could not be checked"},
 		{"--run offline", []string{feature, "--run", "abc"}, cli.ExitUsage, "", "--run needs a Trellis server"},

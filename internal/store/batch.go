@@ -10,18 +10,24 @@ import (
 	"github.com/trellisml/trellis/internal/trellis"
 )
 
-// LogBatch writes a batch in one transaction: params first (a conflicting
-// value aborts everything), then tags, then for each metric key the series
-// row with its latest point, then the points as chunks (history.go)
-// and their rollup blocks (chart.go).
-func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
+// LogBatch writes a batch in one transaction: the run as write changed it
+// (name, status, end time), params (a conflicting value aborts everything),
+// then tags, then for each metric key the series row with its latest point,
+// then the points as chunks (history.go) and their rollup blocks
+// (chart.go), and last the item links write returned.
+func (db *DB) LogBatch(ctx context.Context, projectID, runID string, write func(*tracking.RunInfo) ([]tracking.ItemLink, error), b tracking.Batch) error {
 	if db.dialect == Postgres {
-		return db.logBatchPostgres(ctx, projectID, runID, check, b)
+		return db.logBatchPostgres(ctx, projectID, runID, write, b)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		run, err := checkTouched(tx.QueryRowContext(ctx, touchRunSQL, runID, projectID), check)
+		run, err := touchRun(tx.QueryRowContext(ctx, touchRunSQL, runID, projectID), write)
 		if err != nil {
 			return err
+		}
+		if run.changed {
+			if _, err := tx.ExecContext(ctx, saveRunSQL, saveRunArgs(run.info)...); err != nil {
+				return mapErr(err, "Run")
+			}
 		}
 		if err := logParams(ctx, tx, runID, b.Params); err != nil {
 			return err
@@ -29,7 +35,10 @@ func (db *DB) LogBatch(ctx context.Context, projectID, runID string, check func(
 		if err := upsertTags(ctx, tx, runID, b.Tags); err != nil {
 			return err
 		}
-		return db.logMetrics(ctx, tx, run, b.Metrics)
+		if err := db.logMetrics(ctx, tx, run.info, b.Metrics); err != nil {
+			return err
+		}
+		return linkRunItems(ctx, tx, run.links)
 	})
 }
 

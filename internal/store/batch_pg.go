@@ -14,7 +14,7 @@ import (
 // logBatchPostgres is LogBatch's PostgreSQL hot path: the whole batch runs
 // in one transaction on the native pgx connection, so that array arguments
 // (unnest) make each step one statement whatever the batch size.
-func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, check func(*tracking.RunInfo) error, b tracking.Batch) error {
+func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, write func(*tracking.RunInfo) ([]tracking.ItemLink, error), b tracking.Batch) error {
 	defer db.afterTrackingWrite()
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -31,9 +31,14 @@ func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, che
 			return fmt.Errorf("begin: %w", err)
 		}
 		defer func() { _ = tx.Rollback(ctx) }()
-		run, err := checkTouched(tx.QueryRow(ctx, touchRunSQL, runID, projectID), check)
+		run, err := touchRun(tx.QueryRow(ctx, touchRunSQL, runID, projectID), write)
 		if err != nil {
 			return err
+		}
+		if run.changed {
+			if _, err := tx.Exec(ctx, saveRunSQL, saveRunArgs(run.info)...); err != nil {
+				return mapErr(err, "Run")
+			}
 		}
 		if err := pgLogParams(ctx, tx, runID, b.Params); err != nil {
 			return err
@@ -49,8 +54,14 @@ func (db *DB) logBatchPostgres(ctx context.Context, projectID, runID string, che
 			}
 		}
 		if len(b.Metrics) > 0 {
-			if err := pgLogMetrics(ctx, tx, run, b.Metrics); err != nil {
+			if err := pgLogMetrics(ctx, tx, run.info, b.Metrics); err != nil {
 				return err
+			}
+		}
+		if len(run.links) > 0 {
+			query, args := linkRunItemsSQL(run.links)
+			if _, err := tx.Exec(ctx, query, args...); err != nil {
+				return mapErr(err, "Link")
 			}
 		}
 		if err := tx.Commit(ctx); err != nil {

@@ -50,7 +50,7 @@ func TestMetricChunksMatchSort(t *testing.T) {
 			logged := map[string][]tracking.Metric{}
 			logBatch := func(ms []tracking.Metric) {
 				t.Helper()
-				if err := db.LogBatch(ctx, p.ID, run.Info.ID, func(*tracking.RunInfo) error { return nil }, tracking.Batch{Metrics: ms}); err != nil {
+				if err := db.LogBatch(ctx, p.ID, run.Info.ID, func(*tracking.RunInfo) ([]tracking.ItemLink, error) { return nil, nil }, tracking.Batch{Metrics: ms}); err != nil {
 					t.Fatal(err)
 				}
 				for _, m := range ms {

@@ -83,15 +83,46 @@ const touchRunSQL = `UPDATE tracking_runs SET data_version = data_version + 1
 	WHERE id = $1 AND experiment_id IN (SELECT id FROM tracking_experiments WHERE project_id = $2)
 	RETURNING id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri`
 
-// checkTouched reads the run touchRunSQL returned and hands it to check,
-// whose error it returns with the run; a missing run is ENOTFOUND.
-func checkTouched(row interface{ Scan(...any) error }, check func(*tracking.RunInfo) error) (*tracking.RunInfo, error) {
+// touchedRun is a run as a batch's transaction read it (touchRunSQL) and
+// the batch's write function changed it: whether its info is to be saved
+// (saveRunSQL), and the item links to add.
+type touchedRun struct {
+	info    *tracking.RunInfo
+	changed bool
+	links   []tracking.ItemLink
+}
+
+// touchRun reads the run touchRunSQL returned and hands it to write (see
+// tracking.Store.LogBatch), whose error it returns; a missing run is
+// ENOTFOUND.
+func touchRun(row interface{ Scan(...any) error }, write func(*tracking.RunInfo) ([]tracking.ItemLink, error)) (*touchedRun, error) {
 	r, err := scanRun(row)
 	if err != nil {
 		return nil, mapErr(err, "Run")
 	}
-	return &r.Info, check(&r.Info)
+	i := &r.Info
+	name, status, end := i.Name, i.Status, endValue(i.EndTime)
+	links, err := write(i)
+	if err != nil {
+		return nil, err
+	}
+	changed := i.Name != name || i.Status != status || endValue(i.EndTime) != end
+	return &touchedRun{info: i, changed: changed, links: links}, nil
 }
+
+// endValue tells an end time apart from another, and from none.
+func endValue(end *int64) [2]int64 {
+	if end == nil {
+		return [2]int64{}
+	}
+	return [2]int64{1, *end}
+}
+
+// saveRunSQL saves what a batch's write function may change of its run, in
+// the batch's transaction.
+const saveRunSQL = `UPDATE tracking_runs SET name = $1, status = $2, end_time = $3 WHERE id = $4`
+
+func saveRunArgs(i *tracking.RunInfo) []any { return []any{i.Name, i.Status, i.EndTime, i.ID} }
 
 // FindRun returns a run of a project with its data. Errors: ENOTFOUND.
 func (db *DB) FindRun(ctx context.Context, projectID, runID string) (*tracking.Run, error) {

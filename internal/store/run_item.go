@@ -19,13 +19,20 @@ func linkRunItems(ctx context.Context, ex execer, links []tracking.ItemLink) err
 	if len(links) == 0 {
 		return nil
 	}
+	query, args := linkRunItemsSQL(links)
+	_, err := ex.ExecContext(ctx, query, args...)
+	return mapErr(err, "Link")
+}
+
+// linkRunItemsSQL is the statement adding links, for either dialect's
+// transaction.
+func linkRunItemsSQL(links []tracking.ItemLink) (string, []any) {
 	args := make([]any, 0, 5*len(links))
 	for _, l := range links {
 		args = append(args, l.RunID, l.ProjectID, l.ItemKey, l.Source, l.CreatedAt)
 	}
-	_, err := ex.ExecContext(ctx, `INSERT INTO tracking_run_items (run_id, project_id, item_key, source, created_at) VALUES `+
-		placeholders(len(links), 5, 1)+` ON CONFLICT (run_id, item_key) DO NOTHING`, args...)
-	return mapErr(err, "Link")
+	return `INSERT INTO tracking_run_items (run_id, project_id, item_key, source, created_at) VALUES ` +
+		placeholders(len(links), 5, 1) + ` ON CONFLICT (run_id, item_key) DO NOTHING`, args
 }
 
 // UnlinkRunItem removes a link. Errors: ENOTFOUND.

@@ -21,6 +21,13 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, OpenPostgres)
 }
 
+// TestBatchAllOrNothing fails the last write of a log-batch, an update-run
+// and a create-run in the database and checks that none of it is visible.
+func TestBatchAllOrNothing(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { storetest.BatchAllOrNothing(t, filepath.Join(t.TempDir(), "trellis.db")) })
+	t.Run("postgres", func(t *testing.T) { storetest.BatchAllOrNothing(t, storetest.PostgresDSN(t)) })
+}
+
 // The store's tests open their stores as every other package's tests do.
 var (
 	OpenSQLite   = storetest.OpenSQLite

@@ -50,50 +50,61 @@ func CheckBatch(b Batch) error {
 }
 
 // LogBatch writes params, tags and metric points to an active run of proj,
-// all or nothing; it returns after the commit. Errors: EINVALID (limits,
-// names, a param re-logged with a different value), ENOTFOUND.
+// with the rename its mlflow.runName tag makes and the item links its name,
+// note and item tags mention, all in one transaction; it returns after the
+// commit. Errors: EINVALID (limits, names, a param re-logged with a
+// different value), ENOTFOUND.
 func (s *Service) LogBatch(ctx context.Context, proj *project.Project, runID string, b Batch) error {
+	_, err := s.logBatch(ctx, proj, runID, b, nil)
+	return err
+}
+
+// logBatch is LogBatch; change, when set, also changes the run's info (its
+// status, end time) in the batch's transaction, as that transaction reads
+// it. It returns the run's info as written.
+func (s *Service) logBatch(ctx context.Context, proj *project.Project, runID string, b Batch, change func(*RunInfo) error) (*RunInfo, error) {
 	if err := CheckBatch(b); err != nil {
-		return err
+		return nil, err
 	}
 	if runID == "" {
-		return trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
+		return nil, trellis.Invalid("run_id", "Missing value for required parameter 'run_id'.")
 	}
 	b.Params = dedupParams(b.Params)
 	b.Tags = dedupTags(b.Tags)
+	name, rename := tagValue(b.Tags, TagRunName)
+	var texts []string
+	for _, t := range b.Tags {
+		if t.Key == TagRunName || t.Key == TagNote || t.Key == TagItem {
+			texts = append(texts, t.Value)
+		}
+	}
+	links := s.itemLinks(proj, runID, texts...)
 	// The run is checked in the batch's write transaction, so a run
 	// deleted meanwhile is not written to, and log-batch sends no read
 	// of its own.
 	var info RunInfo
-	err := s.store.LogBatch(ctx, proj.ID, runID, func(i *RunInfo) error {
+	err := s.store.LogBatch(ctx, proj.ID, runID, func(i *RunInfo) ([]ItemLink, error) {
 		if i.LifecycleStage != StageActive {
-			return trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, i.LifecycleStage)
+			return nil, trellis.Invalid("run_id", "The run %s must be in the 'active' state. Current state is %s.", runID, i.LifecycleStage)
+		}
+		if rename {
+			i.Name = name
+		}
+		if change != nil {
+			if err := change(i); err != nil {
+				return nil, err
+			}
 		}
 		info = *i
-		return nil
+		return links, nil
 	}, b)
 	if trellis.ErrorCode(err) == trellis.ENOTFOUND {
-		return trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
+		return nil, trellis.Errorf(trellis.ENOTFOUND, "Run '%s' not found", runID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var texts []string
-	for _, t := range b.Tags {
-		switch t.Key {
-		case TagRunName:
-			if t.Value != info.Name {
-				info.Name = t.Value
-				if err := s.store.UpdateRun(ctx, &info); err != nil {
-					return err
-				}
-			}
-			texts = append(texts, t.Value)
-		case TagNote, TagItem:
-			texts = append(texts, t.Value)
-		}
-	}
-	return s.autoLink(ctx, proj, runID, texts...)
+	return &info, nil
 }
 
 func dedupParams(ps []Param) []Param {

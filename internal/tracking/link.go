@@ -26,11 +26,6 @@ func ItemKeys(projectKey string, texts ...string) []string {
 	return keys
 }
 
-// autoLink links a run to the item keys of proj that texts mention.
-func (s *Service) autoLink(ctx context.Context, proj *project.Project, runID string, texts ...string) error {
-	return s.store.LinkRunItems(ctx, s.itemLinks(proj, runID, texts...))
-}
-
 // itemLinks are the automatic links of a run to the item keys of proj that
 // texts mention.
 func (s *Service) itemLinks(proj *project.Project, runID string, texts ...string) []ItemLink {

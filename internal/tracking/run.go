@@ -223,35 +223,35 @@ type RunUpdate struct {
 	Name    *string
 }
 
-// UpdateRun changes a run's status, end time or name. Errors: EINVALID, ENOTFOUND.
+// UpdateRun changes a run's status, end time or name (with its
+// mlflow.runName tag and the item links the name mentions), in one
+// transaction. Errors: EINVALID, ENOTFOUND.
 func (s *Service) UpdateRun(ctx context.Context, proj *project.Project, runID string, upd RunUpdate) (*RunInfo, error) {
-	r, err := s.activeRun(ctx, proj, runID)
+	var b Batch
+	if upd.Name != nil && *upd.Name != "" {
+		b.Tags = []Tag{{TagRunName, *upd.Name}}
+	}
+	var wasTerminal bool
+	info, err := s.logBatch(ctx, proj, runID, b, func(i *RunInfo) error {
+		wasTerminal = terminal[i.Status]
+		if upd.Status != nil {
+			if !runStatuses[*upd.Status] {
+				return trellis.Invalid("status", "Invalid run status '%s'; use RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.", *upd.Status)
+			}
+			i.Status = *upd.Status
+		}
+		if upd.EndTime != nil {
+			i.EndTime = upd.EndTime
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	wasTerminal := terminal[r.Info.Status]
-	if upd.Status != nil {
-		if !runStatuses[*upd.Status] {
-			return nil, trellis.Invalid("status", "Invalid run status '%s'; use RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.", *upd.Status)
-		}
-		r.Info.Status = *upd.Status
+	if terminal[info.Status] && !wasTerminal {
+		s.finished(ctx, RunFinished{Project: proj, RunID: runID, Status: info.Status})
 	}
-	if upd.EndTime != nil {
-		r.Info.EndTime = upd.EndTime
-	}
-	if upd.Name != nil && *upd.Name != "" && *upd.Name != r.Info.Name {
-		if err := s.LogBatch(ctx, proj, runID, Batch{Tags: []Tag{{TagRunName, *upd.Name}}}); err != nil {
-			return nil, err
-		}
-		r.Info.Name = *upd.Name
-	}
-	if err := s.store.UpdateRun(ctx, &r.Info); err != nil {
-		return nil, err
-	}
-	if terminal[r.Info.Status] && !wasTerminal {
-		s.finished(ctx, RunFinished{Project: proj, RunID: runID, Status: r.Info.Status})
-	}
-	return &r.Info, nil
+	return info, nil
 }
 
 // SetRunStage deletes or restores a run. Errors: ENOTFOUND.

@@ -221,11 +221,14 @@ type Store interface {
 	// UpdateRun saves name, status, end time and lifecycle stage.
 	UpdateRun(ctx context.Context, info *RunInfo) error
 	// LogBatch writes params, tags and metric points to a run of the
-	// project in one transaction, once check has accepted the run's info as
-	// that transaction reads it; check's error aborts the batch. A param
-	// already logged with a different value is EINVALID and nothing is
-	// written. Errors: ENOTFOUND for no such run.
-	LogBatch(ctx context.Context, projectID, runID string, check func(*RunInfo) error, b Batch) error
+	// project in one transaction. It first hands write the run's info as
+	// that transaction reads it: write may change the info's name, status
+	// and end time, which are saved in the same transaction, and returns
+	// the item links to add with the batch (existing ones are kept); its
+	// error aborts the batch. A param already logged with a different
+	// value is EINVALID. On any error nothing is written. Errors:
+	// ENOTFOUND for no such run.
+	LogBatch(ctx context.Context, projectID, runID string, write func(*RunInfo) ([]ItemLink, error), b Batch) error
 	// DeleteRunTag removes a tag of a run. Errors: ENOTFOUND.
 	DeleteRunTag(ctx context.Context, runID, key string) error
 	// LogRunInputs records datasets of an experiment (a dataset already

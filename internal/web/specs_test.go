@@ -56,6 +56,11 @@ func TestItemSpecPage(t *testing.T) {
 	checkPage(t, w)
 	wantBody(t, w, "The spec was not saved", `<li id="spec-line-4" class="spec-line-error" value="4">`, "Line 4: unknown step", `metric &#34;NAME&#34; should be`, "No spec attached")
 
+	// A line too long for the parser is refused the same way, never a 500.
+	w = upload("long.feature", strings.Replace(webSpec, "Then metric", "Then metric"+strings.Repeat(" ", 70000), 1))
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, "The spec was not saved", "Line 4: line is longer than 32768 bytes", "No spec attached")
+
 	w = upload("churn.feature", webSpec)
 	wantRedirect(t, w, "/p/BAL/items/BAL-1?ok=spec-saved#spec")
 	w = e.get("/p/BAL/items/BAL-1", s)

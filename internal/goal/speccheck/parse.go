@@ -50,14 +50,41 @@ var reGherkinError = regexp.MustCompile(`^\((\d+):(\d+)\): (.*)$`)
 // maxFeatureSize bounds a feature file; specs are prose, not data.
 const maxFeatureSize = 4 << 20
 
+// maxLineLength bounds a line of a feature file. The Gherkin parser reads
+// lines with a bufio.Scanner, which gives up on a line of 64 KiB, and the
+// parser then dereferences the line it did not get; half that leaves room
+// for any line ending.
+const maxLineLength = 32 << 10
+
+// longLines returns an error for each line of src longer than
+// maxLineLength bytes, not counting its line ending.
+func longLines(path string, src []byte) Errors {
+	var errs Errors
+	for n := 1; len(src) > 0; n++ {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if len(bytes.TrimSuffix(line, []byte{'\r'})) > maxLineLength {
+			errs = append(errs, &InputError{File: path, Line: n, Msg: fmt.Sprintf("line is longer than %d bytes", maxLineLength)})
+		}
+	}
+	return errs
+}
+
 // ParseSpec parses the feature file src (named path in errors) with the
 // Cucumber Gherkin parser and binds every step to the vocabulary. Parse
-// errors carry file:line:column; an unknown step names the closest known
+// errors carry file:line:column (a line longer than maxLineLength is one); an unknown step names the closest known
 // ones; a scenario whose steps are out of order (a check before the scoring
 // step, a scoring step without labels or predictions) is an error too.
 func ParseSpec(path string, src []byte) (*Spec, error) {
 	if len(src) > maxFeatureSize {
 		return nil, &InputError{File: path, Msg: fmt.Sprintf("feature file larger than %d bytes", maxFeatureSize)}
+	}
+	if errs := longLines(path, src); len(errs) > 0 {
+		return nil, errs
 	}
 	ids := &messages.Incrementing{}
 	doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(src), ids.NewId)

@@ -111,6 +111,10 @@ func TestParseSpecErrors(t *testing.T) {
 			[]string{`f.feature:3: step labels from "l.csv" takes no data table or doc string`}},
 		{"background error once", "Feature: x\n  Background:\n    Given lables from \"l.csv\"\n  Scenario: a\n    Then accuracy should be at least 1\n  Scenario: b\n    Then accuracy should be at least 1\n",
 			[]string{`f.feature:3: unknown step: lables from "l.csv"; closest known steps: labels from "PATH"`}},
+		// The parser's line scanner stops at 64 KiB; the longest line
+		// allowed is far from it whatever the line ending.
+		{"long lines", "Feature: x\n  Scenario: a\n    Then accuracy should be at least 1 " + strings.Repeat("x", 70000) + "\n#" + strings.Repeat("y", 32767) + "\r\n" + strings.Repeat("z", 32769),
+			[]string{"f.feature:3: line is longer than 32768 bytes", "f.feature:5: line is longer than 32768 bytes"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,6 +149,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add("Feature: x\n  Scenario: a\n    Given labels from \"l.csv\"\n  Examples:\n  | a |\n garbage\n")
 	f.Add("# language: fr\nFonctionnalité: x\n  Scénario: a\n    Alors accuracy should be at least 1\n")
 	f.Add("Feature: x\n  Scenario Outline: <a>\n    Then <a> should be at least <b>\n    Examples:\n      | a | b |\n      | accuracy | 1 |\n      |")
+	f.Add("Feature: x\n  Scenario: a\n    Then accuracy should be at least 1 " + strings.Repeat("x", 1<<16) + "\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		sp, err := ParseSpec("fuzz.feature", []byte(src))
 		if err != nil {
