@@ -155,8 +155,10 @@ func testTrackingArtifactLocation(t *testing.T, db *store.DB) {
 		t.Fatalf("run artifact uri %q", r.Info.ArtifactURI)
 	}
 	must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "shared", "file:///mnt/shared/churn", nil))
+	// Schemes are case-insensitive (RFC 3986), as clients resolve them.
+	must[*tracking.Experiment](t)(svc.CreateExperiment(ctx, p, "upper", "S3://team/mlflow/x", nil))
 	for _, bad := range []string{"s3://team/mlflow-other", "s3://team/mlflow/../secrets", "s3://other/mlflow/x", "file:///mnt/sharedx",
-		"mlflow-artifacts:/1", "runs:/abc/x", "/mnt/shared/x", "S3://team/mlflow/x", "file:///mnt/shared/%2e%2e/etc", "file:///mnt/shared/a%2f..%2f..%2fetc"} {
+		"mlflow-artifacts:/1", "runs:/abc/x", "/mnt/shared/x", "file:///mnt/shared/%2e%2e/etc", "file:///mnt/shared/a%2f..%2f..%2fetc"} {
 		_, err := svc.CreateExperiment(ctx, p, "bad "+fmt.Sprint(len(bad)), bad, nil)
 		wantCode(t, err, trellis.EINVALID)
 	}
