@@ -46,7 +46,7 @@ type Config struct {
 func (c *Config) storeFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&c.DataDir, "data-dir", envOr("TRELLIS_DATA_DIR", "./trellis-data"), "directory for the SQLite database and artifacts (env TRELLIS_DATA_DIR)")
-	f.StringVar(&c.DB, "db", env("TRELLIS_DB"), "SQLite file path or postgres:// URL (env TRELLIS_DB; default DATA_DIR/trellis.db)")
+	f.StringVar(&c.DB, "db", env("TRELLIS_DB"), "SQLite file path, postgres:// URL or libpq key=value string (env TRELLIS_DB; default DATA_DIR/trellis.db)")
 	f.BoolVar(&c.SyncFull, "sync-full", env("TRELLIS_SYNC_FULL") == "1", "SQLite synchronous=FULL: survive power loss at the cost of an fsync per commit (env TRELLIS_SYNC_FULL=1)")
 }
 
@@ -125,19 +125,7 @@ func (c *Config) resolve() error {
 
 // redacted returns the config safe to print: database passwords hidden.
 func (c Config) redacted() Config {
-	if store.IsPostgres(c.DB) {
-		if u, err := url.Parse(c.DB); err == nil {
-			c.DB = u.Redacted()
-			q := u.Query()
-			if q.Has("password") {
-				q.Set("password", "xxxxx")
-				u.RawQuery = q.Encode()
-				c.DB = u.Redacted()
-			}
-		} else {
-			c.DB = "postgres://(unparseable)"
-		}
-	}
+	c.DB = store.RedactDSN(c.DB)
 	if strings.HasPrefix(c.Artifacts, "s3://") {
 		if u, err := url.Parse(c.Artifacts); err == nil {
 			c.Artifacts = u.Redacted()

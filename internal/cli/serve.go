@@ -164,6 +164,7 @@ func Start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		db.Close()
 		return nil, err
 	}
+	warnOpenDataDir(c.DataDir, log)
 	// The base URL may depend on the port the listener picks, so listen
 	// before building the parts that print links.
 	probe := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie})
@@ -202,6 +203,16 @@ func (a *app) close() {
 		a.blobs.Close()
 	}
 	a.db.Close()
+}
+
+// warnOpenDataDir warns when other users may enter the data directory.
+// Trellis creates it 0700 and its database files 0600 (and tightens those),
+// but leaves an existing directory's mode to its operator, who may share it
+// with a backup agent's group on purpose.
+func warnOpenDataDir(dir string, log *slog.Logger) {
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 && log != nil {
+		log.Warn("the data directory is open to other users; chmod 700 it unless that is intended", "dir", dir, "mode", st.Mode().Perm().String())
+	}
 }
 
 func serve(ctx context.Context, c Config, stdout, stderr io.Writer) error {

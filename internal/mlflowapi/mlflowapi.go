@@ -245,8 +245,12 @@ func (api *API) Surfaces() []route.Surface {
 	tr, art := api.trackingEndpoints(), api.artifactEndpoints()
 	// Multipart parts authorize by the upload's secret, not by the caller
 	// (see artifacts.go); they are PUT to the mount mpu/create was called on.
+	// Every PUT of an artifact mount (an artifact, a part) is an upload.
 	withParts := func(s route.Surface) route.Surface {
-		s.Routes = append(s.Routes, route.Route{Method: "PUT", Pattern: "/mpu/part/{upload}/{part}", Access: route.Public, Handler: api.mpuPart})
+		for i := range s.Routes {
+			s.Routes[i].Upload = s.Routes[i].Method == "PUT"
+		}
+		s.Routes = append(s.Routes, route.Route{Method: "PUT", Pattern: "/mpu/part/{upload}/{part}", Access: route.Public, Upload: true, Handler: api.mpuPart})
 		return s
 	}
 	return []route.Surface{

@@ -70,7 +70,11 @@ type Route struct {
 	// Read-only API tokens may call it. Safe methods (GET, HEAD, OPTIONS)
 	// are read-only by HTTP's definition and need not say so.
 	ReadOnly bool
-	Handler  HandlerFunc
+	// Upload says the body is artifact bytes, which may take long: the
+	// server reads it under a progress-based deadline instead of the one
+	// every form and JSON body must arrive within.
+	Upload  bool
+	Handler HandlerFunc
 }
 
 // Projects authorizes access to one project; project.Service implements it.
@@ -117,6 +121,7 @@ type Info struct {
 	Surface string
 	Pattern string
 	User    string
+	Upload  bool // the route's Upload flag, for the body deadlines
 }
 
 type infoKey struct{}
@@ -157,7 +162,7 @@ func (s Surface) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.FromContext(r.Context())
 		if info, ok := r.Context().Value(infoKey{}).(*Info); ok {
-			info.Surface, info.Pattern = s.Name, r.Pattern
+			info.Surface, info.Pattern, info.Upload = s.Name, r.Pattern, rt.Upload
 			if p != nil {
 				info.User = p.User.Name
 			}

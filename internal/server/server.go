@@ -44,6 +44,7 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (--trusted-proxy); with none, the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	Limits         Limits // zero fields: DefaultLimits
 }
 
 // Server is a configured HTTP server.
@@ -55,6 +56,7 @@ type Server struct {
 	handler  http.Handler
 	routes   []Registered
 	metrics  *metrics
+	limits   Limits
 }
 
 // Registered is one mounted route, for listing and for the test that every
@@ -64,17 +66,18 @@ type Registered struct {
 	Method  string
 	Pattern string
 	Access  route.Access
+	Upload  bool
 }
 
 // New builds the server and its routing; it does not listen yet.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics()}
+	s := &Server{opts: opts, log: opts.Logger, metrics: newMetrics(), limits: opts.Limits.withDefaults()}
 	mux := http.NewServeMux()
 	surfaces := append([]route.Surface{s.opsSurface()}, opts.Surfaces...)
 	for _, sf := range surfaces {
 		sf.Register(mux)
 		for _, rt := range sf.Routes {
-			s.routes = append(s.routes, Registered{Surface: sf.Name, Method: rt.Method, Pattern: sf.Prefix + rt.Pattern, Access: rt.Access})
+			s.routes = append(s.routes, Registered{Surface: sf.Name, Method: rt.Method, Pattern: sf.Prefix + rt.Pattern, Access: rt.Access, Upload: rt.Upload})
 		}
 	}
 	cop := http.NewCrossOriginProtection()
@@ -82,11 +85,15 @@ func New(opts Options) *Server {
 		http.Error(w, "Cross-origin request refused: unsafe methods must come from this site.", http.StatusForbidden)
 	}))
 	var h http.Handler = mux
+	h = s.limitAnonymous(h)
 	h = s.authenticate(h)
 	h = cop.Handler(h)
 	h = securityHeaders(h)
 	h = s.observe(h)
 	s.handler = h
+	// Bodies have per-route deadlines (limits.go) rather than a ReadTimeout,
+	// which would cut long uploads; there is no WriteTimeout, which would
+	// cut artifact downloads, and only signed-in callers can start one.
 	s.http = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -319,11 +326,13 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// statusWriter remembers the status and size for the request log.
+// statusWriter remembers the status and size for the request log, and
+// whether a write failed (the client went away).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status   int
+	bytes    int64
+	writeErr bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -339,14 +348,18 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
+	w.writeErr = w.writeErr || err != nil
 	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe gives each request an id, logs one line when it ends, records its
-// metrics, and turns a panic into a logged 500 that names the request id.
+// observe gives each request an id, puts its body under the deadline of its
+// route class, logs one line when it ends, records its metrics, and turns a
+// panic into a logged 500 that names the request id. A request the client
+// ended is logged and counted as 408 (its body came too slowly) or 499 (it
+// went away), never as the 5xx its handler may have answered.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -356,6 +369,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		ctx = route.WithInfo(ctx, info)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
+		r2 := r.WithContext(ctx)
+		b := newBody(w, r, info, &s.limits, start)
+		if b != nil {
+			r2.Body = b
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -372,13 +390,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				sw.status = http.StatusOK
 			}
 			elapsed := time.Since(start)
-			s.metrics.observe(info, r.Method, sw.status, elapsed)
+			status := countedStatus(r, b, sw)
+			s.metrics.observe(info, r.Method, status, elapsed)
 			s.log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed),
+				slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", elapsed),
 				slog.String("user", info.User), slog.String("route", info.Pattern))
 		}()
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		next.ServeHTTP(sw, r2)
 	})
 }
 
@@ -391,9 +410,10 @@ func newRequestID() string {
 // metrics are the server's Prometheus collectors, in a registry of their own
 // rather than the global one, so two servers in one test process do not clash.
 type metrics struct {
-	registry *prometheus.Registry
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	registry         *prometheus.Registry
+	requests         *prometheus.CounterVec
+	duration         *prometheus.HistogramVec
+	anonymousRefused prometheus.Counter
 	// loginCeiling counts the user names that reached the sign-in failure
 	// ceiling (an alert, not a lockout).
 	loginCeiling prometheus.Counter
@@ -403,7 +423,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trellis_http_requests_total", Help: "HTTP requests by surface, route, method and status code.",
+			Name: "trellis_http_requests_total", Help: "HTTP requests by surface, route, method and status code; 408: the body came too slowly, 499: the client went away.",
 		}, []string{"surface", "route", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "trellis_http_request_duration_seconds", Help: "HTTP request latency by surface and route.",
@@ -412,8 +432,11 @@ func newMetrics() *metrics {
 		loginCeiling: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "trellis_login_ceiling_alerts_total", Help: "User names that reached the ceiling of failed sign-ins from all addresses within an hour.",
 		}),
+		anonymousRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "trellis_http_anonymous_refused_total", Help: "Requests without valid credentials refused (503) because the cap on such requests in flight was reached.",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.loginCeiling, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.duration, m.loginCeiling, m.anonymousRefused, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -29,6 +29,12 @@ func newServer(t testing.TB, logs io.Writer, routes ...route.Route) *server.Serv
 // newServerAuth is newServer that also returns its auth service.
 func newServerAuth(t testing.TB, logs io.Writer, routes ...route.Route) (*server.Server, *auth.Service) {
 	t.Helper()
+	return newServerLimits(t, logs, server.Limits{}, routes...)
+}
+
+// newServerLimits is newServerAuth with limits.
+func newServerLimits(t testing.TB, logs io.Writer, limits server.Limits, routes ...route.Route) (*server.Server, *auth.Service) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "t.db"), store.Options{})
 	if err != nil {
@@ -42,7 +48,7 @@ func newServerAuth(t testing.TB, logs io.Writer, routes ...route.Route) (*server
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	sf := route.Surface{Name: "test", Prefix: "/t", Routes: routes, Projects: project.NewService(db, a),
 		WriteError: func(w http.ResponseWriter, r *http.Request, err error) { http.Error(w, trellis.ErrorMessage(err), 400) }}
-	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}}), a
+	return server.New(server.Options{Addr: "127.0.0.1:0", Logger: log, Auth: a, Store: db, SessionCookie: "s", Surfaces: []route.Surface{sf}, Limits: limits}), a
 }
 
 func TestPanicBecomesLogged500(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,13 +64,64 @@ type DB struct {
 	pgStats pgStats
 }
 
-// IsPostgres reports whether dsn names a PostgreSQL database.
+// IsPostgres reports whether dsn names a PostgreSQL database: a
+// postgres:// or postgresql:// URL, or a libpq key=value string
+// ("host=db user=trellis dbname=trellis"), which pgx accepts too. A
+// key=value string is recognised by its first word being a libpq keyword
+// followed by '=', so a SQLite file of that name needs a directory in front
+// ("./host=x.db").
 func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return true
+	}
+	key, _, ok := strings.Cut(strings.TrimSpace(dsn), "=")
+	return ok && libpqKeywords[strings.TrimSpace(key)]
 }
 
-// Open opens the store at dsn: a SQLite file path or a postgres:// URL. It
-// does not migrate; call Migrate or CheckSchema next.
+// libpqKeywords are the connection parameters libpq (and pgx) know.
+var libpqKeywords = map[string]bool{
+	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "password": true, "passfile": true,
+	"connect_timeout": true, "options": true, "application_name": true, "fallback_application_name": true,
+	"sslmode": true, "sslcert": true, "sslkey": true, "sslrootcert": true, "sslpassword": true, "sslnegotiation": true,
+	"sslsni": true, "service": true, "servicefile": true, "target_session_attrs": true, "channel_binding": true,
+	"krbsrvname": true, "gssencmode": true, "require_auth": true, "min_read_buffer_size": true,
+}
+
+// kvPassword matches the password values of a key=value DSN: unquoted up
+// to the next space, or single-quoted with backslash escapes.
+var kvPassword = regexp.MustCompile(`(^|\s)((?:ssl)?password)\s*=\s*(?:'(?:[^'\\]|\\.)*'?|(?:[^\s\\]|\\.)*)`)
+
+// RedactDSN returns dsn safe to print: the passwords of a PostgreSQL URL
+// (in the user info and the password and sslpassword parameters) and of a
+// key=value DSN replaced by xxxxx. A SQLite path is returned as it is.
+func RedactDSN(dsn string) string {
+	if !IsPostgres(dsn) {
+		return dsn
+	}
+	if !strings.Contains(dsn, "://") {
+		return kvPassword.ReplaceAllString(dsn, "${1}${2}=xxxxx")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparseable)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.String()
+}
+
+// Open opens the store at dsn: a SQLite file path, or a PostgreSQL URL or
+// key=value string (IsPostgres). A new SQLite database and its WAL and SHM
+// files are created 0600 in a directory created 0700. It does not migrate;
+// call Migrate or CheckSchema next.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if IsPostgres(dsn) {
 		return openPostgres(ctx, dsn)
@@ -85,6 +137,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+	}
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	sync := "NORMAL"
 	if opts.SyncFull {
@@ -125,7 +180,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	pool.SetMaxOpenConns(max(8, 2*runtime.NumCPU()))
 	pool.SetMaxIdleConns(max(8, 2*runtime.NumCPU()))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{dialect: Postgres, write: pool, read: pool, source: redactDSN(dsn)}
+	db := &DB{dialect: Postgres, write: pool, read: pool, source: RedactDSN(dsn)}
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open store %s: %w", db.source, err)
@@ -133,13 +188,32 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// redactDSN hides the password of a database URL.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
+// makePrivate creates the SQLite file at path with mode 0600 before SQLite
+// opens it: SQLite would create it 0644 less the umask, and gives the -wal
+// and -shm files it creates later the database file's mode. A database,
+// WAL or SHM file that others may read (left by an older Trellis, or
+// copied in) is tightened to 0600.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return "postgres://(unparseable)"
+		return err
 	}
-	return u.Redacted()
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := st.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Dialect returns the store's dialect.
@@ -231,10 +305,18 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if db.dialect != SQLite {
 		return errors.New("backup: trellis backup snapshots SQLite stores; back up PostgreSQL with pg_dump --format=custom")
 	}
-	if _, err := os.Stat(path); err == nil {
+	// The copy holds every password hash and token digest: create it 0600
+	// (VACUUM INTO fills an empty file, and would create it 0644).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("backup: %s already exists; choose a new file name", path)
 	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
 	if _, err := db.read.ExecContext(ctx, "VACUUM INTO $1", path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("backup: %w", err)
 	}
 	copyDB, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
