@@ -43,7 +43,7 @@ func (ui *UI) importSubmit(w http.ResponseWriter, r *http.Request) error {
 	res, err := ui.work.ImportCSV(r.Context(), proj, f, work.ImportOptions{Jira: r.FormValue("mapping") == "jira"})
 	if err != nil {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			v.Message = sentence(trellis.ErrorMessage(err))
+			v.Message = sentence(userMessage(err))
 			return ui.render(w, route.Status(err), "import", v)
 		}
 		return err

@@ -15,8 +15,15 @@ func (ui *UI) itemLink(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
 	ref := r.PathValue("item")
 	if err := ui.work.AddLink(r.Context(), proj, ref, r.PostForm.Get("type"), r.PostForm.Get("to")); err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderItem(w, r, route.Status(err), ref, form{}, subtaskError(err))
+		to := r.PostForm.Get("to")
+		if trellis.ErrorCode(err) == trellis.ENOTFOUND && to != "" {
+			// The item page exists (the link starts there); what is
+			// missing is the item typed in the form.
+			err = trellis.Invalid("to", "there is no item %s in this project", to)
+		}
+		lf := newForm(r.PostForm)
+		if status, ok := formError(&lf, err, map[string]string{"type": "type", "to": "to"}); ok {
+			return ui.renderItem(w, r, status, ref, itemForms{LinkForm: lf})
 		}
 		return err
 	}
