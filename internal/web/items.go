@@ -33,10 +33,10 @@ type itemView struct {
 	DecisionGoals []goal.ResultJSON
 	CanEdit       bool
 	itemForms
-	LinkTypes     []string
-	Outcomes      []string
-	Verdicts      []string
-	Stages        []string
+	LinkTypes []string
+	Outcomes  []string
+	Verdicts  []string
+	Stages    []string
 }
 
 // itemForm fills the edit form from an item.
