@@ -155,11 +155,16 @@ func userMessage(err error) string {
 }
 
 // formMessage is the service's message for field in the words of the form:
-// a refused choice names the choices as the form shows them, and a message
-// that starts with a field's stored name starts with its label instead.
+// a refused choice names the choices as the form shows them, a message that
+// starts with a field's stored name starts with its label instead, and one
+// prefixed "field: " loses the prefix (it is shown beside that field).
 func formMessage(field, msg string) string {
 	if c, ok := choices[field]; ok && strings.Contains(msg, " must be ") {
 		return c
+	}
+	if rest, found := strings.CutPrefix(msg, field+": "); found && field != "" {
+		// "to: no item BAL-99": the message sits beside the field it names.
+		return rest
 	}
 	if words, ok := fieldWords[field]; ok {
 		if rest, found := strings.CutPrefix(msg, field+" "); found {
