@@ -36,7 +36,26 @@ func defaultTokenForm() form {
 }
 
 func (ui *UI) accountPage(w http.ResponseWriter, r *http.Request) error {
-	return ui.renderAccount(w, r, http.StatusOK, &accountView{PasswordForm: newForm(nil), TokenForm: defaultTokenForm()})
+	v := &accountView{PasswordForm: newForm(nil), TokenForm: defaultTokenForm()}
+	if c, err := r.Cookie(newTokenCookie); err == nil {
+		// The token just created: shown on this one page, then forgotten.
+		ui.setNewTokenCookie(w, r, "", -1)
+		if q, err := url.ParseQuery(c.Value); err == nil && strings.HasPrefix(q.Get("secret"), auth.TokenPrefix) {
+			v.NewToken, v.NewTokenName = q.Get("secret"), q.Get("name")
+		}
+	}
+	return ui.renderAccount(w, r, http.StatusOK, v)
+}
+
+// newTokenCookie carries a new token's secret across the redirect after
+// "Create token", so that a reload cannot create a second token: the
+// account page shows it once and clears the cookie. It is HttpOnly, strict,
+// scoped to /account and lives a minute.
+const newTokenCookie = "trellis_new_token"
+
+func (ui *UI) setNewTokenCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: newTokenCookie, Value: value, Path: "/account", MaxAge: maxAge,
+		HttpOnly: true, Secure: ui.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 func (ui *UI) renderAccount(w http.ResponseWriter, r *http.Request, status int, v *accountView) error {
@@ -122,9 +141,8 @@ func (ui *UI) accountPassword(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/account?ok=password-changed")
 }
 
-// tokenCreate answers with the page itself rather than a redirect: the
-// secret must reach the user exactly once, and a redirect would need to carry
-// it somewhere.
+// tokenCreate creates a token and redirects to the account page, which shows
+// its secret exactly once (see newTokenCookie).
 func (ui *UI) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
@@ -148,8 +166,8 @@ func (ui *UI) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	v := &accountView{PasswordForm: newForm(nil), TokenForm: defaultTokenForm(), NewToken: secret, NewTokenName: t.Name}
-	return ui.renderAccount(w, r, http.StatusOK, v)
+	ui.setNewTokenCookie(w, r, url.Values{"secret": {secret}, "name": {t.Name}}.Encode(), 60)
+	return redirect(w, r, "/account#new-token-title")
 }
 
 func (ui *UI) tokenRevoke(w http.ResponseWriter, r *http.Request) error {

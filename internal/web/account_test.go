@@ -26,8 +26,24 @@ func TestTokens(t *testing.T) {
 	wantStatus(t, w, http.StatusBadRequest)
 	wantBody(t, w, `id="token-expires-error"`, `value="ci"`)
 
+	// A created token redirects (a reload must not create another) to the
+	// account page, which shows the secret once.
 	w = e.post("/account/tokens", s, url.Values{"token_name": {"ci"}, "scope": {"read"}, "expires": {"never"}})
+	wantRedirect(t, w, "/account#new-token-title")
+	var carried *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == newTokenCookie {
+			carried = c
+		}
+	}
+	if carried == nil || !carried.HttpOnly || carried.Path != "/account" || carried.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("new-token cookie: %+v", carried)
+	}
+	w = e.do(req{target: "/account", header: map[string]string{"Cookie": SessionCookie + "=" + s + "; " + carried.Name + "=" + carried.Value}})
 	wantStatus(t, w, http.StatusOK)
+	if c := w.Result().Cookies(); len(c) != 1 || c[0].Name != newTokenCookie || c[0].MaxAge >= 0 {
+		t.Errorf("the new-token cookie is not cleared: %+v", c)
+	}
 	m := secretRE.FindStringSubmatch(w.Body.String())
 	if m == nil {
 		t.Fatalf("no secret in page:\n%s", w.Body.String())

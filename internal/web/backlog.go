@@ -168,6 +168,9 @@ func pointsFrom(f *form, v string) (int, bool) {
 	return n, true
 }
 
+// subtaskFields maps work's item fields to the item page's sub-task inputs.
+var subtaskFields = map[string]string{"kind": "kind", "title": "title"}
+
 // backlogCreate adds an item from the backlog form (or a sub-task from an
 // item page) and opens it.
 func (ui *UI) backlogCreate(w http.ResponseWriter, r *http.Request) error {
@@ -199,7 +202,11 @@ func (ui *UI) backlogCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if back := pf.Get("back"); back != "" && in.Parent != "" {
 			// A sub-task from the item page: show the error there.
-			return ui.renderItem(w, r, http.StatusBadRequest, in.Parent, newForm(nil), subtaskError(err))
+			sf := newForm(pf)
+			if status, ok := formError(&sf, err, subtaskFields); ok {
+				return ui.renderItem(w, r, status, in.Parent, itemForms{SubtaskForm: sf})
+			}
+			return err
 		}
 		if status, ok := formError(&f, err, itemFields); ok {
 			return ui.renderBacklog(w, r, status, f)

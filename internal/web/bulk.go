@@ -44,7 +44,7 @@ func (ui *UI) backlogBulk(w http.ResponseWriter, r *http.Request) error {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
 			f := newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}})
 			bf := newForm(pf)
-			bf.fail("", trellis.ErrorMessage(err))
+			bf.fail("", userMessage(err))
 			return ui.renderBacklogBulk(w, r, route.Status(err), f, bf)
 		}
 		return err

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/trellisml/trellis/internal/route"
-	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -23,8 +22,9 @@ func (ui *UI) itemComment(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
 	ref := r.PathValue("item")
 	if _, err := ui.work.AddComment(r.Context(), proj, ref, r.PostForm.Get("body")); err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderItem(w, r, route.Status(err), ref, form{}, "Comment: "+sentence(trellis.ErrorMessage(err)))
+		cf := newForm(r.PostForm)
+		if status, ok := formError(&cf, err, map[string]string{"body": "body"}); ok {
+			return ui.renderItem(w, r, status, ref, itemForms{CommentForm: cf})
 		}
 		return err
 	}

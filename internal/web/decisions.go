@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/work"
 )
@@ -72,7 +71,7 @@ func (ui *UI) itemDecide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		df := newForm(pf)
 		if _, ok := formError(&df, err, decideFields); ok {
-			return ui.renderItemDecide(w, r, route.Status(err), ref, df)
+			return ui.renderItem(w, r, route.Status(err), ref, itemForms{DecideForm: df})
 		}
 		return err
 	}
@@ -80,27 +79,4 @@ func (ui *UI) itemDecide(w http.ResponseWriter, r *http.Request) error {
 		return redirect(w, r, itemURL(proj, follow.Key, "decided-follow-up"))
 	}
 	return redirect(w, r, itemURL(proj, ref, "decided"))
-}
-
-// renderItemDecide shows the item page with the decide form's errors.
-func (ui *UI) renderItemDecide(w http.ResponseWriter, r *http.Request, status int, ref string, df form) error {
-	ctx := r.Context()
-	proj := route.ProjectFrom(ctx)
-	it, err := ui.work.Item(ctx, proj, ref)
-	if err != nil {
-		return err
-	}
-	v := &itemView{layout: ui.base(r, it.Key+" "+it.Title, "backlog"), Item: it, Description: markdown(it.Description),
-		CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: itemForm(it), LinkForm: newForm(nil), DecideForm: df,
-		LinkTypes: work.LinkTypes, Outcomes: work.Outcomes, Verdicts: work.Verdicts, Stages: work.Stages}
-	if v.planningChoices, err = ui.choices(r, proj); err != nil {
-		return err
-	}
-	if v.History, err = ui.work.History(ctx, proj, it.Key); err != nil {
-		return err
-	}
-	if v.Goals, err = ui.goalsOf(ctx, proj, it, form{}); err != nil {
-		return err
-	}
-	return ui.render(w, status, "item", v)
 }

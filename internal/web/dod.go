@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/trellisml/trellis/internal/route"
-	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -17,8 +16,9 @@ func (ui *UI) itemDoD(w http.ResponseWriter, r *http.Request) error {
 	ref := r.PathValue("item")
 	checked := r.PostForm["dod"]
 	if _, err := ui.work.UpdateItem(r.Context(), proj, ref, work.ItemUpdate{DoDChecked: &checked}); err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderItem(w, r, route.Status(err), ref, form{}, sentence(trellis.ErrorMessage(err)))
+		df := newForm(r.PostForm)
+		if status, ok := formError(&df, err, nil); ok {
+			return ui.renderItem(w, r, status, ref, itemForms{DoDForm: df})
 		}
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -119,6 +120,56 @@ func formError(f *form, err error, fields map[string]string) (int, bool) {
 	} else {
 		field = ""
 	}
-	f.fail(field, trellis.ErrorMessage(err))
+	f.fail(field, userMessage(err))
 	return status, true
+}
+
+// choices are the service fields whose values a form offers as a select or
+// radio buttons, with the words the UI shows for them. The services name
+// their stored values in messages ("outcome must be productionize, abandon
+// or more_research"), which suits the JSON API; a form says what its own
+// controls say.
+var choices = map[string]string{
+	"outcome": "Choose a decision: Productionize, Abandon or More research.",
+	"verdict": "Choose a hypothesis verdict: supported, refuted or inconclusive.",
+	"kind":    "Choose a kind: research, experiment, development or maintenance.",
+	"type":    "Choose how the items relate: blocks, relates to or is a follow-up of.",
+	"role":    "Choose a role: viewer, editor or admin.",
+	"scope":   "Choose a scope: read or write.",
+}
+
+// fieldWords are the service field names a message may start with, as a
+// label reads them.
+var fieldWords = map[string]string{
+	"time_box":        "Time box",
+	"success_metrics": "Success metrics",
+	"starts_on":       "The start date",
+	"ends_on":         "The end date",
+	"dataset_version": "Dataset version",
+	"run_tag":         "Run tag",
+}
+
+// userMessage is err's message as a form shows it (see formMessage).
+func userMessage(err error) string {
+	return formMessage(trellis.ErrorField(err), trellis.ErrorMessage(err))
+}
+
+// formMessage is the service's message for field in the words of the form:
+// a refused choice names the choices as the form shows them, a message that
+// starts with a field's stored name starts with its label instead, and one
+// prefixed "field: " loses the prefix (it is shown beside that field).
+func formMessage(field, msg string) string {
+	if c, ok := choices[field]; ok && strings.Contains(msg, " must be ") {
+		return c
+	}
+	if rest, found := strings.CutPrefix(msg, field+": "); found && field != "" {
+		// "to: no item BAL-99": the message sits beside the field it names.
+		return rest
+	}
+	if words, ok := fieldWords[field]; ok {
+		if rest, found := strings.CutPrefix(msg, field+" "); found {
+			return words + " " + rest
+		}
+	}
+	return msg
 }

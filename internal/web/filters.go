@@ -26,7 +26,7 @@ func (ui *UI) backlogSaveFilter(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
 			bf := newForm(nil)
-			bf.fail("", trellis.ErrorMessage(err))
+			bf.fail("", userMessage(err))
 			return ui.renderBacklogWith(w, r, route.Status(err), newForm(url.Values{"kind": {"development"}, "time_box": {"2d"}}), newForm(nil), bf)
 		}
 		return err

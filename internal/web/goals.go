@@ -199,7 +199,7 @@ func (ui *UI) goalAdd(w http.ResponseWriter, r *http.Request) error {
 			if ref == "" {
 				return ui.renderProject(w, r, status, f)
 			}
-			return ui.renderItemWith(w, r, status, ref, form{}, "", f)
+			return ui.renderItem(w, r, status, ref, itemForms{GoalForm: f})
 		}
 		return err
 	}
@@ -235,7 +235,7 @@ func (ui *UI) goalEdit(w http.ResponseWriter, r *http.Request) error {
 		if old.Item == "" {
 			return ui.renderProject(w, r, http.StatusBadRequest, f)
 		}
-		return ui.renderItemWith(w, r, http.StatusBadRequest, old.Item, form{}, "", f)
+		return ui.renderItem(w, r, http.StatusBadRequest, old.Item, itemForms{GoalForm: f})
 	}
 	return redirect(w, r, goalsURL(proj, old.Item, "goal-changed"))
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
@@ -19,7 +20,12 @@ type importView struct {
 // importPage offers the CSV upload.
 func (ui *UI) importPage(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
-	return ui.render(w, http.StatusOK, "import", &importView{layout: ui.base(r, "Import · "+proj.Name, "backlog"), Fields: work.ImportFields})
+	v := &importView{layout: ui.base(r, "Import · "+proj.Name, "backlog"), Fields: work.ImportFields}
+	if n, err := strconv.Atoi(r.URL.Query().Get("imported")); err == nil && n >= 0 {
+		// Where a successful import lands: a number, never echoed text.
+		v.Result = &work.ImportResult{Imported: n}
+	}
+	return ui.render(w, http.StatusOK, "import", v)
 }
 
 // importSubmit imports the uploaded CSV, all or nothing, and shows the
@@ -43,15 +49,14 @@ func (ui *UI) importSubmit(w http.ResponseWriter, r *http.Request) error {
 	res, err := ui.work.ImportCSV(r.Context(), proj, f, work.ImportOptions{Jira: r.FormValue("mapping") == "jira"})
 	if err != nil {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			v.Message = sentence(trellis.ErrorMessage(err))
+			v.Message = sentence(userMessage(err))
 			return ui.render(w, route.Status(err), "import", v)
 		}
 		return err
 	}
-	v.Result = res
-	status := http.StatusOK
 	if len(res.Errors) > 0 {
-		status = http.StatusBadRequest
+		v.Result = res
+		return ui.render(w, http.StatusBadRequest, "import", v)
 	}
-	return ui.render(w, status, "import", v)
+	return redirect(w, r, "/p/"+proj.Key+"/import?imported="+strconv.Itoa(res.Imported))
 }

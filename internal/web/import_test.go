@@ -25,6 +25,7 @@ func TestImportPage(t *testing.T) {
 	wantStatus(t, w, http.StatusBadRequest)
 	wantBody(t, w, "1 rows refused; nothing was imported", "<td>3</td><td>kind</td>")
 	w = upload("Summary,Issue Type,Story Points\nGood,Story,3\n", "jira")
-	wantStatus(t, w, http.StatusOK)
-	wantBody(t, w, "Imported 1 items.")
+	wantRedirect(t, w, "/p/BAL/import?imported=1")
+	wantBody(t, e.get("/p/BAL/import?imported=1", s), "Imported 1 items.")
+	wantNoBody(t, e.get("/p/BAL/import?imported=%3Cb%3E", s), "Imported")
 }

@@ -32,21 +32,11 @@ type itemView struct {
 	// decided.
 	DecisionGoals []goal.ResultJSON
 	CanEdit       bool
-	Form          form
-	SubtaskErr    string
-	LinkForm      form
-	DecideForm    form
-	LinkTypes     []string
-	Outcomes      []string
-	Verdicts      []string
-	Stages        []string
-}
-
-func subtaskError(err error) string {
-	if trellis.ErrorCode(err) == trellis.EINVALID || trellis.ErrorCode(err) == trellis.ECONFLICT {
-		return sentence(trellis.ErrorMessage(err))
-	}
-	return "The sub-task could not be created."
+	itemForms
+	LinkTypes []string
+	Outcomes  []string
+	Verdicts  []string
+	Stages    []string
 }
 
 // itemForm fills the edit form from an item.
@@ -69,16 +59,25 @@ func itemForm(it *work.Item) form {
 // itemPage shows one item: its fields, rendered description, sub-tasks,
 // links, decision, linked runs and history, with the edit forms for editors.
 func (ui *UI) itemPage(w http.ResponseWriter, r *http.Request) error {
-	return ui.renderItem(w, r, http.StatusOK, r.PathValue("item"), form{}, "")
+	return ui.renderItem(w, r, http.StatusOK, r.PathValue("item"), itemForms{})
 }
 
-func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref string, f form, subErr string) error {
-	return ui.renderItemWith(w, r, status, ref, f, subErr, form{})
+// itemForms are the forms of an item page. A refused post fills the one it
+// came from with what was typed and the errors; the others start fresh
+// (a zero form), the edit form from the item itself.
+type itemForms struct {
+	Form        form // the Edit card
+	SubtaskForm form
+	LinkForm    form
+	DecideForm  form
+	CommentForm form
+	DoDForm     form
+	GoalForm    form
 }
 
-// renderItemWith renders the item page with the edit form f, a sub-task
-// error and the goal form gf (each empty when fine).
-func (ui *UI) renderItemWith(w http.ResponseWriter, r *http.Request, status int, ref string, f form, subErr string, gf form) error {
+// renderItem renders the item page with its forms; the page shows what the
+// item is, whichever form was refused.
+func (ui *UI) renderItem(w http.ResponseWriter, r *http.Request, status int, ref string, fs itemForms) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	it, err := ui.work.Item(ctx, proj, ref)
@@ -88,12 +87,18 @@ func (ui *UI) renderItemWith(w http.ResponseWriter, r *http.Request, status int,
 		}
 		return err
 	}
-	if f.values == nil {
-		f = itemForm(it)
+	if fs.Form.values == nil {
+		fs.Form = itemForm(it)
+	}
+	if fs.DecideForm.values == nil {
+		fs.DecideForm = newForm(url.Values{"time_box": {"1w"}})
+	}
+	if fs.SubtaskForm.values == nil {
+		fs.SubtaskForm = newForm(url.Values{"kind": {string(work.KindDevelopment)}})
 	}
 	v := &itemView{layout: ui.base(r, it.Key+" "+it.Title, "backlog"), Item: it, Description: markdown(it.Description),
-		CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f, SubtaskErr: subErr, LinkForm: newForm(nil),
-		DecideForm: newForm(url.Values{"time_box": {"1w"}}), LinkTypes: work.LinkTypes, Outcomes: work.Outcomes, Verdicts: work.Verdicts, Stages: work.Stages}
+		CanEdit: proj.Role.AtLeast(auth.RoleEditor), itemForms: fs,
+		LinkTypes: work.LinkTypes, Outcomes: work.Outcomes, Verdicts: work.Verdicts, Stages: work.Stages}
 	if v.planningChoices, err = ui.choices(r, proj); err != nil {
 		return err
 	}
@@ -115,7 +120,7 @@ func (ui *UI) renderItemWith(w http.ResponseWriter, r *http.Request, status int,
 			return err
 		}
 	}
-	if v.Goals, err = ui.goalsOf(ctx, proj, it, gf); err != nil {
+	if v.Goals, err = ui.goalsOf(ctx, proj, it, fs.GoalForm); err != nil {
 		return err
 	}
 	if v.Runs, err = ui.itemRunsOf(ctx, proj, it.Key); err != nil {
@@ -152,7 +157,7 @@ func (ui *UI) itemSave(w http.ResponseWriter, r *http.Request) error {
 	f := newForm(pf)
 	pts, ok := pointsFrom(&f, pf.Get("points"))
 	if !ok {
-		return ui.renderItem(w, r, http.StatusBadRequest, ref, f, "")
+		return ui.renderItem(w, r, http.StatusBadRequest, ref, itemForms{Form: f})
 	}
 	str := func(name string) *string {
 		if _, ok := pf[name]; !ok {
@@ -182,7 +187,7 @@ func (ui *UI) itemSave(w http.ResponseWriter, r *http.Request) error {
 	it, err := ui.work.UpdateItem(r.Context(), proj, ref, upd)
 	if err != nil {
 		if status, ok := formError(&f, err, itemFields); ok {
-			return ui.renderItem(w, r, status, ref, f, "")
+			return ui.renderItem(w, r, status, ref, itemForms{Form: f})
 		}
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/trellisml/trellis/internal/route"
-	"github.com/trellisml/trellis/internal/trellis"
 )
 
 // itemLink adds a link from the item to another.
@@ -15,8 +14,9 @@ func (ui *UI) itemLink(w http.ResponseWriter, r *http.Request) error {
 	proj := route.ProjectFrom(r.Context())
 	ref := r.PathValue("item")
 	if err := ui.work.AddLink(r.Context(), proj, ref, r.PostForm.Get("type"), r.PostForm.Get("to")); err != nil {
-		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderItem(w, r, route.Status(err), ref, form{}, subtaskError(err))
+		lf := newForm(r.PostForm)
+		if status, ok := formError(&lf, err, map[string]string{"type": "type", "to": "to"}); ok {
+			return ui.renderItem(w, r, status, ref, itemForms{LinkForm: lf})
 		}
 		return err
 	}

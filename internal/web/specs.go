@@ -186,7 +186,7 @@ func (ui *UI) specSave(w http.ResponseWriter, r *http.Request) error {
 
 func (ui *UI) refuseSpec(w http.ResponseWriter, r *http.Request, ref string, f form, errs map[int][]string) error {
 	r = r.WithContext(context.WithValue(r.Context(), specFormKey{}, &refusedSpec{form: f, errors: errs}))
-	return ui.renderItem(w, r, http.StatusBadRequest, ref, form{}, "")
+	return ui.renderItem(w, r, http.StatusBadRequest, ref, itemForms{})
 }
 
 // specCheck checks the item's spec now.

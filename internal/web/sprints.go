@@ -147,7 +147,7 @@ func (ui *UI) sprintAddItems(w http.ResponseWriter, r *http.Request) error {
 	for _, key := range r.PostForm["item"] {
 		if _, err := ui.work.UpdateItem(r.Context(), proj, key, work.ItemUpdate{Sprint: &sp.ID}); err != nil {
 			if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-				return ui.renderSprint(w, r, route.Status(err), key+": "+sentence(trellis.ErrorMessage(err)))
+				return ui.renderSprint(w, r, route.Status(err), key+": "+sentence(userMessage(err)))
 			}
 			return err
 		}
@@ -173,7 +173,7 @@ func (ui *UI) sprintStart(w http.ResponseWriter, r *http.Request) error {
 	sp, err := ui.work.StartSprint(r.Context(), proj, r.PathValue("sprint"))
 	if err != nil {
 		if trellis.ErrorCode(err) == trellis.ECONFLICT {
-			return ui.renderSprint(w, r, http.StatusConflict, sentence(trellis.ErrorMessage(err)))
+			return ui.renderSprint(w, r, http.StatusConflict, sentence(userMessage(err)))
 		}
 		return err
 	}
@@ -188,7 +188,7 @@ func (ui *UI) sprintClose(w http.ResponseWriter, r *http.Request) error {
 	sp, err := ui.work.CloseSprint(r.Context(), proj, r.PathValue("sprint"), r.PostForm.Get("move_to"))
 	if err != nil {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderSprint(w, r, route.Status(err), sentence(trellis.ErrorMessage(err)))
+			return ui.renderSprint(w, r, route.Status(err), sentence(userMessage(err)))
 		}
 		return err
 	}
@@ -216,7 +216,7 @@ func (ui *UI) sprintEdit(w http.ResponseWriter, r *http.Request) error {
 	sp, err := ui.work.UpdateSprint(r.Context(), proj, r.PathValue("sprint"), work.SprintUpdate{Goal: &goal, Capacity: &capacity})
 	if err != nil {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; ok {
-			return ui.renderSprint(w, r, route.Status(err), sentence(trellis.ErrorMessage(err)))
+			return ui.renderSprint(w, r, route.Status(err), sentence(userMessage(err)))
 		}
 		return err
 	}

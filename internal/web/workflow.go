@@ -114,7 +114,7 @@ func (ui *UI) planningSave(w http.ResponseWriter, r *http.Request) error {
 		if _, ok := formStatuses[trellis.ErrorCode(err)]; !ok {
 			return err
 		}
-		f.fail("", trellis.ErrorMessage(err))
+		f.fail("", userMessage(err))
 		return ui.renderPlanning(w, r, route.Status(err), f)
 	}
 	num := func(name string) int { n, _ := strconv.Atoi(strings.TrimSpace(pf.Get(name))); return n }

@@ -102,8 +102,7 @@
 
   function onKey(e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
-    var dialog = document.getElementById('shortcuts');
-    if (dialog && dialog.open) return;
+    if (document.querySelector('dialog[open]')) return;
     var k = e.key;
     if (pendingG && Date.now() - pendingG < 1000) {
       pendingG = 0;
@@ -147,10 +146,99 @@
     else toast('The request failed (status ' + xhr.status + '). Reload the page and try again.');
   }
 
+  // Refused forms. The server re-renders a refused form with what was
+  // typed, aria-invalid="true" on each field it refused and the message
+  // beside it (aria-describedby), or a role="alert" message when the whole
+  // form was refused. Bring the first of them into view and focus it, on a
+  // page load and after an htmx swap alike, so the error is where the eye is.
+  function focusFirstError(scope) {
+    var el = scope.querySelector('[aria-invalid="true"]');
+    if (!el) {
+      el = scope.querySelector('.alert[role="alert"]');
+      if (!el) return;
+      if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    }
+    if (el.hidden || el.type === 'hidden') return;
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
+  }
+
+  function onAfterSettle(e) {
+    var xhr = e.detail && e.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.status < 500) focusFirstError(document);
+  }
+
+  // Destructive actions ask first. A form (or its submit button) carries
+  // data-confirm="Revoke token ci-bot? Scripts using it stop working at
+  // once."; the question opens in a dialog whose confirm button repeats the
+  // submit button's words. Without JavaScript the button simply posts.
+  var confirmDialog = null;
+  var confirmed = null; // the form whose question was just answered yes
+
+  function confirmBox() {
+    if (confirmDialog) return confirmDialog;
+    var d = document.createElement('dialog');
+    d.className = 'dialog confirm-dialog';
+    d.setAttribute('aria-labelledby', 'confirm-text');
+    var f = document.createElement('form');
+    f.method = 'dialog';
+    var p = document.createElement('p');
+    p.id = 'confirm-text';
+    var row = document.createElement('div');
+    row.className = 'dialog-actions row';
+    var cancel = document.createElement('button');
+    cancel.value = 'cancel';
+    cancel.className = 'ghost';
+    cancel.textContent = 'Cancel';
+    cancel.setAttribute('data-confirm-cancel', '');
+    var ok = document.createElement('button');
+    ok.value = 'ok';
+    ok.className = 'danger';
+    ok.setAttribute('data-confirm-ok', '');
+    row.appendChild(cancel);
+    row.appendChild(ok);
+    f.appendChild(p);
+    f.appendChild(row);
+    d.appendChild(f);
+    document.body.appendChild(d);
+    confirmDialog = d;
+    return d;
+  }
+
+  function onSubmit(e) {
+    var form = e.target;
+    var button = e.submitter || null;
+    var question = (button && button.getAttribute('data-confirm')) || form.getAttribute('data-confirm');
+    if (!question) return;
+    if (confirmed === form) { confirmed = null; return; }
+    var d = confirmBox();
+    if (typeof d.showModal !== 'function') {
+      if (!window.confirm(question)) { e.preventDefault(); e.stopImmediatePropagation(); }
+      return;
+    }
+    // Stop the post here, before htmx (listening on the form) sees it.
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    d.querySelector('#confirm-text').textContent = question;
+    d.querySelector('[data-confirm-ok]').textContent = (button && button.textContent.trim()) || 'Confirm';
+    d.returnValue = '';
+    d.onclose = function () {
+      d.onclose = null;
+      if (d.returnValue !== 'ok') return;
+      confirmed = form;
+      if (typeof form.requestSubmit === 'function') form.requestSubmit(button && button.form === form ? button : undefined);
+      else { confirmed = null; form.submit(); }
+    };
+    d.showModal();
+    d.querySelector('[data-confirm-cancel]').focus();
+  }
+
+  document.addEventListener('submit', onSubmit, true);
   document.addEventListener('keydown', onKey);
   document.addEventListener('click', onClick);
   document.addEventListener('htmx:beforeSwap', onBeforeSwap);
   document.addEventListener('htmx:responseError', onResponseError);
+  document.addEventListener('htmx:afterSettle', onAfterSettle);
   document.addEventListener('htmx:sendError', function () { toast('The server could not be reached. Check your connection and try again.'); });
   document.addEventListener('DOMContentLoaded', function () {
     // htmx is deferred, so it has run by now if it is vendored at all;
@@ -163,6 +251,7 @@
       window.htmx.config.attributesToSettle = ['class', 'width', 'height'];
     }
     labelThemeButtons();
+    focusFirstError(document);
   });
   if (window.matchMedia) {
     var mq = window.matchMedia('(prefers-color-scheme: dark)');
