@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/trellisml/trellis/internal/blob"
 	"github.com/trellisml/trellis/internal/goal"
 	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/storetest"
@@ -37,6 +39,12 @@ func testSeedDemo(t *testing.T, dsn string) {
 	}
 	t.Cleanup(func() { db.Close() })
 	a := wire(db, storetest.FastHash, nil)
+	files, err := blob.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { files.Close() })
+	a.blobs = files
 	var out bytes.Buffer
 	if err := seedDemo(ctx, a, &out); err != nil {
 		t.Fatal(err)
@@ -72,6 +80,33 @@ func testSeedDemo(t *testing.T, dsn string) {
 		}
 		if r.Info.Status == "FINISHED" {
 			finished++
+			// A finished run has what a training script uploads, where
+			// the artifact proxy and the run page read it.
+			root, ok := tracking.RunArtifactRoot(r)
+			if !ok {
+				t.Fatalf("run %q: artifact URI %s", r.Info.Name, r.Info.ArtifactURI)
+			}
+			for dir, want := range map[string][]string{root: {"metrics.json", "model", "pr_curve.png"}, root + "/model": {"MLmodel", "data", "requirements.txt"}} {
+				es, err := files.List(ctx, dir)
+				var got []string
+				for _, e := range es {
+					got = append(got, strings.TrimPrefix(e.Path, dir+"/"))
+				}
+				slices.Sort(got)
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("run %q artifacts in %s = %v, %v; want %v", r.Info.Name, dir, got, err, want)
+				}
+			}
+			rc, err := files.Get(ctx, root+"/pr_curve.png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := make([]byte, 8)
+			_, err = io.ReadFull(rc, head)
+			rc.Close()
+			if err != nil || string(head) != "\x89PNG\r\n\x1a\n" {
+				t.Errorf("run %q pr_curve.png starts %q, %v", r.Info.Name, head, err)
+			}
 		}
 		links, err := a.track.RunItems(ctx, proj, r.Info.ID)
 		if err != nil || len(links) != 1 || !strings.HasPrefix(r.Info.Name, links[0].ItemKey+" ") {
@@ -95,6 +130,18 @@ func testSeedDemo(t *testing.T, dsn string) {
 		if err != nil || len(loss) != len(recall) || loss[len(loss)-1].Value >= loss[0].Value {
 			t.Errorf("run %q loss series %v, %v; want it to fall", r.Info.Name, loss, err)
 		}
+	}
+	// The flow board shows WIP limits on its working columns.
+	flow, err := a.work.Statuses(ctx, proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]int{}
+	for _, st := range flow {
+		limits[st.Name] = st.WIPLimit
+	}
+	if limits["In progress"] == 0 || limits["In review"] == 0 {
+		t.Errorf("demo WIP limits %v; want limits on In progress and In review", limits)
 	}
 	if finished == 0 || finished == len(runs) {
 		t.Errorf("%d of %d runs finished; want finished runs and one still running", finished, len(runs))

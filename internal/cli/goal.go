@@ -299,7 +299,7 @@ func dash(s string) string {
 }
 
 // printEvaluation prints an evaluation as JSON or as a table under heading,
-// and fails (exit 1) when a goal is not met, so CI can gate on it.
+// and fails (exit 1) unless every goal is met, so CI can gate on it.
 func printEvaluation(out io.Writer, heading string, ev *goal.EvaluationJSON, asJSON bool) error {
 	var err error
 	if asJSON {
@@ -315,14 +315,33 @@ func printEvaluation(out io.Writer, heading string, ev *goal.EvaluationJSON, asJ
 	if err != nil {
 		return err
 	}
-	unmet := 0
+	if msg := evaluationShortfall(ev); msg != "" {
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// evaluationShortfall says why an evaluation is not all met, or "": the
+// goals not met, and apart from them those without data (a goal with no
+// run to judge is not a missed goal), as "1 of 3 goals not met, 2 goals
+// have no data".
+func evaluationShortfall(ev *goal.EvaluationJSON) string {
+	unmet, noData := 0, 0
 	for _, g := range ev.Goals {
-		if g.Status != goal.Met {
+		switch g.Status {
+		case goal.Met:
+		case goal.NoData:
+			noData++
+		default:
 			unmet++
 		}
 	}
+	var parts []string
 	if unmet > 0 {
-		return fmt.Errorf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals"))
+		parts = append(parts, fmt.Sprintf("%d of %d %s not met", unmet, len(ev.Goals), plural(len(ev.Goals), "goal", "goals")))
 	}
-	return nil
+	if noData > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s no data", noData, plural(noData, "goal has", "goals have")))
+	}
+	return strings.Join(parts, ", ")
 }

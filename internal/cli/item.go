@@ -1,15 +1,24 @@
 package cli
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/trellisml/trellis/internal/client"
+	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/goal/speccheck"
 	"github.com/trellisml/trellis/internal/work"
 )
 
@@ -183,7 +192,7 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 	var sproject string
 	show := &cobra.Command{
 		Use:     "show KEY",
-		Short:   "Show an item with its sub-tasks and links",
+		Short:   "Show an item with its sub-tasks, links, goals, linked runs and spec status",
 		Example: "  trellis item show BAL-12",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -203,7 +212,7 @@ func itemCmd(stdin io.Reader) *cobra.Command {
 				return printJSON(cmd.OutOrStdout(), it)
 			}
 			printItem(cmd.OutOrStdout(), it)
-			return nil
+			return printItemTracking(cmd.Context(), cmd.OutOrStdout(), c, key, it.Key)
 		},
 	}
 	sr.flags(show, true)
@@ -491,7 +500,113 @@ func printItem(w io.Writer, it *work.Item) {
 	if len(it.Links) > 0 {
 		fmt.Fprintln(w, "\nlinks:")
 		for _, l := range it.Links {
-			fmt.Fprintf(w, "  %s %s %s  %s\n", l.Direction, strings.ReplaceAll(l.Type, "_", " "), l.Key, l.Title)
+			fmt.Fprintf(w, "  %s %s  %s\n", linkVerb(l), l.Key, l.Title)
 		}
 	}
+}
+
+// linkVerb says how an item relates to the linked one, read from the item
+// shown: "followed up by BAL-24" on the decided experiment, "follow-up of
+// BAL-16" on its follow-up.
+func linkVerb(l work.Link) string {
+	in := l.Direction == "in"
+	switch l.Type {
+	case work.LinkFollowUpOf:
+		if in {
+			return "followed up by"
+		}
+		return "follow-up of"
+	case work.LinkBlocks:
+		if in {
+			return "blocked by"
+		}
+		return "blocks"
+	}
+	return strings.ReplaceAll(l.Type, "_", " ")
+}
+
+// maxShownRuns bounds the linked runs item show names; the rest are counted.
+const maxShownRuns = 10
+
+// printItemTracking prints what the tracking side knows of an item: its
+// goals with their status, the runs linked to it (newest first, by name)
+// and the status of its spec.
+func printItemTracking(ctx context.Context, w io.Writer, c *client.Client, project, item string) error {
+	ev, err := c.GoalEvaluation(ctx, project, item)
+	if err != nil {
+		return err
+	}
+	if len(ev.Goals) > 0 {
+		met := 0
+		rows := make([][]string, len(ev.Goals))
+		for i, g := range ev.Goals {
+			if g.Status == goal.Met {
+				met++
+			}
+			rows[i] = []string{"  " + g.Text, string(g.Status), namedObservation(g.Latest), namedObservation(g.Best)}
+		}
+		fmt.Fprintf(w, "\ngoals (%d of %d met):\n", met, len(ev.Goals))
+		if err := table(w, "  GOAL\tSTATUS\tLATEST\tBEST", rows); err != nil {
+			return err
+		}
+	}
+	links, err := c.ItemRuns(ctx, project, item)
+	if err != nil {
+		return err
+	}
+	if len(links) > 0 {
+		runs := make([]*client.Run, 0, min(len(links), maxShownRuns))
+		for _, l := range links[:min(len(links), maxShownRuns)] {
+			r, err := c.Run(ctx, project, l.RunID)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, r)
+		}
+		slices.SortFunc(runs, func(a, b *client.Run) int { return cmp.Compare(b.Info.StartTime, a.Info.StartTime) })
+		rows := make([][]string, len(runs))
+		for i, r := range runs {
+			rows[i] = []string{"  " + dash(r.Info.RunName), r.Info.RunID, r.Info.Status, time.UnixMilli(r.Info.StartTime).UTC().Format("2006-01-02 15:04")}
+		}
+		fmt.Fprintf(w, "\nruns (%d linked):\n", len(links))
+		if err := table(w, "  NAME\tRUN ID\tSTATUS\tSTARTED", rows); err != nil {
+			return err
+		}
+		if len(links) > len(runs) {
+			fmt.Fprintf(w, "  … and %d more (trellis runs list -p %s --filter \"tags.trellis.item = '%s'\" lists runs tagged with it)\n", len(links)-len(runs), project, item)
+		}
+	}
+	sp, err := c.Spec(ctx, project, item)
+	var ce *client.Error
+	switch {
+	case errors.As(err, &ce) && ce.Status == http.StatusNotFound:
+		fmt.Fprintln(w, "\nspec: none attached (trellis spec push FILE --item "+item+")")
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(w, "\nspec: %s version %d, %s\n", sp.Spec.Name, sp.Spec.Version, specStatus(sp.Summary))
+	}
+	return nil
+}
+
+// namedObservation is a goal's value with the name of the run it came
+// from (short ids of runs started together look alike).
+func namedObservation(o *goal.ObservationJSON) string {
+	if o == nil || o.RunName == "" {
+		return observation(o)
+	}
+	v := "undefined (" + o.Undefined + ")"
+	if o.Value != nil {
+		v = speccheck.FormatNumber(*o.Value)
+	}
+	return v + " (" + o.RunName + ")"
+}
+
+// specStatus summarises a spec's latest results in a line.
+func specStatus(sum *goal.SpecSummary) string {
+	if sum == nil {
+		return "not checked yet"
+	}
+	status := strings.ReplaceAll(string(sum.Status()), "_", " ")
+	return fmt.Sprintf("%s (%d passed, %d failed, %d errors, %d no data, %d skipped)", status, sum.Passed, sum.Failed, sum.Errors, sum.NoData, sum.Skipped)
 }

@@ -266,7 +266,7 @@ func seedDemo(ctx context.Context, a *app, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
-	if err := a.track.SeedDemo(ctx, p, keys); err != nil {
+	if err := a.track.SeedDemo(ctx, p, keys, a.blobs); err != nil {
 		return fmt.Errorf("seed demo runs: %w", err)
 	}
 	if err := a.goals.SeedDemo(ctx, p, keys); err != nil {

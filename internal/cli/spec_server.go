@@ -210,12 +210,16 @@ func writeSpecResults(w io.Writer, s *goal.ItemSpec) error {
 			}
 			detail = strings.Join(ms, "; ")
 		}
-		rows[i] = []string{line, r.Scenario, string(r.Outcome), run, detail}
+		rows[i] = []string{line, r.Scenario, strings.ReplaceAll(string(r.Outcome), "_", " "), run, detail}
 	}
 	if err := table(w, "LINE\tSCENARIO\tOUTCOME\tRUN\tDETAIL", rows); err != nil {
 		return err
 	}
 	sum := s.Summary
-	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d errors, %d skipped (checked %s)\n", sum.Passed, sum.Failed, sum.Errors, sum.Skipped, when(sum.CheckedAt))
+	noData := ""
+	if sum.NoData > 0 {
+		noData = fmt.Sprintf(", %d no data", sum.NoData)
+	}
+	_, err := fmt.Fprintf(w, "%d passed, %d failed, %d errors%s, %d skipped (checked %s)\n", sum.Passed, sum.Failed, sum.Errors, noData, sum.Skipped, when(sum.CheckedAt))
 	return err
 }

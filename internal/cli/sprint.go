@@ -12,7 +12,7 @@ import (
 )
 
 func sprintCmd() *cobra.Command {
-	cmd := group("sprint", "Plan, start, close and show sprints")
+	cmd := group("sprint", "Create sprints, plan items into them, start, close and show them")
 	var project string
 	addProject := func(c *cobra.Command) {
 		c.Flags().StringVarP(&project, "project", "p", "", "project key (env TRELLIS_PROJECT)")
@@ -23,7 +23,7 @@ func sprintCmd() *cobra.Command {
 	var capacity []string
 	create := &cobra.Command{
 		Use:     "create NAME",
-		Short:   "Plan a sprint",
+		Short:   "Create a sprint (name, dates, goal, capacity); add items to it with sprint plan",
 		Example: "  trellis sprint create 'Sprint 7' -p BAL --starts 2026-03-02 --ends 2026-03-13 --goal 'Recall 0.8' --capacity ada=13 --capacity bob=10",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,7 +66,7 @@ func sprintCmd() *cobra.Command {
 	var add []string
 	plan := &cobra.Command{
 		Use:     "plan SPRINT",
-		Short:   "Add items to a sprint and show its load against capacity and the allocation guideline",
+		Short:   "Add items to an existing sprint (see sprint create) and show its load against capacity and the allocation guideline",
 		Example: "  trellis sprint plan 'Sprint 7' -p BAL --add BAL-12 --add BAL-14",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

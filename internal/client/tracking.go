@@ -203,6 +203,15 @@ func (c *Client) RunItems(ctx context.Context, project, runID string) ([]RunItem
 	return out.Links, err
 }
 
+// ItemRuns lists the runs linked to an item.
+func (c *Client) ItemRuns(ctx context.Context, project, item string) ([]RunItemLink, error) {
+	var out struct {
+		Links []RunItemLink `json:"links"`
+	}
+	err := c.do(ctx, "GET", "/projects/"+url.PathEscape(project)+"/items/"+url.PathEscape(item)+"/runs", nil, &out)
+	return out.Links, err
+}
+
 // LinkRunItem links a run to an item by hand.
 func (c *Client) LinkRunItem(ctx context.Context, project, runID, item string) error {
 	return c.do(ctx, "PUT", "/projects/"+url.PathEscape(project)+"/runs/"+url.PathEscape(runID)+"/items/"+url.PathEscape(item), nil, nil)

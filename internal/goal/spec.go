@@ -2,6 +2,7 @@ package goal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,15 +86,22 @@ type SpecSummary struct {
 	Failed    int       `json:"failed"`
 	Errors    int       `json:"errors"`
 	Skipped   int       `json:"skipped"`
+	NoData    int       `json:"no_data"`
 	CheckedAt time.Time `json:"checked_at"`
 }
+
+// SpecNoData is the outcome of a scenario that reads the latest run of an
+// item which has no run yet: there is nothing to judge, which is neither
+// a failure nor an error.
+const SpecNoData speccheck.Outcome = "no_data"
 
 // Checked is how many scenarios the server checked (all but skipped).
 func (s *SpecSummary) Checked() int { return s.Passed + s.Failed + s.Errors }
 
 // Status is the spec's state at a glance: failed when any scenario failed,
 // error when any could not be checked, passed when every checked one
-// passed, skipped when the server could check none.
+// passed, no_data when the scenarios it could check have no run to read
+// yet, skipped when the server could check none.
 func (s *SpecSummary) Status() speccheck.Outcome {
 	switch {
 	case s.Failed > 0:
@@ -102,6 +110,8 @@ func (s *SpecSummary) Status() speccheck.Outcome {
 		return speccheck.Errored
 	case s.Passed > 0:
 		return speccheck.Passed
+	case s.NoData > 0:
+		return SpecNoData
 	}
 	return speccheck.Skipped
 }
@@ -262,6 +272,8 @@ func Summarize(rs []*SpecResult) *SpecSummary {
 			sum.Failed++
 		case speccheck.Errored:
 			sum.Errors++
+		case SpecNoData:
+			sum.NoData++
 		default:
 			sum.Skipped++
 		}
@@ -363,8 +375,9 @@ func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef,
 		}
 	}
 	checked := map[*speccheck.Scenario]*speccheck.ScenarioResult{}
+	runs := &noRunItems{RunSource: ServerRuns{Track: s.track, Project: proj}}
 	if len(runBased.Scenarios) > 0 {
-		rep := speccheck.NewChecker(speccheck.Options{Runs: ServerRuns{Track: s.track, Project: proj}, Now: s.now}).Check(ctx, []*speccheck.Spec{runBased})
+		rep := speccheck.NewChecker(speccheck.Options{Runs: runs, Now: s.now}).Check(ctx, []*speccheck.Spec{runBased})
 		for _, f := range rep.Features {
 			for _, r := range f.Scenarios {
 				checked[r.Scenario] = r
@@ -388,7 +401,18 @@ func (s *Service) check(ctx context.Context, proj *project.Project, it *ItemRef,
 			continue
 		}
 		r.Outcome, r.RunID = sr.Outcome, sr.RunID
+		noData := runs.noRun(sr)
+		if noData != "" {
+			r.Outcome, r.Message = SpecNoData, "no run linked to "+noData+" yet"
+		}
 		for _, st := range sr.Steps {
+			if noData != "" {
+				if st.Check != nil {
+					r.Checks = append(r.Checks, CheckValue{Step: st.Keyword + " " + st.Text, Line: st.Line, Metric: st.Check.Key(),
+						Comparator: st.Check.Comparator, Threshold: st.Check.Threshold, Outcome: SpecNoData})
+				}
+				continue
+			}
 			if r.Message == "" && (st.Outcome == speccheck.Failed || st.Outcome == speccheck.Errored) {
 				r.Message = st.Message
 				if st.Check != nil && st.Message != "" {
@@ -439,6 +463,44 @@ func readsRuns(sc *speccheck.Scenario) bool {
 	return run
 }
 
+// errNoRun is LatestRunOfItem's error for an item without an active run.
+var errNoRun = errors.New("no run")
+
+// noRunItems is a RunSource that remembers the items whose latest run was
+// asked for and that have none, so that the scenarios reading them are
+// "no data" rather than errors.
+type noRunItems struct {
+	speccheck.RunSource
+	none map[string]bool
+}
+
+func (n *noRunItems) LatestRunOfItem(ctx context.Context, itemKey string) (string, map[string]float64, error) {
+	id, m, err := n.RunSource.LatestRunOfItem(ctx, itemKey)
+	if errors.Is(err, errNoRun) {
+		if n.none == nil {
+			n.none = map[string]bool{}
+		}
+		n.none[itemKey] = true
+	}
+	return id, m, err
+}
+
+// noRun returns the item a scenario errored on for want of a run, or "".
+func (n *noRunItems) noRun(sr *speccheck.ScenarioResult) string {
+	if sr.Outcome != speccheck.Errored {
+		return ""
+	}
+	for _, st := range sr.Steps {
+		if st.Outcome == speccheck.Errored {
+			if st.Kind == speccheck.StepLatestRun && n.none[st.Arg] {
+				return st.Arg
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
 // ServerRuns is the RunSource of checks on the server: the tracking
 // service's runs of one project. Only active runs count, as on the Runs
 // page and in goal evaluation.
@@ -471,7 +533,7 @@ func (sr ServerRuns) LatestRunOfItem(ctx context.Context, itemKey string) (strin
 		return "", nil, fmt.Errorf("runs of item %q: %s", itemKey, trellis.ErrorMessage(err))
 	}
 	if len(links) == 0 {
-		return "", nil, fmt.Errorf("no runs linked to item %q", itemKey)
+		return "", nil, fmt.Errorf("%w linked to item %q", errNoRun, itemKey)
 	}
 	exps, _, err := sr.Track.SearchExperiments(ctx, sr.Project, tracking.SearchInput{MaxResults: tracking.MaxResults})
 	if err != nil {
@@ -499,7 +561,7 @@ func (sr ServerRuns) LatestRunOfItem(ctx context.Context, itemKey string) (strin
 		}
 	}
 	if latest == nil {
-		return "", nil, fmt.Errorf("no active runs linked to item %q", itemKey)
+		return "", nil, fmt.Errorf("%w: no active runs linked to item %q", errNoRun, itemKey)
 	}
 	return latest.Info.ID, metricMap(latest), nil
 }

@@ -147,7 +147,7 @@ func (db *DB) FindSpecResults(ctx context.Context, itemID string) ([]*goal.SpecR
 func (db *DB) FindSpecSummaries(ctx context.Context, projectID string) (map[string]*goal.SpecSummary, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT item_id, MAX(version), MAX(checked_at),
 		SUM(CASE WHEN outcome = 'passed' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN outcome = 'error' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END)
+		SUM(CASE WHEN outcome = 'error' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'no_data' THEN 1 ELSE 0 END)
 		FROM item_spec_results WHERE project_id = $1 GROUP BY item_id`, projectID)
 	if err != nil {
 		return nil, mapErr(err, "Spec results")
@@ -158,7 +158,7 @@ func (db *DB) FindSpecSummaries(ctx context.Context, projectID string) (map[stri
 		var id string
 		var at int64
 		s := &goal.SpecSummary{}
-		if err := rows.Scan(&id, &s.Version, &at, &s.Passed, &s.Failed, &s.Errors, &s.Skipped); err != nil {
+		if err := rows.Scan(&id, &s.Version, &at, &s.Passed, &s.Failed, &s.Errors, &s.Skipped, &s.NoData); err != nil {
 			return nil, err
 		}
 		s.CheckedAt = tm(at)

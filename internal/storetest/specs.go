@@ -79,14 +79,26 @@ func testSpecs(t *testing.T, db *store.DB) {
 	_, err = goals.AttachSpec(ctx, p, "BAL-99", "churn.feature", specV1)
 	wantCode(t, err, trellis.ENOTFOUND)
 
-	// Attached: checked at once. No run yet is an error; the file-based
-	// scenario is skipped with its reason.
+	// Attached: checked at once. No run yet is no data (not an error);
+	// the file-based scenario is skipped with its reason.
 	s := must[*goal.ItemSpec](t)(goals.AttachSpec(ctx, p, "BAL-1", "churn.feature", specV1))
 	if !s.Created || s.Spec.Version != 1 || s.Spec.Author != "ada" || s.Spec.Item != "BAL-1" || len(s.Results) != 2 {
 		t.Fatalf("attach: %+v", s)
 	}
-	if r := s.Results[0]; r.Outcome != speccheck.Errored || !strings.Contains(r.Message, "no runs linked") || r.Line != 2 {
+	if r := s.Results[0]; r.Outcome != goal.SpecNoData || r.Message != "no run linked to BAL-1 yet" || r.Line != 2 || len(r.Checks) != 1 || r.Checks[0].Outcome != goal.SpecNoData {
 		t.Fatalf("no runs: %+v", r)
+	}
+	if sum := s.Summary; sum.NoData != 1 || sum.Errors != 0 || sum.Status() != goal.SpecNoData {
+		t.Fatalf("no runs: summary %+v", sum)
+	}
+	first := must[map[string]*goal.SpecSummary](t)(goals.SpecSummaries(ctx, p))
+	if len(first) != 1 {
+		t.Fatalf("summaries %v", first)
+	}
+	for _, sum := range first {
+		if sum.NoData != 1 || sum.Errors != 0 || sum.Skipped != 1 {
+			t.Fatalf("stored summary %+v", sum)
+		}
 	}
 	if r := s.Results[1]; r.Outcome != speccheck.Skipped || r.Message != goal.FileSkipReason || len(r.Checks) != 1 {
 		t.Fatalf("file-based: %+v", r)

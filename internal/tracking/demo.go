@@ -1,10 +1,17 @@
 package tracking
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/trellisml/trellis/internal/project"
@@ -48,13 +55,23 @@ var demoRuns = []demoRun{
 // demoSteps is the length of each demo run's metric series.
 const demoSteps = 30
 
+// ArtifactWriter is where SeedDemo writes the demo runs' artifact bytes:
+// the server's blob store (blob.Store has this method), under the keys the
+// artifact proxy and the run page read (RunArtifactRoot).
+type ArtifactWriter interface {
+	Put(ctx context.Context, key string, r io.Reader) error
+}
+
 // SeedDemo logs the demo project's training runs in the experiment
 // "balloon-detector" through the Service, so every rule applies: each run
 // names its item's key, which links it to the item, and logs params and
 // loss/recall/precision series that improve over the steps. keys are the
 // demo project's item keys by title (from work.SeedDemo); a demo item that
-// is missing is an error, since the story would not hold together.
-func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[string]string) error {
+// is missing is an error, since the story would not hold together. Each
+// finished run gets the artifacts a training script would upload (a
+// precision-recall PNG, metrics.json and a model folder), written to
+// files; nil files seeds no artifacts.
+func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[string]string, files ArtifactWriter) error {
 	e, err := s.CreateExperiment(ctx, proj, DemoExperiment, "", []Tag{{Key: TagNote, Value: "Training runs of the balloon detector on balloons v3."}})
 	if err != nil {
 		return err
@@ -106,6 +123,11 @@ func (s *Service) SeedDemo(ctx context.Context, proj *project.Project, keys map[
 		if d.running {
 			continue
 		}
+		if files != nil {
+			if err := putDemoArtifacts(ctx, files, r, d); err != nil {
+				return fmt.Errorf("demo run %s: artifacts: %w", d.name, err)
+			}
+		}
 		status, end := "FINISHED", start.Add(2*time.Hour).UnixMilli()
 		if _, err := s.UpdateRun(ctx, proj, r.Info.ID, RunUpdate{Status: &status, EndTime: &end}); err != nil {
 			return err
@@ -129,4 +151,70 @@ func demoDataset(version string) DatasetInput {
 		Dataset: Dataset{Name: "balloons", Digest: digests[version], SourceType: "local", Source: "data/balloons-" + version + ".parquet"},
 		Tags:    []Tag{{Key: "mlflow.data.context", Value: "training"}, {Key: "version", Value: version}},
 	}
+}
+
+// putDemoArtifacts writes a finished demo run's artifacts under its root.
+func putDemoArtifacts(ctx context.Context, files ArtifactWriter, r *Run, d demoRun) error {
+	root, ok := RunArtifactRoot(r)
+	if !ok {
+		return fmt.Errorf("run %s keeps its artifacts at %s", r.Info.ID, r.Info.ArtifactURI)
+	}
+	metrics, err := json.MarshalIndent(map[string]float64{"recall": d.recall, "precision": d.precision, "p95_latency_ms": d.latency}, "", "  ")
+	if err != nil {
+		return err
+	}
+	curve, err := demoCurvePNG(d.recall, d.precision)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{
+		{"metrics.json", append(metrics, '\n')},
+		{"pr_curve.png", curve},
+		{"model/MLmodel", []byte("artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.pytorch\n    python_version: 3.12.4\n  pytorch:\n    pytorch_version: 2.5.1\nrun_id: " + r.Info.ID + "\n")},
+		{"model/requirements.txt", []byte("mlflow==3.11.0\ntorch==2.5.1\ntorchvision==0.20.1\n")},
+		{"model/data/model.pth", []byte(strings.Repeat("demo weights ", 64))},
+	} {
+		if err := files.Put(ctx, root+"/"+f.path, bytes.NewReader(f.data)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoCurvePNG draws a small precision-recall curve ending at the run's
+// recall and precision: a picture for the artifact browser's preview.
+func demoCurvePNG(recall, precision float64) ([]byte, error) {
+	const w, h = 240, 160
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	axis, line := color.RGBA{0x60, 0x60, 0x60, 0xff}, color.RGBA{0x25, 0x63, 0xeb, 0xff}
+	for x := 10; x < w-10; x++ {
+		img.Set(x, h-10, axis)
+	}
+	for y := 10; y < h-10; y++ {
+		img.Set(10, y, axis)
+	}
+	// Precision falls from 1 to the run's precision as recall rises to the
+	// run's recall, then drops.
+	for x := 11; x < w-10; x++ {
+		r := float64(x-10) / float64(w-20)
+		p := 1 - (1-precision)*math.Pow(r/recall, 3)
+		if r > recall {
+			p = precision * math.Exp(-12*(r-recall))
+		}
+		y := h - 10 - int(p*float64(h-20))
+		for dy := -1; dy <= 1; dy++ {
+			img.Set(x, y+dy, line)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -142,3 +142,24 @@ func TestChangePasswordRevokeTokens(t *testing.T) {
 	w = e.get("/account?ok=password-changed-tokens-revoked", sessionCookie(t, w).Value)
 	wantBody(t, w, "your API tokens revoked", "No tokens yet")
 }
+
+// TestAccountDefaultProjectNone shows "none" while no default tracking
+// project is set, with a picker that does not pretend the first project
+// is chosen, and the chosen one once set.
+func TestAccountDefaultProjectNone(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("alice", false)
+	e.mustProject(s, "BAL", "Balloons")
+	w := e.get("/account", s)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `data-default-project="">Currently: <strong>none</strong>`, `<option value="" selected disabled>None set: choose a project</option>`, `>Set as default</button>`)
+	wantNoBody(t, w, `<option value="BAL" selected>`)
+
+	w = e.post("/account/default-project", s, url.Values{"project": {"BAL"}})
+	if w.Code != http.StatusSeeOther && w.Code != http.StatusFound {
+		t.Fatalf("set default: %d %s", w.Code, w.Body.String())
+	}
+	w = e.get("/account", s)
+	wantBody(t, w, `Currently: <strong>BAL · Balloons</strong>`, `<option value="BAL" selected>`, `>Save</button>`)
+	wantNoBody(t, w, "None set")
+}

@@ -78,7 +78,7 @@ func (ui *UI) setupSubmit(w http.ResponseWriter, r *http.Request) error {
 // seedDemoRuns logs the demo project's tracking runs, linked to its items,
 // and then its goals and spec, which judge those runs.
 func (ui *UI) seedDemoRuns(ctx context.Context, p *project.Project, keys map[string]string) error {
-	if err := ui.track.SeedDemo(ctx, p, keys); err != nil || ui.goals == nil {
+	if err := ui.track.SeedDemo(ctx, p, keys, ui.blobs); err != nil || ui.goals == nil {
 		return err
 	}
 	return ui.goals.SeedDemo(ctx, p, keys)

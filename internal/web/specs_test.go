@@ -64,7 +64,9 @@ func TestItemSpecPage(t *testing.T) {
 	w = upload("churn.feature", webSpec)
 	wantRedirect(t, w, "/p/BAL/items/BAL-1?ok=spec-saved#spec")
 	w = e.get("/p/BAL/items/BAL-1", s)
-	wantBody(t, w, `data-spec-version="1"`, `data-outcome="error"`, "no runs linked", `data-spec-status="error"`)
+	// Attached before any run: no data, neither failed nor an error.
+	wantBody(t, w, `data-spec-version="1"`, `data-outcome="no_data"`, ">no data</span>", "no run linked to BAL-1 yet", `data-spec-status="no_data"`, "no data yet: no run linked")
+	wantNoBody(t, w, `data-outcome="error"`, "spec-outcome spec-no_data warn")
 
 	// Runs linked to the item finish: failed at 0.7, passed at 0.85.
 	finish := func(acc float64) string {

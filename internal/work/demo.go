@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
@@ -74,6 +75,15 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*project.P
 		if _, err := s.projects.SetMember(ctx, proj, name, auth.RoleEditor); err != nil {
 			return nil, nil, err
 		}
+	}
+	// WIP limits on the working columns, so the flow board shows them:
+	// In progress ends at its limit.
+	flow := slices.Clone(DefaultStatuses)
+	for i := range flow {
+		flow[i].WIPLimit = map[string]int{"In progress": 4, "In review": 3}[flow[i].Name]
+	}
+	if _, err := s.SetStatuses(ctx, proj, flow); err != nil {
+		return nil, nil, err
 	}
 	d := demo{s: s, ctx: ctx, proj: proj}
 	now := s.now().UTC()
