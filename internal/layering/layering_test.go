@@ -25,7 +25,7 @@ var layers = []layer{
 		may: []string{"surface", "route", "capability", "store", "foundation"}},
 	{name: "test support", packages: []string{"internal/apptest", "internal/storetest", "internal/servetest", "internal/layering"},
 		may: []string{"test support", "wiring", "surface", "route", "capability", "store", "foundation"}},
-	{name: "tools", packages: []string{"bench/load", "bench/specdata", "bench/tracking", "e2e", "compat/mlflow-js"},
+	{name: "tools", packages: []string{"bench/load", "bench/specdata", "bench/tracking", "e2e", "compat/mlflow-js", "compat/mlflow-python"},
 		may: []string{"test support", "foundation"}},
 	// Surfaces never import each other, the store or the wiring.
 	{name: "surface", packages: []string{"internal/server", "internal/httpapi", "internal/mlflowapi", "internal/web", "internal/client"},

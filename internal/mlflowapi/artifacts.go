@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,7 +80,13 @@ type wireFile struct {
 	FileSize int64  `json:"file_size,omitempty"`
 }
 
-func (api *API) list(r *http.Request, proj *project.Project, dir, relTo string) ([]wireFile, error) {
+// list returns the entries directly under the proxy path dir, sorted by
+// name as MLflow's local artifact repository sorts them, each named by base
+// followed by its name: MLflow's proxied listing names them relative to the
+// folder asked for (base ""), its run listing relative to the run's root.
+// An empty dir lists nothing: the artifact root holds every project's
+// experiments.
+func (api *API) list(r *http.Request, proj *project.Project, dir, base string) ([]wireFile, error) {
 	if dir == "" {
 		return nil, nil
 	}
@@ -93,18 +100,20 @@ func (api *API) list(r *http.Request, proj *project.Project, dir, relTo string) 
 	}
 	files := make([]wireFile, 0, len(es))
 	for _, e := range es {
-		rel := strings.TrimPrefix(strings.TrimPrefix(e.Path, blobPrefix+relTo), "/")
-		f := wireFile{Path: rel, IsDir: e.IsDir}
+		f := wireFile{Path: base + path.Base(e.Path), IsDir: e.IsDir}
 		if !e.IsDir {
 			f.FileSize = e.Size
 		}
 		files = append(files, f)
 	}
+	slices.SortFunc(files, func(a, b wireFile) int { return strings.Compare(a.Path, b.Path) })
 	return files, nil
 }
 
+// proxyList is mlflow-artifacts' GET artifacts?path=DIR. As in MLflow, one
+// trailing slash is allowed.
 func (api *API) proxyList(w http.ResponseWriter, r *http.Request, proj *project.Project) error {
-	p := r.URL.Query().Get("path")
+	p := strings.TrimSuffix(r.URL.Query().Get("path"), "/")
 	files, err := api.list(r, proj, p, "")
 	if err != nil {
 		return err
@@ -392,14 +401,15 @@ func (api *API) listRunArtifacts(w http.ResponseWriter, r *http.Request, proj *p
 	if !ok2 {
 		return trellis.Invalid("run_id", "run %s keeps artifacts outside this server", id)
 	}
-	dir := root
+	dir, base := root, ""
 	if req.Path != "" {
-		if _, err := blob.CleanKey(req.Path); err != nil {
+		rel, err := blob.CleanKey(req.Path)
+		if err != nil {
 			return err
 		}
-		dir = root + "/" + req.Path
+		dir, base = root+"/"+rel, rel+"/"
 	}
-	files, err := api.list(r, proj, dir, root)
+	files, err := api.list(r, proj, dir, base)
 	if err != nil {
 		return err
 	}

@@ -375,7 +375,7 @@ func TestArtifactExperimentAliases(t *testing.T) {
 		a.Check(t, []apptest.Case{
 			{User: "editor", Method: "PUT", Path: "/p/BAL" + own, Body: "mine", Status: 200},
 			{User: "viewer", Method: "GET", Path: own, Status: 200, Contains: []string{"mine"}},
-			{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=" + expID + "/" + runID + "/artifacts", Status: 200, Contains: []string{`/ok.txt"`}},
+			{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow-artifacts/artifacts?path=" + expID + "/" + runID + "/artifacts", Status: 200, Contains: []string{`"path":"ok.txt"`}},
 			{User: "other", Method: "GET", Path: "/p/CAT" + own, Status: 404, Contains: []string{"RESOURCE_DOES_NOT_EXIST"}},
 			{User: "other", Method: "GET", Path: own, Status: 404, Contains: []string{"RESOURCE_DOES_NOT_EXIST"}},
 			{User: "other", Method: "PUT", Path: own, Body: "theirs", Status: 404},
@@ -535,4 +535,53 @@ func metricLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestArtifactListRelative lists the proxied artifacts as MLflow's client
+// does (GET mlflow-artifacts/artifacts?path=…) and requires MLflow's own
+// server's answers byte for byte, compared side by side with `mlflow
+// server` 3.11 for the same uploads: each file's path relative to the
+// folder asked for, sorted by name, file_size only for a non-empty file,
+// and {} for an empty folder, a file and a missing path.
+func TestArtifactListRelative(t *testing.T) {
+	apptest.Backends(t, func(t *testing.T, b apptest.Backend) {
+		a := apptest.Start(t, b)
+		expID, runID := a.NewRun()
+		root := expID + "/" + runID + "/artifacts"
+		for p, body := range map[string]string{"model/sub/x.txt": "x", "model/m.bin": "12345", "a.txt": "hello", "zero.txt": ""} {
+			if status, b := a.Do("editor", "PUT", "/p/BAL/api/2.0/mlflow-artifacts/artifacts/"+root+"/"+p, strings.NewReader(body)); status != 200 {
+				t.Fatalf("upload %s: %d %s", p, status, b)
+			}
+		}
+		if err := os.MkdirAll(filepath.Join(a.Config.Artifacts, "mlflow", expID, runID, "artifacts", "empty"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		want := []struct{ path, body string }{
+			{root, `{"files":[{"path":"a.txt","is_dir":false,"file_size":5},{"path":"empty","is_dir":true},{"path":"model","is_dir":true},{"path":"zero.txt","is_dir":false}]}`},
+			{root + "/model", `{"files":[{"path":"m.bin","is_dir":false,"file_size":5},{"path":"sub","is_dir":true}]}`},
+			{root + "/model/sub", `{"files":[{"path":"x.txt","is_dir":false,"file_size":1}]}`},
+			{root + "/model/sub/", `{"files":[{"path":"x.txt","is_dir":false,"file_size":1}]}`},
+			{expID, `{"files":[{"path":"` + runID + `","is_dir":true}]}`},
+			{root + "/model/m.bin", `{}`},
+			{root + "/empty", `{}`},
+			{root + "/missing", `{}`},
+			{"", `{}`},
+		}
+		for _, mount := range []string{"/p/BAL", ""} {
+			for _, w := range want {
+				target := mount + "/api/2.0/mlflow-artifacts/artifacts"
+				if w.path != "" {
+					target += "?path=" + url.QueryEscape(w.path)
+				}
+				status, got := a.Do("viewer", "GET", target, nil)
+				if status != 200 || strings.TrimSpace(string(got)) != w.body {
+					t.Errorf("GET %s = %d\n got  %s\n want %s", target, status, got, w.body)
+				}
+			}
+		}
+		// The tracking API's artifacts/list keeps its paths relative to the
+		// run's root, as MLflow's does.
+		a.Check(t, []apptest.Case{{User: "viewer", Method: "GET", Path: "/p/BAL/api/2.0/mlflow/artifacts/list?run_id=" + runID + "&path=model", Status: 200,
+			Contains: []string{`"files":[{"path":"model/m.bin","is_dir":false,"file_size":5},{"path":"model/sub","is_dir":true}]`}}})
+	})
 }

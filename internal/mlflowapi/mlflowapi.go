@@ -316,6 +316,7 @@ func (api *API) trackingEndpoints() []endpoint {
 		{"GET", "/metrics/get-history", false, api.getHistory},
 		{"GET", "/metrics/get-history-bulk-interval", false, api.bulkInterval},
 		{"GET", "/artifacts/list", false, api.listRunArtifacts},
+		{"POST", "/logged-models/search", false, api.searchLoggedModels},
 	}
 	return eps
 }

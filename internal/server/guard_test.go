@@ -74,6 +74,9 @@ func testAccessMatrix(t *testing.T, b apptest.Backend) {
 		{"GET", "/api/2.0/mlflow/no/such/endpoint", "", map[string]int{"": 401, "viewer": 404}},
 		{"POST", "/p/BAL/api/2.0/mlflow/runs/create", `{}`, map[string]int{"": 401, "viewer": 403, "other": 404, "owner-read": 403, "editor": 200}},
 		{"GET", "/p/BAL/api/2.0/mlflow-artifacts/artifacts", "", map[string]int{"": 401, "other": 404}},
+		// A read-only search: project viewers and read tokens, on both mounts.
+		{"POST", "/p/BAL/api/2.0/mlflow/logged-models/search", `{"experiment_ids":["1"]}`, map[string]int{"": 401, "viewer": 200, "owner-read": 200, "editor": 200, "other": 404}},
+		{"POST", "/api/2.0/mlflow/logged-models/search", `{"experiment_ids":["1"]}`, map[string]int{"": 401, "viewer": 200, "owner-read": 200}},
 		{"GET", "/p/BAL/settings", "", map[string]int{"": 303, "viewer": 200, "other": 404, "root": 200}},
 		{"GET", "/projects", "", map[string]int{"": 303, "viewer": 200}},
 	}
