@@ -61,6 +61,29 @@ func (db *DB) FindRunItems(ctx context.Context, runID string) ([]tracking.ItemLi
 	return ls, err
 }
 
+// FindRunsItems lists the links of the runs of a project, by run id and
+// then by item number.
+func (db *DB) FindRunsItems(ctx context.Context, projectID string, runIDs []string) ([]tracking.ItemLink, error) {
+	if len(runIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(runIDs)+1)
+	args = append(args, projectID)
+	for _, id := range runIDs {
+		args = append(args, id)
+	}
+	ls, err := db.findLinks(ctx, `project_id = $1 AND run_id IN `+placeholders(1, len(runIDs), 2), args...)
+	if err == nil {
+		sort.SliceStable(ls, func(i, j int) bool {
+			if ls[i].RunID != ls[j].RunID {
+				return ls[i].RunID < ls[j].RunID
+			}
+			return itemNumberLess(ls[i].ItemKey, ls[j].ItemKey)
+		})
+	}
+	return ls, err
+}
+
 func itemNumberLess(a, b string) bool {
 	na, _ := strconv.Atoi(a[strings.LastIndexByte(a, '-')+1:])
 	nb, _ := strconv.Atoi(b[strings.LastIndexByte(b, '-')+1:])
