@@ -305,7 +305,7 @@ func (ui *UI) runMetricJSON(w http.ResponseWriter, r *http.Request) error {
 // in an attribute, which turned "&" and "=" into %26 and %3D.
 type sortLink struct {
 	Href  string
-	Kind  string // "metric", "param" or "tag" above a column's key
+	Kind  string // "metrics.", "params." or "tags.", set small above a column's key
 	Label string
 	Arrow string
 }
@@ -320,10 +320,8 @@ func sortArgs(v *runsView, key, label string) sortLink {
 		}
 	}
 	l := sortLink{Label: label}
-	if entity, name, ok := strings.Cut(label, "."); ok && label == key {
-		if kind, ok := map[string]string{"metrics": "metric", "params": "param", "tags": "tag"}[entity]; ok {
-			l.Kind, l.Label = kind, name
-		}
+	if entity, name, ok := strings.Cut(label, "."); ok && label == key && (entity == "metrics" || entity == "params" || entity == "tags") {
+		l.Kind, l.Label = entity+".", name
 	}
 	if !strings.Contains(key, ".") {
 		key = "attributes." + key

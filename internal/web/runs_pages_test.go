@@ -29,7 +29,7 @@ func TestRunsPages(t *testing.T) {
 		{Name: "runs page", User: "viewer", Method: "GET", Path: "/p/BAL/runs", Status: 200, Contains: []string{"web run BAL-4", "metrics.loss"}},
 		{Name: "filter error page", User: "viewer", Method: "GET", Path: "/p/BAL/runs?filter=metrics.loss+%3E&order=metrics.loss+DESC", Status: 400, Contains: []string{`id="filter-error"`, "column 15"}},
 		{Name: "filtered runs page", User: "viewer", Method: "GET", Path: "/p/BAL/runs?filter=params.lr+%3D+%270.1%27&order=params.lr+DESC&columns=params.lr", Status: 200,
-			Contains: []string{"web run BAL-4", `<span class="col-kind">param</span>lr ↓`}},
+			Contains: []string{"web run BAL-4", `<span class="col-kind">params.</span>lr ↓`}},
 		{Name: "run page", User: "viewer", Method: "GET", Path: "/p/BAL/runs/" + id, Status: 200, Contains: []string{"BAL-4", "data-metric-chart"}},
 	})
 	status, b := a.Do("viewer", "GET", "/p/BAL/runs/"+id+"/metric.json?key=loss&buckets=100", nil)

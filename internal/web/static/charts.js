@@ -25,6 +25,8 @@
     fig.addEventListener('dblclick', function () { load(null, null); });
     return plot;
   }
+  // step is the x series: the step under the cursor, else "latest".
+  function step() { return { label: 'step', value: function (u, v, si, idx) { return idx == null ? 'latest' : String(v); } }; }
   function width(fig) { return Math.max(280, Math.min(fig.clientWidth || 560, 900)); }
   function draw(fig) {
     var url = fig.getAttribute('data-metric-chart');
@@ -40,7 +42,7 @@
           K.number(fig, d.mean[0], 'logged once, at step ' + d.step[0]);
           return;
         }
-        plot = zoomable(fig, w, 220, [{ label: 'step' },
+        plot = zoomable(fig, w, 220, [step(),
           { label: 'mean', stroke: '#4f6bed', value: K.legend(d.mean) },
           { label: 'min', stroke: '#9aa7e8', width: 1, value: K.legend(d.min) },
           { label: 'max', stroke: '#9aa7e8', width: 1, value: K.legend(d.max) }], data, load);
@@ -72,7 +74,7 @@
           data.push(xs.map(function (x) { return x in at ? at[x] : null; }));
         });
         if (plot) { plot.setData(data); return; }
-        plot = zoomable(fig, w, 240, [{ label: 'step' }].concat(series.map(function (s, i) {
+        plot = zoomable(fig, w, 240, [step()].concat(series.map(function (s, i) {
           return { label: s.name, stroke: palette[i % palette.length], spanGaps: true, value: K.legend(data[i + 1]) };
         })), data, load);
       });
