@@ -187,18 +187,6 @@ func (ui *UI) funcs() template.FuncMap {
 			}
 			return t.Format("2 Jan 2006 15:04")
 		},
-		// msshort is msdate without this year's year: "4 Dec 03:30",
-		// "18 Nov 2025" (a table cell that must not wrap).
-		"msshort": func(v any) string {
-			t, ok := msTime(v)
-			switch {
-			case !ok:
-				return ""
-			case t.Year() == time.Now().Year():
-				return t.Format("2 Jan 15:04")
-			}
-			return t.Format("2 Jan 2006")
-		},
 		"sortArgs":     sortArgs,
 		"pageQuery":    pageQuery,
 		"goalProgress": goalProgressOf,
@@ -275,6 +263,15 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// shortTime is a time for a table cell that must not wrap: "4 Dec 03:30"
+// this year, "18 Nov 2025" before.
+func shortTime(t, now time.Time) string {
+	if t.Year() == now.Year() {
+		return t.Format("2 Jan 15:04")
+	}
+	return t.Format("2 Jan 2006")
 }
 
 // msTime reads a time in Unix milliseconds (int64 or *int64, 0 or nil for

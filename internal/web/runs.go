@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
@@ -29,7 +30,6 @@ type runsView struct {
 	FilterError string
 	Order       string
 	Columns     []string // chosen columns: metrics.x, params.y, tags.z
-	Numeric     []bool   // per column: a metric, right-aligned and never wrapped
 	Runs        []runRow
 	Next        string // page token of the next page
 	Query       url.Values
@@ -38,10 +38,20 @@ type runsView struct {
 type runRow struct {
 	Run   *tracking.Run
 	Cells []string
-	// Experiment names the run's tracking experiment, Items the keys of
-	// the items it links to (runs table only).
-	Experiment string
-	Items      []string
+	// The runs table's own: the run's name (its id when it has none), the
+	// start in short and in full, its tracking experiment's name, the keys
+	// of the items it links to and the cells with their kind.
+	Name, Started, StartedFull string
+	Experiment                 string
+	Items                      []string
+	Values                     []runCell
+}
+
+// runCell is one metric, param or tag cell of the runs table; a metric's
+// is a number, aligned and never wrapped.
+type runCell struct {
+	Text   string
+	Metric bool
 }
 
 // runsPage lists a project's runs: pick an experiment, filter with the
@@ -79,13 +89,11 @@ func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Columns = chosenColumns(q.Get("columns"), runs)
-	for _, c := range v.Columns {
-		v.Numeric = append(v.Numeric, strings.HasPrefix(c, "metrics."))
-	}
 	names := make(map[int64]string, len(v.Experiments))
 	for _, e := range v.Experiments {
 		names[e.ID] = e.Name
 	}
+	now := time.Now()
 	runIDs := make([]string, len(runs))
 	for i, run := range runs {
 		runIDs[i] = run.Info.ID
@@ -95,9 +103,16 @@ func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, run := range runs {
-		row := runRow{Run: run, Experiment: names[run.Info.ExperimentID], Items: items[run.Info.ID]}
+		row := runRow{Run: run, Name: run.Info.Name, Experiment: names[run.Info.ExperimentID], Items: items[run.Info.ID]}
+		if row.Name == "" {
+			row.Name = run.Info.ID[:min(12, len(run.Info.ID))]
+		}
+		if run.Info.StartTime != 0 {
+			start := time.UnixMilli(run.Info.StartTime).Local()
+			row.Started, row.StartedFull = shortTime(start, now), start.Format("2 Jan 2006 15:04")
+		}
 		for _, c := range v.Columns {
-			row.Cells = append(row.Cells, cell(run, c))
+			row.Values = append(row.Values, runCell{Text: cell(run, c), Metric: strings.HasPrefix(c, "metrics.")})
 		}
 		v.Runs = append(v.Runs, row)
 	}
