@@ -140,7 +140,10 @@ test('trellis: runs table, run page with artifacts, compare view', { timeout: 18
       await page.getByRole('heading', { name: 'alpha', exact: true, level: 1 }).waitFor();
       assert.match(await page.locator('section[aria-labelledby="params-title"]').textContent(), /lr\s*0\.01/);
       await page.locator('figure[data-metric-chart*="key=loss"] canvas').first().waitFor();
-      await page.locator('figure[data-metric-chart*="key=accuracy"] canvas').first().waitFor();
+      // accuracy was logged once: a number, not a lone dot on a step axis.
+      const accuracy = page.locator('figure[data-metric-chart*="key=accuracy"] .chart-number');
+      await accuracy.waitFor();
+      assert.match(await accuracy.textContent(), /^0\.7logged once, at step 0$/);
     });
 
     await step('artifacts: listed, text previews, image previews', async () => {

@@ -61,6 +61,37 @@ func (db *DB) FindRunItems(ctx context.Context, runID string) ([]tracking.ItemLi
 	return ls, err
 }
 
+// FindRunsItems lists the links of the runs of a project, by run id and
+// then by item number. It looks the runs up by the primary key only and
+// drops other projects' links here: with project_id in the WHERE clause,
+// SQLite walked the project's whole (project_id, item_key, …) index, 0.3 s
+// at 100,000 linked runs.
+func (db *DB) FindRunsItems(ctx context.Context, projectID string, runIDs []string) ([]tracking.ItemLink, error) {
+	if len(runIDs) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(runIDs))
+	for i, id := range runIDs {
+		args[i] = id
+	}
+	all, err := db.findLinks(ctx, `run_id IN `+placeholders(1, len(runIDs), 1), args...)
+	ls := all[:0]
+	for _, l := range all {
+		if l.ProjectID == projectID {
+			ls = append(ls, l)
+		}
+	}
+	if err == nil {
+		sort.SliceStable(ls, func(i, j int) bool {
+			if ls[i].RunID != ls[j].RunID {
+				return ls[i].RunID < ls[j].RunID
+			}
+			return itemNumberLess(ls[i].ItemKey, ls[j].ItemKey)
+		})
+	}
+	return ls, err
+}
+
 func itemNumberLess(a, b string) bool {
 	na, _ := strconv.Atoi(a[strings.LastIndexByte(a, '-')+1:])
 	nb, _ := strconv.Atoi(b[strings.LastIndexByte(b, '-')+1:])

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/project"
@@ -65,6 +66,30 @@ func testDemo(t *testing.T, db *store.DB) {
 		if c.Off {
 			t.Errorf("demo sprint is off guideline in %s: %+v", c.Category, c)
 		}
+	}
+	// Both sprints have a burndown point for every day up to today (or
+	// their end), the remaining points go down, and the closed sprint
+	// closed on its last day.
+	for _, ref := range []string{"Sprint 6", active.ID} {
+		burn := must[*work.Burn](t)(ws.SprintBurn(ctx, p, ref))
+		if len(burn.Remaining) < 2 {
+			t.Fatalf("%s: burndown of %d days", ref, len(burn.Remaining))
+		}
+		for i, r := range burn.Remaining {
+			if r == nil {
+				t.Errorf("%s: no remaining points on day %d of %d", ref, i, len(burn.Remaining))
+			}
+		}
+		if first, last := burn.Remaining[0], burn.Remaining[len(burn.Remaining)-1]; first != nil && last != nil && *last >= *first {
+			t.Errorf("%s: remaining %d on the first day, %d on the last", ref, *first, *last)
+		}
+		if burn.Ideal[0] != float64(*burn.Committed[0]) {
+			t.Errorf("%s: ideal line starts at %v, committed %d", ref, burn.Ideal[0], *burn.Committed[0])
+		}
+	}
+	closed := must[*work.Sprint](t)(ws.Sprint(ctx, p, "Sprint 6"))
+	if closed.Snapshot == nil || !closed.Snapshot.ClosedAt.Truncate(24*time.Hour).Equal(closed.EndsAt.UTC().Truncate(24*time.Hour)) {
+		t.Errorf("Sprint 6 ends %s, closed %+v", closed.EndsAt, closed.Snapshot)
 	}
 	if ds := must[[]*work.Decision](t)(ws.HypothesisLog(ctx, p, work.HypothesisFilter{})); len(ds) != 3 {
 		t.Errorf("demo decisions %d", len(ds))

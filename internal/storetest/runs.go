@@ -103,6 +103,11 @@ func testTrackingRuns(t *testing.T, db *store.DB) {
 		t.Fatalf("links %+v", links)
 	}
 	must[*tracking.ItemLink](t)(svc.LinkItem(ctx, p, id, "BAL-100"))
+	// The links of a page of runs in one call; unknown runs map to nothing.
+	byRun := must[map[string][]string](t)(svc.RunsItems(ctx, p, []string{id, "0123456789abcdef0123456789abcdef"}))
+	if len(byRun) != 1 || strings.Join(byRun[id], ",") != "BAL-7,BAL-9,BAL-12,BAL-100" {
+		t.Fatalf("runs items %v", byRun)
+	}
 	_, err = svc.LinkItem(ctx, p, id, "CAT-1")
 	wantCode(t, err, trellis.EINVALID)
 	if rs := must[[]tracking.ItemLink](t)(svc.ItemRuns(ctx, p, "BAL-100")); len(rs) != 1 || rs[0].RunID != id || rs[0].Source != "manual" {

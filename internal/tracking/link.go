@@ -85,6 +85,28 @@ func (s *Service) RunItems(ctx context.Context, proj *project.Project, runID str
 	return s.store.FindRunItems(ctx, runID)
 }
 
+// maxRunsItems bounds the runs one RunsItems call names (one SQL
+// placeholder each).
+const maxRunsItems = 1000
+
+// RunsItems maps each of the given runs of proj that links to items to
+// their keys, in item number order: one query for a page of the runs
+// table. Ids of runs outside proj map to nothing.
+func (s *Service) RunsItems(ctx context.Context, proj *project.Project, runIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(runIDs) == 0 {
+		return out, nil
+	}
+	if len(runIDs) > maxRunsItems {
+		return nil, trellis.Invalid("run", "at most %d runs at once", maxRunsItems)
+	}
+	ls, err := s.store.FindRunsItems(ctx, proj.ID, runIDs)
+	for _, l := range ls {
+		out[l.RunID] = append(out[l.RunID], l.ItemKey)
+	}
+	return out, err
+}
+
 // ItemRuns lists the runs linked to an item key of proj. Errors: EINVALID.
 func (s *Service) ItemRuns(ctx context.Context, proj *project.Project, itemKey string) ([]ItemLink, error) {
 	if err := checkItemKey(proj, itemKey); err != nil {

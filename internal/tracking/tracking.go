@@ -252,6 +252,9 @@ type Store interface {
 	LinkRunItems(ctx context.Context, links []ItemLink) error
 	UnlinkRunItem(ctx context.Context, runID, itemKey string) error
 	FindRunItems(ctx context.Context, runID string) ([]ItemLink, error)
+	// FindRunsItems lists the links of the runs of a project, by run id
+	// and then by item number.
+	FindRunsItems(ctx context.Context, projectID string, runIDs []string) ([]ItemLink, error)
 	FindItemRuns(ctx context.Context, projectID, itemKey string) ([]ItemLink, error)
 
 	SetDefaultProject(ctx context.Context, userID, projectID string) error

@@ -119,7 +119,7 @@ func (ui *UI) renderBacklogWith(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	v := &backlogView{layout: ui.base(r, "Backlog · "+proj.Name, "backlog"), Filter: q, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f}
+	v := &backlogView{layout: ui.base(r, "Backlog · "+proj.Name, "backlog").wide(), Filter: q, CanEdit: proj.Role.AtLeast(auth.RoleEditor), Form: f}
 	if len(items) > BacklogPageLimit {
 		items, v.More = items[:BacklogPageLimit], true
 	}

@@ -129,7 +129,7 @@ func (ui *UI) boardPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	q := r.URL.Query()
-	v := &boardView{layout: ui.base(r, "Board · "+proj.Name, "board"), Type: "flow", Filter: q, CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
+	v := &boardView{layout: ui.base(r, "Board · "+proj.Name, "board").wide(), Type: "flow", Filter: q, CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	f := filterFrom(q)
 	f.Status = ""
 	if _, err := work.ParseKind("kind", string(f.Kind)); err != nil {
@@ -259,7 +259,7 @@ func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments"), Warnings: b.Warnings, Filter: q,
+	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments").wide(), Warnings: b.Warnings, Filter: q,
 		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	v.Lanes, v.Columns = lanes(b, "")
 	if v.Specs, err = ui.specSummaries(r.Context(), proj); err != nil {

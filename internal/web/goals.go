@@ -59,6 +59,7 @@ type goalsSection struct {
 // goalChart is one goal's series for goals.js.
 type goalChart struct {
 	Goal      string        `json:"goal"`
+	Metric    string        `json:"metric"`
 	Threshold float64       `json:"threshold"`
 	Runs      []chartPoint  `json:"runs"`
 	Sprints   []sprintPoint `json:"sprints"`
@@ -128,7 +129,7 @@ func (ui *UI) goalsOf(ctx context.Context, proj *project.Project, it *work.Item,
 // each run in start order, and the best value of the runs started within
 // each sprint, in sprint order.
 func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
-	c := goalChart{Goal: g.Goal.String(), Threshold: g.Goal.Threshold, Runs: []chartPoint{}, Sprints: []sprintPoint{}}
+	c := goalChart{Goal: g.Goal.String(), Metric: g.Goal.Metric, Threshold: g.Goal.Threshold, Runs: []chartPoint{}, Sprints: []sprintPoint{}}
 	best := map[string]float64{}
 	for _, o := range g.Observations {
 		if o.Unfinished {
@@ -136,7 +137,7 @@ func chartOf(g goal.GoalResult, sprints []*work.Sprint) goalChart {
 		}
 		p := chartPoint{Name: o.RunName}
 		if p.Name == "" {
-			p.Name = o.RunID[:min(8, len(o.RunID))]
+			p.Name = "run " + o.RunID[:min(12, len(o.RunID))]
 		}
 		if o.Value.Defined {
 			v := o.Value.V

@@ -30,6 +30,14 @@ type layout struct {
 	Project *project.Project // the authorized project on /p/{key} pages
 	Active  string           // which navigation entry to highlight
 	Flash   string
+	Wide    bool // a data page: the main column takes the window's width
+}
+
+// wide marks a data page (tables and boards), which uses the whole width
+// of the window instead of the reading width.
+func (l layout) wide() layout {
+	l.Wide = true
+	return l
 }
 
 // flashes are the only texts a ?ok= parameter can show: echoing query text
@@ -173,20 +181,11 @@ func (ui *UI) funcs() template.FuncMap {
 		"dict":     dict,
 		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"msdate": func(v any) string {
-			var ms int64
-			switch x := v.(type) {
-			case int64:
-				ms = x
-			case *int64:
-				if x == nil {
-					return ""
-				}
-				ms = *x
-			}
-			if ms == 0 {
+			t, ok := msTime(v)
+			if !ok {
 				return ""
 			}
-			return time.UnixMilli(ms).Local().Format("2 Jan 2006 15:04")
+			return t.Format("2 Jan 2006 15:04")
 		},
 		"sortArgs":     sortArgs,
 		"pageQuery":    pageQuery,
@@ -264,4 +263,32 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// shortTime is a time for a table cell that must not wrap: "4 Dec 03:30"
+// this year, "18 Nov 2025" before.
+func shortTime(t, now time.Time) string {
+	if t.Year() == now.Year() {
+		return t.Format("2 Jan 15:04")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// msTime reads a time in Unix milliseconds (int64 or *int64, 0 or nil for
+// none) in the server's zone.
+func msTime(v any) (time.Time, bool) {
+	var ms int64
+	switch x := v.(type) {
+	case int64:
+		ms = x
+	case *int64:
+		if x == nil {
+			return time.Time{}, false
+		}
+		ms = *x
+	}
+	if ms == 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms).Local(), true
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
@@ -24,6 +25,7 @@ type runsView struct {
 	layout
 	Experiments []*tracking.Experiment
 	Experiment  string // selected experiment id, "" for all
+	Name        string // the quick search: part of a run's name
 	Filter      string
 	FilterError string
 	Order       string
@@ -36,6 +38,20 @@ type runsView struct {
 type runRow struct {
 	Run   *tracking.Run
 	Cells []string
+	// The runs table's own: the run's name (its id when it has none), the
+	// start in short and in full, its tracking experiment's name, the keys
+	// of the items it links to and the cells with their kind.
+	Name, Started, StartedFull string
+	Experiment                 string
+	Items                      []string
+	Values                     []runCell
+}
+
+// runCell is one metric, param or tag cell of the runs table; a metric's
+// is a number, aligned and never wrapped.
+type runCell struct {
+	Text   string
+	Metric bool
 }
 
 // runsPage lists a project's runs: pick an experiment, filter with the
@@ -44,8 +60,8 @@ func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	proj := route.ProjectFrom(ctx)
 	q := r.URL.Query()
-	v := &runsView{layout: ui.base(r, "Runs · "+proj.Name, "runs"), Experiment: q.Get("experiment"), Filter: q.Get("filter"),
-		Order: q.Get("order"), Query: q}
+	v := &runsView{layout: ui.base(r, "Runs · "+proj.Name, "runs").wide(), Experiment: q.Get("experiment"), Filter: q.Get("filter"),
+		Name: strings.TrimSpace(q.Get("name")), Order: q.Get("order"), Query: q}
 	var err error
 	if v.Experiments, _, err = ui.track.SearchExperiments(ctx, proj, tracking.SearchInput{OrderBy: []string{"name"}, MaxResults: 1000}); err != nil {
 		return err
@@ -57,23 +73,46 @@ func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
 			ids = append(ids, strconv.FormatInt(e.ID, 10))
 		}
 	}
-	in := tracking.SearchRunsInput{ExperimentIDs: ids, SearchInput: tracking.SearchInput{Filter: v.Filter, MaxResults: runsPageSize, PageToken: q.Get("page")}}
-	if v.Order != "" {
-		in.OrderBy = []string{v.Order}
+	filter, err := withRunName(v.Filter, v.Name)
+	var runs []*tracking.Run
+	if err == nil {
+		in := tracking.SearchRunsInput{ExperimentIDs: ids, SearchInput: tracking.SearchInput{Filter: filter, MaxResults: runsPageSize, PageToken: q.Get("page")}}
+		if v.Order != "" {
+			in.OrderBy = []string{v.Order}
+		}
+		runs, v.Next, err = ui.track.SearchRuns(ctx, proj, in)
 	}
-	runs, next, err := ui.track.SearchRuns(ctx, proj, in)
 	switch {
 	case trellis.ErrorCode(err) == trellis.EINVALID:
 		v.FilterError = trellis.ErrorMessage(err)
 	case err != nil:
 		return err
 	}
-	v.Next = next
 	v.Columns = chosenColumns(q.Get("columns"), runs)
+	names := make(map[int64]string, len(v.Experiments))
+	for _, e := range v.Experiments {
+		names[e.ID] = e.Name
+	}
+	now := time.Now()
+	runIDs := make([]string, len(runs))
+	for i, run := range runs {
+		runIDs[i] = run.Info.ID
+	}
+	items, err := ui.track.RunsItems(ctx, proj, runIDs)
+	if err != nil {
+		return err
+	}
 	for _, run := range runs {
-		row := runRow{Run: run}
+		row := runRow{Run: run, Name: run.Info.Name, Experiment: names[run.Info.ExperimentID], Items: items[run.Info.ID]}
+		if row.Name == "" {
+			row.Name = run.Info.ID[:min(12, len(run.Info.ID))]
+		}
+		if run.Info.StartTime != 0 {
+			start := time.UnixMilli(run.Info.StartTime).Local()
+			row.Started, row.StartedFull = shortTime(start, now), start.Format("2 Jan 2006 15:04")
+		}
 		for _, c := range v.Columns {
-			row.Cells = append(row.Cells, cell(run, c))
+			row.Values = append(row.Values, runCell{Text: cell(run, c), Metric: strings.HasPrefix(c, "metrics.")})
 		}
 		v.Runs = append(v.Runs, row)
 	}
@@ -84,8 +123,30 @@ func (ui *UI) runsPage(w http.ResponseWriter, r *http.Request) error {
 	return ui.render(w, status, "runs", v)
 }
 
+// withRunName adds the quick name search to the filter: runs whose name
+// holds name, in any case. The filter is checked on its own first, so its
+// errors name its own columns.
+func withRunName(filter, name string) (string, error) {
+	if name == "" {
+		return filter, nil
+	}
+	if _, err := tracking.ParseFilter(filter); err != nil {
+		return "", err
+	}
+	like := "attributes.run_name ILIKE '%" + strings.ReplaceAll(name, "'", "''") + "%'"
+	if strings.TrimSpace(filter) == "" {
+		return like, nil
+	}
+	return "(" + filter + ") AND " + like, nil
+}
+
+// defaultColumns is how many metric and param columns the runs table
+// shows when none are chosen: as many as fit beside the run's own columns
+// at 1,400 px.
+const defaultColumns = 6
+
 // chosenColumns returns the columns the user asked for, else the metric
-// and param keys of the runs shown (at most eight).
+// and param keys of the runs shown (at most defaultColumns).
 func chosenColumns(asked string, runs []*tracking.Run) []string {
 	if asked != "" {
 		var cols []string
@@ -115,7 +176,7 @@ func chosenColumns(asked string, runs []*tracking.Run) []string {
 	sort.Strings(metrics)
 	sort.Strings(params)
 	cols := append(metrics, params...)
-	return cols[:min(len(cols), 8)]
+	return cols[:min(len(cols), defaultColumns)]
 }
 
 func cell(r *tracking.Run, col string) string {
@@ -158,6 +219,7 @@ func formatValue(f float64) string {
 type runView struct {
 	layout
 	Run       *tracking.Run
+	ExpName   string // the run's tracking experiment
 	Items     []tracking.ItemLink
 	Metrics   []metricRow
 	Children  []*tracking.Run
@@ -185,6 +247,11 @@ func (ui *UI) runPage(w http.ResponseWriter, r *http.Request) error {
 	if v.Items, err = ui.track.RunItems(ctx, proj, run.Info.ID); err != nil {
 		return err
 	}
+	exp, err := ui.track.Experiment(ctx, proj, strconv.FormatInt(run.Info.ExperimentID, 10))
+	if err != nil {
+		return err
+	}
+	v.ExpName = exp.Name
 	for _, m := range run.Metrics {
 		v.Metrics = append(v.Metrics, metricRow{Key: m.Key, Value: formatValue(m.Value), Step: m.Step})
 	}
@@ -253,6 +320,7 @@ func (ui *UI) runMetricJSON(w http.ResponseWriter, r *http.Request) error {
 // in an attribute, which turned "&" and "=" into %26 and %3D.
 type sortLink struct {
 	Href  string
+	Kind  string // "metrics.", "params." or "tags.", set small above a column's key
 	Label string
 	Arrow string
 }
@@ -267,6 +335,9 @@ func sortArgs(v *runsView, key, label string) sortLink {
 		}
 	}
 	l := sortLink{Label: label}
+	if entity, name, ok := strings.Cut(label, "."); ok && label == key && (entity == "metrics" || entity == "params" || entity == "tags") {
+		l.Kind, l.Label = entity+".", name
+	}
 	if !strings.Contains(key, ".") {
 		key = "attributes." + key
 	}
@@ -324,7 +395,7 @@ func (ui *UI) comparePage(w http.ResponseWriter, r *http.Request) error {
 	if len(ids) < 2 || len(ids) > 20 {
 		return trellis.Invalid("run", "choose between 2 and 20 runs to compare")
 	}
-	v := &compareView{layout: ui.base(r, "Compare runs · "+proj.Name, "runs"), DiffOnly: r.URL.Query().Get("diff") == "1"}
+	v := &compareView{layout: ui.base(r, "Compare runs · "+proj.Name, "runs").wide(), DiffOnly: r.URL.Query().Get("diff") == "1"}
 	for _, id := range ids {
 		run, err := ui.track.Run(ctx, proj, id)
 		if err != nil {

@@ -47,6 +47,7 @@ func BenchmarkRunsPages(b *testing.B) {
 				{"table-by-metric", "/p/BIG/runs?order=metrics.m0+DESC"},
 				{"table-filtered", "/p/BIG/runs?" + url.Values{"filter": {"metrics.m0 > 0.5 and params.p0 = 'x'"}, "order": {"metrics.m0 DESC"}}.Encode()},
 				{"table-columns-by-param", "/p/BIG/runs?" + url.Values{"columns": {"metrics.m3,params.p1,tags.team"}, "order": {"params.p1 ASC"}}.Encode()},
+				{"table-name-search", "/p/BIG/runs?name=trial+4242"},
 				{"run", "/p/BIG/runs/" + ids[0]},
 				{"compare-20", compare},
 			} {
@@ -89,7 +90,10 @@ func (be *runsBench) seed(b *testing.B, n int) {
 	for wr := range 8 {
 		go func() {
 			for i := wr; i < n; i += 8 {
+				// The name links each run to one of 500 items, as the
+				// runs table's Items column shows.
 				r, err := be.tr.CreateRun(be.ctx, be.p, tracking.NewRun{ExperimentID: be.eid, StartTime: int64(1_700_000_000_000 + i*1000),
+					Name: fmt.Sprintf("BIG-%d trial %d", i%500+1, i),
 					Tags: []tracking.Tag{{Key: "team", Value: []string{"vision", "nlp", "ops"}[i%3]}}})
 				if err != nil {
 					errs <- err

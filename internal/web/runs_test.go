@@ -56,7 +56,7 @@ func TestRunsTable(t *testing.T) {
 		t.Fatalf("filtered rows = %v", got)
 	}
 	// Sort by the metric column: descending first, then ascending.
-	next := link(w.Body.String(), "metrics.loss")
+	next := link(w.Body.String(), `<span class="col-kind">metrics.</span>loss`)
 	if !strings.Contains(next, "order=metrics.loss+DESC") || !strings.Contains(next, "filter=params.odd") {
 		t.Fatalf("sort link %q", next)
 	}
@@ -65,7 +65,7 @@ func TestRunsTable(t *testing.T) {
 	if got := rowsOf(w.Body.String()); len(got) != 27 || got[0] != "run-53" || got[26] != "run-01" {
 		t.Errorf("by loss descending = %v", got)
 	}
-	w = e.get(link(w.Body.String(), "metrics.loss ↓"), root)
+	w = e.get(link(w.Body.String(), `<span class="col-kind">metrics.</span>loss ↓`), root)
 	if got := rowsOf(w.Body.String()); len(got) != 27 || got[0] != "run-01" {
 		t.Errorf("by loss ascending = %v", got)
 	}

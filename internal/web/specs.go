@@ -54,7 +54,12 @@ type itemSpecView struct {
 	Form     form                // name and text of the edit form
 	Errors   []string            // why the submitted spec was refused
 	Refused  bool
+	RunNames map[string]string // the names of the runs the results read, by id
 }
+
+// specRunNamesShown bounds the runs whose names one Spec section looks up;
+// the others show their id.
+const specRunNamesShown = 20
 
 // specFormKey carries a refused spec from specSave to the item page it
 // re-renders, so the page shows the text with its errors inline.
@@ -102,6 +107,9 @@ func (ui *UI) itemSpecOf(ctx context.Context, r *http.Request, proj *project.Pro
 			}
 		}
 		v.Lines = numbered(v.Shown.Text, nil)
+		if v.RunNames, err = ui.specRunNames(ctx, proj, cur.Results); err != nil {
+			return v, err
+		}
 	}
 	if rs, ok := ctx.Value(specFormKey{}).(*refusedSpec); ok {
 		v.Form, v.Refused = rs.form, true
@@ -214,4 +222,28 @@ func init() {
 	flashes["spec-saved"] = "Spec saved as a new version and checked."
 	flashes["spec-unchanged"] = "The spec is unchanged: no new version."
 	flashes["spec-checked"] = "Spec checked."
+}
+
+// specRunNames names the runs that spec results read, so that the results
+// show a run's name beside its short id; a run since deleted keeps its id.
+func (ui *UI) specRunNames(ctx context.Context, proj *project.Project, results []*goal.SpecResult) (map[string]string, error) {
+	names := map[string]string{}
+	if ui.track == nil {
+		return names, nil
+	}
+	for _, res := range results {
+		if _, seen := names[res.RunID]; res.RunID == "" || seen || len(names) >= specRunNamesShown {
+			continue
+		}
+		run, err := ui.track.Run(ctx, proj, res.RunID)
+		switch {
+		case trellis.ErrorCode(err) == trellis.ENOTFOUND:
+			names[res.RunID] = ""
+		case err != nil:
+			return nil, err
+		default:
+			names[res.RunID] = run.Info.Name
+		}
+	}
+	return names, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -71,7 +72,7 @@ func TestItemSpecPage(t *testing.T) {
 	// Runs linked to the item finish: failed at 0.7, passed at 0.85.
 	finish := func(acc float64) string {
 		t.Helper()
-		r, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", StartTime: int64(acc * 1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: "BAL-1"}}})
+		r, err := e.track.CreateRun(ctx, p, tracking.NewRun{ExperimentID: "0", Name: fmt.Sprintf("acc %.2f", acc), StartTime: int64(acc * 1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: "BAL-1"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +87,7 @@ func TestItemSpecPage(t *testing.T) {
 	}
 	low := finish(0.7)
 	w = e.get("/p/BAL/items/BAL-1", viewer)
-	wantBody(t, w, `data-scenario-line="2" data-outcome="failed"`, "<strong>0.7</strong>", "at least 0.8", `href="/p/BAL/runs/`+low+`">`+low[:8]+`</a>`)
+	wantBody(t, w, `data-scenario-line="2" data-outcome="failed"`, "<strong>0.7</strong>", "at least 0.8", `href="/p/BAL/runs/`+low+`" data-spec-run>acc 0.70 <span class="mono muted">`+low[:8]+`</span></a>`)
 	wantNoBody(t, w, `id="spec-text"`, "Check now") // viewers read only
 	w = e.get("/p/BAL/board", s)
 	wantStatus(t, w, http.StatusOK)

@@ -157,13 +157,30 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*project.P
 	if d.err != nil || pd.err != nil {
 		return nil, nil, fmt.Errorf("seed demo: %w", firstErr(d.err, pd.err))
 	}
-	if _, err := s.StartSprint(ctx, proj, "Sprint 6"); err != nil {
+	// Sprint 6 ran its course and closed on its last day; Sprint 7 started
+	// three days ago. Both burndowns have a point for every past day.
+	at := func(offset int) *Service {
+		c := *s
+		c.now = func() time.Time { return now.AddDate(0, 0, offset) }
+		return &c
+	}
+	if _, err := at(-17).StartSprint(ctx, proj, "Sprint 6"); err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.CloseSprint(ctx, proj, "Sprint 6", "next"); err != nil {
+	if err := at(-17).burnDemo(ctx, proj, "Sprint 6", 14); err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.StartSprint(ctx, proj, "Sprint 7"); err != nil {
+	if _, err := at(-4).CloseSprint(ctx, proj, "Sprint 6", "next"); err != nil {
+		return nil, nil, err
+	}
+	sp7, err := at(-3).StartSprint(ctx, proj, "Sprint 7")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := at(-3).burnDemo(ctx, proj, "Sprint 7", 3); err != nil {
+		return nil, nil, err
+	}
+	if err := s.recordDay(ctx, proj, sp7); err != nil {
 		return nil, nil, err
 	}
 	items, err := s.Items(ctx, proj, ItemFilter{})
@@ -175,6 +192,28 @@ func (s *Service) SeedDemo(ctx context.Context, newUser NewUserFunc) (*project.P
 		keys[it.Title] = it.Key
 	}
 	return proj, keys, nil
+}
+
+// burnDemo records a burndown history for the first days of an active
+// sprint, from the service's clock on: the points committed today, done
+// at a steady pace that reaches today's done points on the day after the
+// last one recorded.
+func (s *Service) burnDemo(ctx context.Context, proj *project.Project, ref string, days int) error {
+	sp, err := s.Sprint(ctx, proj, ref)
+	if err != nil {
+		return err
+	}
+	committed, done, err := s.sprintTotals(ctx, proj, sp)
+	if err != nil {
+		return err
+	}
+	first := s.now().UTC().Truncate(24 * time.Hour)
+	for k := range days {
+		if err := s.store.RecordSprintDay(ctx, sp.ID, first.AddDate(0, 0, k), committed, done*k/days); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func firstErr(errs ...error) error {

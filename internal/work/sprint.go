@@ -473,19 +473,27 @@ func (s *Service) recordSprint(ctx context.Context, proj *project.Project, sprin
 }
 
 func (s *Service) recordDay(ctx context.Context, proj *project.Project, sp *Sprint) error {
-	items, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, SprintID: sp.ID, Limit: MaxItems})
+	committed, done, err := s.sprintTotals(ctx, proj, sp)
 	if err != nil {
 		return err
 	}
-	committed, done := 0, 0
+	day := s.now().UTC().Truncate(24 * time.Hour)
+	return s.store.RecordSprintDay(ctx, sp.ID, day, committed, done)
+}
+
+// sprintTotals sums the load of the sprint's items and of those done.
+func (s *Service) sprintTotals(ctx context.Context, proj *project.Project, sp *Sprint) (committed, done int, err error) {
+	items, err := s.store.FindItems(ctx, ItemFilter{ProjectID: proj.ID, SprintID: sp.ID, Limit: MaxItems})
+	if err != nil {
+		return 0, 0, err
+	}
 	for _, it := range items {
 		committed += LoadOf(it)
 		if !it.DoneAt.IsZero() {
 			done += LoadOf(it)
 		}
 	}
-	day := s.now().UTC().Truncate(24 * time.Hour)
-	return s.store.RecordSprintDay(ctx, sp.ID, day, committed, done)
+	return committed, done, nil
 }
 
 // Burn is the burndown and burnup series of a sprint, one point per day
