@@ -41,6 +41,15 @@ test('trellis: refused forms, no re-submit, confirmations', { timeout: 120_000 }
       await page.waitForURL((u) => u.pathname.startsWith(`/p/${KEY}`));
     });
 
+    await step('New item opens the form with Title focused', async () => {
+      await page.goto(url(`/p/${KEY}/backlog`));
+      await page.getByRole('link', { name: 'New item', exact: true }).click();
+      await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'title');
+      await page.goto(url(`/p/${KEY}`));
+      await page.goto(url(`/p/${KEY}/backlog#new-item`));
+      await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'title');
+    });
+
     await step('a refused new item shows the error beside the field, focused and in view, keeping what was typed', async () => {
       await page.goto(url(`/p/${KEY}/backlog`));
       await page.locator('#kind').selectOption('development');

@@ -163,6 +163,15 @@
     el.focus({ preventScroll: true });
   }
 
+  // "New item" links to #new-item: the form opens with Title focused, as
+  // Jira's and Linear's create dialogs do, unless a refused field already
+  // took the focus.
+  function focusNewItem() {
+    if (location.hash !== '#new-item' || document.querySelector('[aria-invalid="true"]')) return;
+    var title = document.querySelector('#new-item input[name="title"]');
+    if (title) title.focus();
+  }
+
   function onAfterSettle(e) {
     var xhr = e.detail && e.detail.xhr;
     if (xhr && xhr.status >= 400 && xhr.status < 500) focusFirstError(document);
@@ -252,7 +261,12 @@
     }
     labelThemeButtons();
     focusFirstError(document);
+    focusNewItem();
   });
+  // A page opened at #new-item scrolls to it after DOMContentLoaded, and
+  // that fragment scroll drops the focus; take it again once loaded.
+  window.addEventListener('load', focusNewItem);
+  window.addEventListener('hashchange', focusNewItem);
   if (window.matchMedia) {
     var mq = window.matchMedia('(prefers-color-scheme: dark)');
     if (mq.addEventListener) mq.addEventListener('change', labelThemeButtons);
