@@ -27,7 +27,7 @@ compat-deps:
 
 # The MLflow Python client bundle: ../shared/mlflow-client beside the repository
 # (or beside the parent of a worktree); override with MLFLOW_CLIENT=DIR.
-MLFLOW_CLIENT ?= $(firstword $(wildcard ../shared/mlflow-client ../../shared/mlflow-client))
+MLFLOW_CLIENT ?= $(firstword $(wildcard ../shared/mlflow-client ../../shared/mlflow-client /work/shared/mlflow-client))
 PYENV         := compat/mlflow-python/client.env
 
 ## mlflow-py-deps: the MLflow Python client that compat/mlflow-python drives (its setup installs
