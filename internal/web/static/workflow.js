@@ -42,9 +42,14 @@
     var row = button.closest('[data-status-row]');
     var focus = button;
     if (action === 'add') {
-      var added = blankRow();
-      body.appendChild(added);
-      focus = added.querySelector('input');
+      // The last row is the empty one to fill in; another comes once it is.
+      var last = body.lastElementChild;
+      var empty = Array.prototype.every.call(last.querySelectorAll('input'), function (input) { return input.value === ''; });
+      if (!empty) {
+        last = blankRow();
+        body.appendChild(last);
+      }
+      focus = last.querySelector('input');
     } else if (action === 'up' && row.previousElementSibling) {
       body.insertBefore(row, row.previousElementSibling);
     } else if (action === 'down' && row.nextElementSibling) {
