@@ -9,6 +9,7 @@ import (
 
 	"github.com/trellisml/trellis/internal/auth"
 	"github.com/trellisml/trellis/internal/goal"
+	"github.com/trellisml/trellis/internal/project"
 	"github.com/trellisml/trellis/internal/route"
 	"github.com/trellisml/trellis/internal/trellis"
 	"github.com/trellisml/trellis/internal/work"
@@ -20,8 +21,34 @@ const BoardColumnLimit = 200
 
 type boardColumn struct {
 	*work.Column
-	Count  int // all the column's items in this lane
-	Hidden int // items beyond BoardColumnLimit
+	Label  string // the heading, when it is not the column's name
+	Count  int    // all the column's items in this lane
+	Hidden int    // items beyond BoardColumnLimit
+}
+
+// Heading is the column's title as the board shows it; its name stays the
+// value a move posts.
+func (c *boardColumn) Heading() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Name
+}
+
+// stageLabels are the experiment stages as headings, capitalised as the
+// flow board's statuses are.
+var stageLabels = map[string]string{
+	work.StageIdeation: "Ideation",
+	work.StageActive:   "Active",
+	work.StageAnalysis: "Analysis",
+	work.StageDecision: "Decision",
+}
+
+// outcomeLabels are the decision outcomes in the words of the decide form.
+var outcomeLabels = map[string]string{
+	work.OutcomeProductionize: "Productionize",
+	work.OutcomeAbandon:       "Abandon",
+	work.OutcomeMoreResearch:  "More research",
 }
 
 type boardLane struct {
@@ -246,6 +273,9 @@ type experimentsView struct {
 	CanEdit  bool
 	Specs    map[string]*goal.SpecSummary // spec badges by item id
 	Goals    map[string]goal.GoalProgress // each item's goal progress, for the cards
+	// Decisions are the recorded decisions of the cards in the Decision
+	// stage, by item id, for their verdict badges.
+	Decisions map[string]*work.Decision
 }
 
 // experimentsPage is the experiment board: Ideation → Active → Analysis →
@@ -262,11 +292,49 @@ func (ui *UI) experimentsPage(w http.ResponseWriter, r *http.Request) error {
 	v := &experimentsView{layout: ui.base(r, "Experiments · "+proj.Name, "experiments").wide(), Warnings: b.Warnings, Filter: q,
 		CanEdit: proj.Role.AtLeast(auth.RoleEditor)}
 	v.Lanes, v.Columns = lanes(b, "")
+	for _, c := range v.Columns {
+		c.Label = stageLabels[c.Name]
+	}
+	for _, l := range v.Lanes {
+		for _, c := range l.Columns {
+			c.Label = stageLabels[c.Name]
+		}
+	}
 	if v.Specs, err = ui.specSummaries(r.Context(), proj); err != nil {
 		return err
 	}
 	if v.Goals, err = ui.goalProgress(r.Context(), proj, f.SprintID, work.KindExperiment); err != nil {
 		return err
 	}
+	if v.Decisions, err = ui.decisionsOf(r, proj, b); err != nil {
+		return err
+	}
 	return ui.render(w, http.StatusOK, "experiments", v)
+}
+
+// decisionsOf maps the Decision column's cards to their recorded
+// decisions: one query for the project's decisions, whatever the cards.
+func (ui *UI) decisionsOf(r *http.Request, proj *project.Project, b *work.Board) (map[string]*work.Decision, error) {
+	decided := map[string]bool{}
+	for _, c := range b.Columns {
+		if c.Name == work.StageDecision {
+			for _, it := range c.Items {
+				decided[it.ID] = true
+			}
+		}
+	}
+	out := map[string]*work.Decision{}
+	if len(decided) == 0 {
+		return out, nil
+	}
+	ds, err := ui.work.HypothesisLog(r.Context(), proj, work.HypothesisFilter{})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if decided[d.ItemID] {
+			out[d.ItemID] = d
+		}
+	}
+	return out, nil
 }

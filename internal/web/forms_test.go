@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,12 +72,13 @@ func TestPostsRedirect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lines []string
+		v := url.Values{"point_scale": {"fibonacci"}, "committed": {"60"}, "experiments": {"30"}, "learning": {"10"}}
 		for _, st := range ss {
-			lines = append(lines, fmt.Sprintf("%s | %s | %d", st.Name, st.Category, st.WIPLimit))
+			v.Add("status_name", st.Name)
+			v.Add("status_category", st.Category)
+			v.Add("status_wip", strconv.Itoa(st.WIPLimit))
 		}
-		return url.Values{"point_scale": {"fibonacci"}, "committed": {"60"}, "experiments": {"30"}, "learning": {"10"},
-			"workflow": {strings.Join(lines, "\n")}}
+		return v
 	}
 	csv := func() (string, []byte) {
 		var b bytes.Buffer
@@ -279,5 +282,86 @@ func TestFormMessage(t *testing.T) {
 		if got := formMessage(c.field, c.msg); got != c.want {
 			t.Errorf("formMessage(%q, %q) = %q, want %q", c.field, c.msg, got, c.want)
 		}
+	}
+}
+
+// TestWorkflowForm edits the workflow as a form of rows: a rename, a new
+// order, a WIP limit and a status added in the empty row are saved through
+// the same service; a refused row keeps what was typed and shows why beside
+// that row; the row buttons work without JavaScript.
+func TestWorkflowForm(t *testing.T) {
+	e := newEnv(t)
+	s := e.mustUser("ada", false)
+	p := e.mustProject(s, "BAL", "Balloons")
+	w := e.get("/p/BAL/planning", s)
+	wantStatus(t, w, http.StatusOK)
+	wantBody(t, w, `name="status_name" value="Backlog"`, `name="status_name" value="In progress"`, `aria-label="WIP limit of status 6"`,
+		`name="workflow_action" value="up-1"`, `value="add"`, `/static/workflow.`)
+	wantNoBody(t, w, `name="workflow"`, `<textarea id="workflow"`)
+
+	type row struct{ name, cat, wip string }
+	post := func(extra url.Values, rows ...row) *httptest.ResponseRecorder {
+		v := url.Values{"point_scale": {"fibonacci"}, "committed": {"60"}, "experiments": {"30"}, "learning": {"10"}}
+		for _, r := range rows {
+			v.Add("status_name", r.name)
+			v.Add("status_category", r.cat)
+			v.Add("status_wip", r.wip)
+		}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return e.post("/p/BAL/planning", s, v)
+	}
+	// Renamed "In progress" to "Doing" with a WIP limit of 3, moved
+	// "In review" above it, and added "Blocked" in the empty last row.
+	w = post(nil, row{"Backlog", "todo", ""}, row{"To do", "todo", "0"}, row{"In review", "doing", ""},
+		row{"Doing", "doing", "3"}, row{"Done", "done", ""}, row{"Blocked", "doing", ""}, row{"", "doing", ""})
+	wantRedirect(t, w, "/p/BAL/planning?ok=planning-saved")
+	ss, err := e.work.Statuses(e.ctx(s), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range ss {
+		got = append(got, fmt.Sprintf("%s|%s|%d", st.Name, st.Category, st.WIPLimit))
+	}
+	if want := "Backlog|todo|0 To do|todo|0 In review|doing|0 Doing|doing|3 Done|done|0 Blocked|doing|0"; strings.Join(got, " ") != want {
+		t.Errorf("statuses %q, want %q", strings.Join(got, " "), want)
+	}
+	wantBody(t, e.get("/p/BAL/planning", s), `name="status_name" value="Doing"`, `name="status_wip" type="number" min="0" max="1000" value="3"`)
+
+	// A name given twice is refused beside its row (the third), and every
+	// row keeps what was typed.
+	w = post(nil, row{"Backlog", "todo", ""}, row{"Shipping", "doing", "4"}, row{"backlog", "doing", ""}, row{"Done", "done", ""})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `The workflow was not saved: status 3 is refused.`,
+		`value="backlog" maxlength="40" aria-label="Name of status 3" data-label="Name of status {n}" aria-invalid="true" aria-describedby="status-error-2"><p class="field-error" id="status-error-2">Status &#34;backlog&#34; appears twice.</p>`,
+		`name="status_name" value="Shipping"`, `value="4"`)
+	if strings.Count(w.Body.String(), `class="field-error"`) != 1 {
+		t.Errorf("want the one refused row marked:\n%s", w.Body.String())
+	}
+	// A WIP limit that is not a number is refused beside its row too.
+	w = post(nil, row{"Backlog", "todo", ""}, row{"Shipping", "doing", "many"}, row{"Done", "done", ""})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="status-error-1">The WIP limit must be a whole number`)
+	// An out-of-range limit: the service's message in the form's words.
+	w = post(nil, row{"Backlog", "todo", ""}, row{"Shipping", "doing", "5000"}, row{"Done", "done", ""})
+	wantStatus(t, w, http.StatusBadRequest)
+	wantBody(t, w, `id="status-error-1">The WIP limit must be 0 (none) to 1000.`)
+
+	// Without JavaScript the row buttons post the form: the rows come back
+	// moved or removed, nothing saved yet.
+	w = post(url.Values{"workflow_action": {"up-1"}}, row{"Backlog", "todo", ""}, row{"Ready", "todo", ""}, row{"Done", "done", ""})
+	wantStatus(t, w, http.StatusOK)
+	body := w.Body.String()
+	if i, j := strings.Index(body, `value="Ready"`), strings.Index(body, `value="Backlog"`); i < 0 || j < 0 || i > j {
+		t.Errorf("Ready not moved above Backlog")
+	}
+	w = post(url.Values{"workflow_action": {"remove-0"}}, row{"Backlog", "todo", ""}, row{"Ready", "todo", ""}, row{"Done", "done", ""})
+	wantStatus(t, w, http.StatusOK)
+	wantNoBody(t, w, `value="Backlog"`)
+	wantBody(t, w, `value="Ready"`, `aria-label="Name of status 3"`) // Ready, Done and the empty row
+	if ss2, _ := e.work.Statuses(e.ctx(s), p); len(ss2) != len(ss) {
+		t.Errorf("a row button saved the workflow")
 	}
 }

@@ -190,6 +190,7 @@ func (ui *UI) funcs() template.FuncMap {
 		"sortArgs":     sortArgs,
 		"pageQuery":    pageQuery,
 		"goalProgress": goalProgressOf,
+		"outcomeLabel": func(o string) string { return outcomeLabels[o] },
 	}
 }
 

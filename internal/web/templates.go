@@ -28,7 +28,7 @@ func (ui *UI) planningTemplate(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			return ui.renderPlanning(w, r, status, newForm(v), tf)
+			return ui.renderPlanning(w, r, status, newForm(v), statusRows(v), tf)
 		}
 		return err
 	}

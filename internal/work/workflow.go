@@ -88,8 +88,21 @@ func (s *Service) Statuses(ctx context.Context, proj *project.Project) ([]Status
 	return ss, nil
 }
 
+// StatusError is the refusal of one status of a workflow: Row is its index
+// in the statuses given, for a form to show the message beside it. It
+// unwraps to the *trellis.Error (code, field, message) the API answers.
+type StatusError struct {
+	Row int
+	Err error
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+
+func (e *StatusError) Unwrap() error { return e.Err }
+
 // SetStatuses replaces the project's workflow. Items in a status that
 // disappears are refused (ECONFLICT) rather than silently moved.
+// A refused status is a *StatusError naming its row.
 // Errors: EINVALID, ECONFLICT.
 func (s *Service) SetStatuses(ctx context.Context, proj *project.Project, ss []Status) ([]Status, error) {
 	if len(ss) < 2 || len(ss) > 20 {
@@ -100,17 +113,17 @@ func (s *Service) SetStatuses(ctx context.Context, proj *project.Project, ss []S
 	for i := range ss {
 		ss[i].Name = strings.TrimSpace(ss[i].Name)
 		if err := checkText("statuses.name", ss[i].Name, 40, true); err != nil {
-			return nil, err
+			return nil, &StatusError{Row: i, Err: err}
 		}
 		if seen[strings.ToLower(ss[i].Name)] {
-			return nil, trellis.Invalid("statuses.name", "status %q appears twice", ss[i].Name)
+			return nil, &StatusError{Row: i, Err: trellis.Invalid("statuses.name", "status %q appears twice", ss[i].Name)}
 		}
 		seen[strings.ToLower(ss[i].Name)] = true
 		if err := oneOf("statuses.category", ss[i].Category, []string{CategoryTodo, CategoryDoing, CategoryDone}); err != nil || ss[i].Category == "" {
-			return nil, trellis.Invalid("statuses.category", "category of %q must be todo, doing or done", ss[i].Name)
+			return nil, &StatusError{Row: i, Err: trellis.Invalid("statuses.category", "category of %q must be todo, doing or done", ss[i].Name)}
 		}
 		if ss[i].WIPLimit < 0 || ss[i].WIPLimit > 1000 {
-			return nil, trellis.Invalid("statuses.wip_limit", "wip_limit must be 0 (none) to 1000")
+			return nil, &StatusError{Row: i, Err: trellis.Invalid("statuses.wip_limit", "wip_limit must be 0 (none) to 1000")}
 		}
 		hasDone = hasDone || ss[i].Category == CategoryDone
 	}
