@@ -1,8 +1,9 @@
 // Browser test of the keyboard habits (issue 12, point 6; static/keys.js):
 // "/" focuses the page's search box, "c" opens New item with Title focused,
-// "g r" goes to Runs, Cmd/Ctrl-K finds an item by its title and Enter opens
-// it, "j"/"k" move through the backlog's rows, "?" lists the shortcuts, and
-// a single key typed into a field stays in the field.
+// "g r" goes to Runs, Cmd/Ctrl-K finds an item by its title, a run by its
+// name and a goal by its metric and Enter opens each, "j"/"k" move through
+// the backlog's rows, "?" lists the shortcuts, and a single key typed into
+// a field stays in the field.
 //
 // Driven by e2e/e2e_test.go, which sets TRELLIS_URL and a user of this
 // file's own. The test creates its own project. Screenshots of the palette
@@ -92,6 +93,7 @@ test('trellis: keyboard shortcuts and the command palette', { timeout: 120_000 }
       const first = rows.first();
       assert.match(await first.getAttribute('class'), /key-current/);
       const key = (await first.locator('a.key').textContent()).trim();
+      await page.screenshot({ path: join(shots, 'keys-rows.png') });
       await page.keyboard.press('Enter');
       await page.waitForURL((u) => u.pathname === `/p/${KEY}/items/${key}`);
     });
@@ -112,6 +114,32 @@ test('trellis: keyboard shortcuts and the command palette', { timeout: 120_000 }
       await page.screenshot({ path: join(shots, 'keys-palette.png') });
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: /Calibrate the tokenizer/ }).waitFor();
+    });
+
+    await step('Cmd/Ctrl-K finds a run by its name and a goal by its metric', async () => {
+      // Seeded from the signed-in page: same-origin posts with the session cookie.
+      const seeded = await page.evaluate(async (key) => {
+        const post = async (path, body) => {
+          const r = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+          if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+          return r.json();
+        };
+        const { experiment_id: exp } = await post(`/p/${key}/api/2.0/mlflow/experiments/create`, { name: 'palette' });
+        const { run } = await post(`/p/${key}/api/2.0/mlflow/runs/create`, { experiment_id: exp, run_name: 'zesty-heron-7', start_time: Date.now() });
+        await post(`/api/v1/projects/${key}/goals`, { metric: 'perplexity', comparator: 'at most', threshold: 12, experiment: 'palette' });
+        return run.info.run_id;
+      }, KEY);
+      await page.goto(url(`/p/${KEY}/backlog`));
+      await page.keyboard.press(`${mod}+k`);
+      await page.keyboard.type('heron');
+      await page.getByRole('option', { name: /Run\s*zesty-heron-7/ }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.waitForURL((u) => u.pathname === `/p/${KEY}/runs/${seeded}`);
+      await page.keyboard.press(`${mod}+k`);
+      await page.keyboard.type('perplex');
+      await page.getByRole('option', { name: /Goal\s*.*perplexity/ }).waitFor();
+      await page.keyboard.press('Enter');
+      await page.waitForURL((u) => u.pathname === `/p/${KEY}/goals`);
     });
 
     await step('the palette reads in the dark theme, and Escape closes it', async () => {
