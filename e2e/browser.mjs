@@ -70,6 +70,14 @@ export async function openBrowser(t, name, { width = 1400, height = 900, acceptD
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.locator('#user-menu').filter({ hasText: user }).waitFor();
     },
+    /** createProject creates project key named name on /projects/new and waits for its page. */
+    async createProject(key, name) {
+      await page.goto(url('/projects/new'));
+      await page.getByLabel('Project key', { exact: true }).fill(key);
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByRole('button', { name: 'Create project', exact: true }).click();
+      await page.waitForURL((u) => u.pathname.startsWith(`/p/${key}`));
+    },
     /** finish checks what every page visit must have kept to. */
     async finish() {
       stepName = '(end checks)';
