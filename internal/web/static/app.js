@@ -87,31 +87,12 @@
     return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.isContentEditable;
   }
 
-  // "g" then a letter within a second, as in Gmail, Linear and GitHub.
-  var pendingG = 0;
-  function goTo(letter) {
-    var project = document.body.getAttribute('data-project');
-    var global = { p: '/projects', a: '/account' };
-    var inProject = { o: '', b: '/backlog', r: '/runs', s: '/settings' };
-    if (global[letter]) return global[letter];
-    if (project && Object.prototype.hasOwnProperty.call(inProject, letter)) {
-      return '/p/' + encodeURIComponent(project) + inProject[letter];
-    }
-    return null;
-  }
-
   function onKey(e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
     if (document.querySelector('dialog[open]')) return;
+    // Navigation keys (g …, /, c, j/k, Cmd/Ctrl-K) live in keys.js, which
+    // sees them first; this handles the help and the theme.
     var k = e.key;
-    if (pendingG && Date.now() - pendingG < 1000) {
-      pendingG = 0;
-      var to = goTo(k);
-      if (to) { e.preventDefault(); window.location.assign(to); }
-      return;
-    }
-    pendingG = 0;
-    if (k === 'g') { pendingG = Date.now(); return; }
     if (k === '?') { e.preventDefault(); openShortcuts(); return; }
     if (k === 't') { e.preventDefault(); toggleTheme(); }
   }
