@@ -66,6 +66,7 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 				b.Fatal(err)
 			}
 		}
+		finished := "FINISHED"
 		for j := range runsPer {
 			run, err := tr.CreateRun(actx, p, tracking.NewRun{ExperimentID: expID, Name: fmt.Sprintf("iter %d", j),
 				StartTime: int64(1_770_000_000_000 + j*1000), Tags: []tracking.Tag{{Key: tracking.TagItem, Value: it.Key}}})
@@ -77,6 +78,14 @@ func goalsBenchProjectAt(b testing.TB, dsn string, items, runsPer int) (http.Han
 				batch.Metrics = append(batch.Metrics, tracking.Metric{Key: m, Value: float64((i+j+k)%10) / 10, Timestamp: 1})
 			}
 			if err := tr.LogBatch(actx, p, run.Info.ID, batch); err != nil {
+				b.Fatal(err)
+			}
+			// Runs finish, as real training runs do (only finished runs
+			// decide a goal); every tenth item's latest run still trains.
+			if j == runsPer-1 && i%10 == 0 {
+				continue
+			}
+			if _, err := tr.UpdateRun(actx, p, run.Info.ID, tracking.RunUpdate{Status: &finished}); err != nil {
 				b.Fatal(err)
 			}
 		}
