@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trellisml/trellis/internal/apptest"
 	"github.com/trellisml/trellis/internal/cli"
 	"github.com/trellisml/trellis/internal/storetest"
 )
@@ -119,4 +121,21 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestDataDirMadePrivate starts the server on a data directory others may
+// enter, as an older version left it: it is made 0700.
+func TestDataDirMadePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	apptest.Start(t, apptest.SQLite, func(c *cli.Config) { c.DataDir = dir })
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir mode %v, %v; want 0700", st.Mode().Perm(), err)
+	}
 }

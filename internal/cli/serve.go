@@ -164,7 +164,7 @@ func Start(ctx context.Context, c Config, log *slog.Logger, hash auth.HashParams
 		db.Close()
 		return nil, err
 	}
-	warnOpenDataDir(c.DataDir, log)
+	privateDataDir(c.DataDir, log)
 	// The base URL may depend on the port the listener picks, so listen
 	// before building the parts that print links.
 	probe := server.New(server.Options{Addr: c.Addr, Logger: log, Auth: a.auth, Store: db, SessionCookie: web.SessionCookie})
@@ -205,13 +205,24 @@ func (a *app) close() {
 	a.db.Close()
 }
 
-// warnOpenDataDir warns when other users may enter the data directory.
-// Trellis creates it 0700 and its database files 0600 (and tightens those),
-// but leaves an existing directory's mode to its operator, who may share it
-// with a backup agent's group on purpose.
-func warnOpenDataDir(dir string, log *slog.Logger) {
-	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 && log != nil {
-		log.Warn("the data directory is open to other users; chmod 700 it unless that is intended", "dir", dir, "mode", st.Mode().Perm().String())
+// privateDataDir makes the data directory private (0700) when others may
+// enter it, as one left by an older version or made by hand may be: it
+// holds the database and the artifacts. Trellis creates it 0700 and its
+// database files 0600 (tightening those too); the change is logged, so an
+// operator who shared the directory on purpose sees it.
+func privateDataDir(dir string, log *slog.Logger) {
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	if err := os.Chmod(dir, st.Mode().Perm()&0o700); err != nil {
+		if log != nil {
+			log.Warn("the data directory is open to other users and could not be made private", "dir", dir, "mode", st.Mode().Perm().String(), "err", err)
+		}
+		return
+	}
+	if log != nil {
+		log.Info("made the data directory private to its owner", "dir", dir, "was", st.Mode().Perm().String())
 	}
 }
 
